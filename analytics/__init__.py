@@ -1,0 +1,1 @@
+"""SQL analytics apps on Spark Structured Streaming: not built yet, see issue 4."""

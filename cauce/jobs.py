@@ -1,0 +1,76 @@
+"""Finding job classes: by file path, or by name among the known job folders.
+
+Known folders: Cauce's own `etl/jobs`, then each folder in `CAUCE_JOBS_PATH`
+(colon-separated), then `./jobs` if it exists.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+from etl.job import GlueJob
+
+
+class JobNotFound(LookupError):
+    """No job matches the given path or name."""
+
+
+def _load_module(path: Path):
+    module_name = f"cauce_user_job_{path.stem}_{abs(hash(str(path.resolve())))}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise JobNotFound(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def jobs_in_file(path: Path) -> list[type[GlueJob]]:
+    """GlueJob subclasses defined (not merely imported) in a Python file."""
+    module = _load_module(path)
+    return [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, GlueJob) and value is not GlueJob and value.__module__ == module.__name__
+    ]
+
+
+def job_folders() -> list[Path]:
+    folders = [Path(__file__).resolve().parent.parent / "etl" / "jobs"]
+    folders += [Path(p) for p in os.environ.get("CAUCE_JOBS_PATH", "").split(":") if p]
+    if Path("jobs").is_dir():
+        folders.append(Path("jobs"))
+    return folders
+
+
+def discover() -> dict[str, tuple[type[GlueJob], Path]]:
+    found: dict[str, tuple[type[GlueJob], Path]] = {}
+    for folder in job_folders():
+        for path in sorted(folder.glob("*.py")):
+            if path.name.startswith("_"):
+                continue
+            for job in jobs_in_file(path):
+                found.setdefault(job.name, (job, path))
+    return found
+
+
+def resolve_job(path_or_name: str) -> tuple[type[GlueJob], Path]:
+    path = Path(path_or_name)
+    if path.suffix == ".py":
+        if not path.exists():
+            raise JobNotFound(f"job file {path} does not exist")
+        jobs = jobs_in_file(path)
+        if len(jobs) != 1:
+            names = ", ".join(j.__name__ for j in jobs) or "none"
+            raise JobNotFound(f"{path} must define exactly one GlueJob subclass (found: {names})")
+        return jobs[0], path
+    known = discover()
+    if path_or_name not in known:
+        raise JobNotFound(f"no job named {path_or_name!r} (known: {', '.join(sorted(known)) or 'none'})")
+    return known[path_or_name]

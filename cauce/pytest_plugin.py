@@ -1,0 +1,54 @@
+"""pytest plugin (registered as `cauce` through the pytest11 entry point).
+
+Fixtures:
+    spark            one tuned local SparkSession for the whole test run
+    cauce_lake       an empty local lake (and catalog) per test
+    local_runtime    a LocalRuntime on that lake and the shared session
+    run_glue_job     run a job class with Glue-style arguments, get its JobRunResult
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+import pytest
+
+if TYPE_CHECKING:
+    from etl.job import JobRunResult
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory: pytest.TempPathFactory):
+    from etl.spark import local_spark_session
+
+    session = local_spark_session(warehouse_dir=str(tmp_path_factory.mktemp("spark-warehouse")), app_name="cauce-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def cauce_lake(tmp_path):
+    from etl.lake import LocalLake
+
+    return LocalLake(tmp_path / "lake")
+
+
+@pytest.fixture
+def local_runtime(spark, cauce_lake):
+    from etl.runtimes.local import LocalRuntime
+
+    return LocalRuntime(cauce_lake, spark=spark)
+
+
+@pytest.fixture
+def run_glue_job(local_runtime) -> Callable[..., "JobRunResult"]:
+    """`run_glue_job(JobClass, "--key", "value", ..., policy=RunPolicy(...))` or with a dict of arguments."""
+    from etl.arguments import split_argv
+    from etl.runner import RunPolicy, run_job
+
+    def run(job_cls: type, *argv: str, arguments: dict[str, Any] | None = None, policy: RunPolicy | None = None):
+        values = split_argv(list(argv))
+        values.update({k.lstrip("-"): str(v) for k, v in (arguments or {}).items()})
+        return run_job(job_cls, values, local_runtime, policy or RunPolicy())
+
+    return run

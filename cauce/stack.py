@@ -1,0 +1,44 @@
+"""The stack definition: the Terraform module's input values as a JSON tfvars file.
+
+The same file is what `terraform apply` deploys and what Cauce runs locally. Without one,
+the embedded default (the seed's usage example, `cauce/defaults/stack.tfvars.json`) is used.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+
+class StackError(ValueError):
+    """A stack definition that cannot be read or lacks what was asked for."""
+
+
+def load_stack(path: str | Path | None = None) -> dict[str, Any]:
+    if path is None:
+        text = resources.files("cauce.defaults").joinpath("stack.tfvars.json").read_text()
+        where = "embedded default stack"
+    else:
+        where = str(path)
+        try:
+            text = Path(path).read_text()
+        except OSError as error:
+            raise StackError(f"cannot read stack definition {where}: {error.strerror}") from None
+    try:
+        stack = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise StackError(f"{where}: not valid JSON at line {error.lineno} column {error.colno}: {error.msg}") from None
+    if not isinstance(stack, dict):
+        raise StackError(f"{where}: expected a JSON object of Terraform variables")
+    return stack
+
+
+def glue_jobs(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The stack's Glue job definitions by job name (`job_config.*.name`)."""
+    return {job["name"]: job for job in stack.get("glue_config", {}).get("job_config", {}).values()}
+
+
+def glue_connections(stack: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(stack.get("glue_config", {}).get("connection_config", {}).values())

@@ -1,0 +1,154 @@
+"""The local Data Catalog: Glue-shaped table and connection definitions kept as JSON files.
+
+Tables use the Glue API's `TableInput` shape (StorageDescriptor, PartitionKeys, Parameters),
+so a definition returned by `glue.get_table`, written by the local crawler, or written by
+hand reads the same way. It lives in the lake's state directory so that separate commands
+(`cauce job run`, the local stack, tests) share it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from etl.lake import LocalLake
+
+_FORMATS_BY_HINT = (
+    ("parquet", "parquet"),
+    ("json", "json"),
+    ("csv", "csv"),
+    ("lazysimpleserde", "csv"),
+    ("opencsvserde", "csv"),
+)
+
+
+class CatalogError(LookupError):
+    """A database, table or connection that the catalog does not hold."""
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    database: str
+    name: str
+    location: str
+    format: str
+    columns: tuple[tuple[str, str], ...]
+    partition_keys: tuple[tuple[str, str], ...]
+    options: dict[str, str]
+
+    @property
+    def schema_ddl(self) -> str:
+        """Data columns then partition columns, as a Spark DDL string."""
+        return ", ".join(f"`{name}` {type_}" for name, type_ in self.columns + self.partition_keys)
+
+
+def table_input(
+    name: str,
+    location: str,
+    format: str,
+    columns: list[tuple[str, str]],
+    partition_keys: list[tuple[str, str]] = (),
+    parameters: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A Glue `TableInput` for files at `location` (format: json, csv or parquet)."""
+    return {
+        "Name": name,
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": {"classification": format, **(parameters or {})},
+        "PartitionKeys": [{"Name": n, "Type": t} for n, t in partition_keys],
+        "StorageDescriptor": {
+            "Location": location,
+            "Columns": [{"Name": n, "Type": t} for n, t in columns],
+        },
+    }
+
+
+def _atomic_write_json(path: Path, value: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(value, indent=2, sort_keys=True))
+    os.replace(temporary, path)
+
+
+class LocalCatalog:
+    def __init__(self, lake: LocalLake):
+        self.lake = lake
+        self.root = lake.state_dir / "catalog"
+
+    # -- databases and tables ------------------------------------------------------------
+    def create_database(self, name: str) -> None:
+        (self.root / "databases" / name).mkdir(parents=True, exist_ok=True)
+
+    def databases(self) -> list[str]:
+        folder = self.root / "databases"
+        return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+    def _table_path(self, database: str, table: str) -> Path:
+        return self.root / "databases" / database / f"{table}.json"
+
+    def put_table(self, database: str, definition: dict[str, Any]) -> None:
+        """Create or replace a table from a Glue `TableInput` (or `Table`) dict."""
+        if "Name" not in definition or "Location" not in definition.get("StorageDescriptor", {}):
+            raise ValueError(f"table definition for {database} needs Name and StorageDescriptor.Location")
+        self.create_database(database)
+        _atomic_write_json(self._table_path(database, definition["Name"]), definition)
+
+    def tables(self, database: str) -> list[str]:
+        folder = self.root / "databases" / database
+        return sorted(p.stem for p in folder.glob("*.json")) if folder.exists() else []
+
+    def get_table(self, database: str, table: str) -> dict[str, Any]:
+        path = self._table_path(database, table)
+        if not path.exists():
+            if database not in self.databases():
+                known = ", ".join(self.databases()) or "none"
+                raise CatalogError(f"database {database!r} not found in the local catalog {self.root} (databases: {known})")
+            known = ", ".join(self.tables(database)) or "none"
+            raise CatalogError(f"table {database}.{table} not found in the local catalog (tables in {database}: {known})")
+        return json.loads(path.read_text())
+
+    def resolve(self, database: str, table: str) -> TableInfo:
+        definition = self.get_table(database, table)
+        descriptor = definition["StorageDescriptor"]
+        return TableInfo(
+            database=database,
+            name=table,
+            location=descriptor["Location"],
+            format=_table_format(definition, f"{database}.{table}"),
+            columns=tuple((c["Name"], c["Type"]) for c in descriptor.get("Columns", [])),
+            partition_keys=tuple((c["Name"], c["Type"]) for c in definition.get("PartitionKeys", [])),
+            options=dict(descriptor.get("SerdeInfo", {}).get("Parameters", {})),
+        )
+
+    # -- connections ---------------------------------------------------------------------
+    def put_connection(self, definition: dict[str, Any]) -> None:
+        """Store a connection in the seed's `connection_config` shape (name, connection_properties, ...)."""
+        _atomic_write_json(self.root / "connections" / f"{definition['name']}.json", definition)
+
+    def get_connection(self, name: str) -> dict[str, Any]:
+        path = self.root / "connections" / f"{name}.json"
+        if not path.exists():
+            folder = self.root / "connections"
+            known = ", ".join(sorted(p.stem for p in folder.glob("*.json"))) if folder.exists() else "none"
+            raise CatalogError(f"connection {name!r} not found in the local catalog (connections: {known})")
+        return json.loads(path.read_text())
+
+
+def _table_format(definition: dict[str, Any], where: str) -> str:
+    classification = definition.get("Parameters", {}).get("classification", "").lower()
+    if classification in ("json", "csv", "parquet"):
+        return classification
+    descriptor = definition["StorageDescriptor"]
+    hints = " ".join(
+        [
+            descriptor.get("InputFormat", ""),
+            descriptor.get("SerdeInfo", {}).get("SerializationLibrary", ""),
+        ]
+    ).lower()
+    for hint, format_ in _FORMATS_BY_HINT:
+        if hint in hints:
+            return format_
+    raise CatalogError(f"table {where}: cannot tell its format (no classification, InputFormat or SerDe)")

@@ -1,0 +1,49 @@
+"""The local lake: a directory onto which `s3://bucket/key` URIs map.
+
+pyspark ships no hadoop-aws, so Spark cannot read S3 here; locally every S3 URI is a path
+under the lake root (`s3://bucket/key` -> `ROOT/bucket/key`). On AWS Glue the runtime uses
+the URIs as they are. Job code only ever sees S3 URIs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+S3_SCHEMES = ("s3", "s3a", "s3n")
+
+
+class LakePathError(ValueError):
+    """A URI that is neither an S3 URI nor a local path."""
+
+
+@dataclass(frozen=True)
+class LocalLake:
+    root: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root).resolve())
+
+    @property
+    def state_dir(self) -> Path:
+        """Where Cauce keeps the local catalog, bookmarks and commit records."""
+        return self.root / "_cauce"
+
+    def local_path(self, uri: str) -> Path:
+        """Map an S3 URI (or a local path / file:// URI) onto the local filesystem."""
+        parsed = urlparse(uri)
+        if parsed.scheme in S3_SCHEMES:
+            if not parsed.netloc:
+                raise LakePathError(f"S3 URI {uri!r} has no bucket")
+            return self.root / parsed.netloc / parsed.path.lstrip("/")
+        if parsed.scheme == "file":
+            return Path(parsed.path)
+        if parsed.scheme == "":
+            return Path(uri).resolve()
+        raise LakePathError(f"unsupported URI scheme {parsed.scheme!r} in {uri!r}: use s3://bucket/key")
+
+    def uri(self, path: Path | str) -> str:
+        """The S3 URI of a local path inside the lake (the inverse of `local_path`)."""
+        relative = Path(path).resolve().relative_to(self.root)
+        return "s3://" + relative.as_posix()
