@@ -18,7 +18,6 @@ from typing import Any
 import click
 
 from etl.lake import LocalLake
-from etl.testing import put_object
 
 EVENT_TYPES = ("view", "click", "purchase", "refund")
 
@@ -60,7 +59,7 @@ def _write_batch(lake: LocalLake, lines: list[str], batch: int, progress: bool) 
     with click.progressbar(length=len(lines), label=f"writing batch {batch}", hidden=not progress) as bar:
         for start in range(0, len(lines), chunk):
             uri = f"s3://mi-bucket/raw-data/year=2026/month=11/s3-data-delivery-{batch}-{start // chunk:04d}.gz"
-            put_object(lake, uri, "\n".join(lines[start : start + chunk]) + "\n")
+            lake.put_object(uri, "\n".join(lines[start : start + chunk]) + "\n")
             bar.update(min(chunk, len(lines) - start))
 
 
@@ -68,7 +67,6 @@ def run_demo(lake_dir: Path, events: int, malformed_share: float, duplicate_shar
     from etl.jobs.etl_main import EtlProcesoPrincipal
     from etl.runner import RunPolicy, run_job
     from etl.runtimes.local import LocalRuntime
-    from etl.testing import read_output
 
     shutil.rmtree(lake_dir, ignore_errors=True)
     lake = LocalLake(lake_dir)
@@ -87,8 +85,8 @@ def run_demo(lake_dir: Path, events: int, malformed_share: float, duplicate_shar
             totals[key] += expected[key]
         if not result.succeeded:
             break
-    curated = read_output(runtime.spark, lake, "s3://mi-bucket/curated/events/").count()
-    quarantined = read_output(runtime.spark, lake, "s3://mi-bucket/quarantine/etl-proceso-principal/", "json").count()
+    curated = runtime.spark.read.parquet(str(lake.local_path("s3://mi-bucket/curated/events/"))).count()
+    quarantined = runtime.spark.read.json(str(lake.local_path("s3://mi-bucket/quarantine/etl-proceso-principal/"))).count()
     checks = []
     for run in runs:
         r = run["result"]

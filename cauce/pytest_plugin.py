@@ -9,9 +9,12 @@ Fixtures:
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
+
+os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")  # before anything imports pyspark.pandas
 
 if TYPE_CHECKING:
     from etl.job import JobRunResult

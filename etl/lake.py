@@ -7,6 +7,7 @@ the URIs as they are. Job code only ever sees S3 URIs.
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -47,3 +48,11 @@ class LocalLake:
         """The S3 URI of a local path inside the lake (the inverse of `local_path`)."""
         relative = Path(path).resolve().relative_to(self.root)
         return "s3://" + relative.as_posix()
+
+    def put_object(self, uri: str, body: bytes | str) -> Path:
+        """Write one object at an S3 URI (gzip-compressed when the key ends in .gz), as an upload would."""
+        data = body.encode() if isinstance(body, str) else body
+        path = self.local_path(uri)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+        return path

@@ -78,7 +78,7 @@ def _run_with_timeout(job_cls, values, runtime, timeout_seconds: float, attempt:
     if outcome:
         return outcome[0]
     runtime.cancel()  # stops its Spark jobs and forbids the commit
-    worker.join(30)
+    worker.join(10)  # a run blocked outside Spark cannot be interrupted; it can no longer commit either
     if outcome and outcome[0].succeeded:  # it committed just before the cancel landed
         return outcome[0]
     result = outcome[0] if outcome else JobRunResult(job_cls.name, "", "TIMEOUT", runtime.name, timeout_seconds)

@@ -43,6 +43,7 @@ def local_spark_session(
     if active is not None:
         return active
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # loopback only, and no hostname warning
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")  # what pandas-on-Spark asks for with pyarrow>=2
     builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName(app_name)

@@ -5,11 +5,17 @@ DataFrame equality itself is pyspark's own `assertDataFrameEqual` (re-exported h
 
 from __future__ import annotations
 
-import gzip
 import json
 from typing import TYPE_CHECKING, Any, Iterable
 
+from pyspark.testing import assertDataFrameEqual, assertSchemaEqual
+
 from etl.lake import LocalLake
+
+__all__ = [
+    "assertDataFrameEqual", "assertSchemaEqual", "put_json_lines", "read_output",
+    "assert_job_succeeded", "assert_reconciled",
+]
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -17,26 +23,12 @@ if TYPE_CHECKING:
     from etl.job import JobRunResult
 
 
-def __getattr__(name: str) -> Any:
-    if name in ("assertDataFrameEqual", "assertSchemaEqual"):
-        import pyspark.testing
-
-        return getattr(pyspark.testing, name)
-    raise AttributeError(name)
-
-
-def put_object(lake: LocalLake, uri: str, body: bytes | str) -> None:
-    """Write one object at an S3 URI of the local lake (gzip-compressed when the key ends in .gz)."""
-    data = body.encode() if isinstance(body, str) else body
-    path = lake.local_path(uri)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
 
 
 def put_json_lines(lake: LocalLake, uri: str, records: Iterable[dict[str, Any] | str]) -> None:
     """Records as JSON lines; a str is written as it is (to plant malformed lines)."""
     lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
-    put_object(lake, uri, "\n".join(lines) + "\n")
+    lake.put_object(uri, "\n".join(lines) + "\n")
 
 
 def read_output(spark: "SparkSession", lake: LocalLake, uri: str, format: str = "parquet") -> "DataFrame":

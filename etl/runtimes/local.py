@@ -220,9 +220,14 @@ def _plain(value: Any) -> Any:
 
 
 def _first_line(error: BaseException) -> str:
+    """The root cause of a (Java) error in one line: the last `Caused by:`, else the first exception line."""
     text = str(error).strip()
-    for line in text.splitlines():
-        line = line.strip()
-        if "Exception:" in line or "Error:" in line:
-            return line.split(": ", 1)[-1][:300]
-    return text.splitlines()[0][:300] if text else type(error).__name__
+    lines = [line.strip() for line in text.splitlines()]
+    causes = [line[len("Caused by: "):] for line in lines if line.startswith("Caused by: ")]
+    candidates = causes[-1:] or [line for line in lines if "Exception:" in line or "Error:" in line][:1]
+    if candidates:
+        message = candidates[0]
+        # "java.lang.RuntimeException: message" -> "message"
+        head, _, rest = message.partition(": ")
+        return (rest if rest and "." in head and " " not in head else message)[:400]
+    return lines[0][:400] if lines else type(error).__name__
