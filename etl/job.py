@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 from etl.arguments import GlueArguments, JobArgumentError, NoArguments, parse_glue_arguments, parse_job_arguments, split_argv
 from etl.metrics import job_logger, log_event
-from etl.quality import Check, quarantine_rows, rule_violations, schema_violations, split
+from etl.quality import Check, QualityGate, rule_violations, schema_violations
 from etl.sinks import S3Sink
 from etl.sources import S3Source
 
@@ -114,8 +114,7 @@ class GlueJob:
         self.glue = glue
         self.run_id = run_id
         self.logger = job_logger(glue.JOB_NAME)
-        self._checks: list[Check] = []
-        self._quarantine: list["DataFrame"] = []
+        self._quality = QualityGate()
         self._read_observations: dict[str, Any] = {}
         self._write_observations: dict[str, Any] = {}
 
@@ -132,22 +131,21 @@ class GlueJob:
         df = self.runtime.read(source, ctx)
         schema = getattr(source, "schema", None)
         if isinstance(source, S3Source) and schema is not None:
-            has_corrupt = "_corrupt_record" in df.columns
-            valid, invalid, check = split(df, schema_violations(schema, has_corrupt), f"schema:{ctx}")
-            self._checks.append(check)
-            self._read_observations[ctx] = check
-            self._quarantine.append(quarantine_rows(invalid, check.name, self.glue.JOB_NAME, self.run_id))
-            return valid.drop("_corrupt_record", "_cauce_input_file")
+            reason = schema_violations(schema, "_corrupt_record" in df.columns)
+            valid = self._quality.check(df, reason, f"schema:{ctx}")
+            self._read_observations[ctx] = self._quality.checks[-1]
+            return valid
         observation = Observation(f"read:{ctx}")
         self._read_observations[ctx] = observation
         return df.observe(observation, F.count(F.lit(1)).alias("rows"))
 
     def expect(self, df: "DataFrame", rules: Mapping[str, "str | Column"], *, name: str = "rules") -> "DataFrame":
-        """Keep rows that pass every rule; quarantine the others with the names of the rules they fail."""
-        valid, invalid, check = split(df, rule_violations(rules), name)
-        self._checks.append(check)
-        self._quarantine.append(quarantine_rows(invalid, check.name, self.glue.JOB_NAME, self.run_id))
-        return valid
+        """Keep rows that pass every rule; quarantine the others with the names of the rules they fail.
+
+        Called on exactly what `read` (or a previous `expect`) returned, the check shares
+        that pass over the input rather than adding one.
+        """
+        return self._quality.check(df, rule_violations(rules), name)
 
     def write(self, df: "DataFrame", sink: Any, *, ctx: str) -> None:
         """Write to a sink; the output becomes visible only when the whole run commits."""
@@ -238,11 +236,9 @@ def execute(job_cls: type[GlueJob], values: dict[str, str], runtime: "Runtime", 
 
 
 def _write_quarantine(job: GlueJob) -> None:
-    if not job._quarantine:
+    rows = job._quality.quarantine_rows(job.glue.JOB_NAME, job.run_id)
+    if rows is None:
         return
-    from functools import reduce
-
-    rows = reduce(lambda a, b: a.unionByName(b), job._quarantine)
     path = getattr(job.args, "quarantine_path", None)
     if path is None:
         # without a destination, any failing row must fail the run rather than vanish
@@ -260,7 +256,7 @@ def _collect_counts(job: GlueJob, result: JobRunResult) -> None:
     from etl.runtimes.local import observed_value
 
     failed_total = 0
-    for check in job._checks:
+    for check in job._quality.checks:
         values = observed_value(check.observation)
         if values is None:
             result.checks.append({"check": check.name, "rows_in": None, "rows_passed": None, "rows_quarantined": None})
