@@ -136,11 +136,12 @@ def shell(lake):
 @click.option("--lake", type=click.Path(file_okay=False, path_type=Path), default=Path(".cauce/demo-lake"), show_default=True,
               help="Lake folder for the demo (emptied first).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def demo(events, malformed_share, duplicate_share, seed, lake, as_json):
+@click.option("--verbose", is_flag=True, help="Also print the job's structured JSON log lines.")
+def demo(events, malformed_share, duplicate_share, seed, lake, as_json, verbose):
     """The main job on embedded defaults: generate events, run etl-proceso-principal twice, reconcile."""
     from cauce.demo import run_demo
 
-    report = run_demo(lake, events, malformed_share, duplicate_share, seed, progress=not as_json)
+    report = run_demo(lake, events, malformed_share, duplicate_share, seed, progress=not as_json, verbose=verbose)
     _emit(as_json, report, report["text"])
     if not report["reconciled"]:
         sys.exit(1)

@@ -63,11 +63,16 @@ def _write_batch(lake: LocalLake, lines: list[str], batch: int, progress: bool) 
             bar.update(min(chunk, len(lines) - start))
 
 
-def run_demo(lake_dir: Path, events: int, malformed_share: float, duplicate_share: float, seed: int, progress: bool = True) -> dict[str, Any]:
+def run_demo(lake_dir: Path, events: int, malformed_share: float, duplicate_share: float, seed: int,
+             progress: bool = True, verbose: bool = False) -> dict[str, Any]:
+    import logging
+
     from etl.jobs.etl_main import EtlProcesoPrincipal
+    from etl.metrics import job_logger
     from etl.runner import RunPolicy, run_job
     from etl.runtimes.local import LocalRuntime
 
+    job_logger(EtlProcesoPrincipal.name).setLevel(logging.INFO if verbose else logging.WARNING)
     shutil.rmtree(lake_dir, ignore_errors=True)
     lake = LocalLake(lake_dir)
     runtime = LocalRuntime(lake)
