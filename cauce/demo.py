@@ -28,12 +28,14 @@ def generate_events(count: int, malformed_share: float, duplicate_share: float, 
     for index in range(count):
         if rng.random() < malformed_share:
             kind = rng.choice(("not-json", "bad-type", "missing-id", "negative"))
-            line = {
-                "not-json": lambda: '{"event_id": "broken", ',
-                "bad-type": lambda: json.dumps({"event_id": f"{prefix}-{index}", "event_type": "click", "amount": "n/a", "event_time": start.isoformat()}),
-                "missing-id": lambda: json.dumps({"event_type": "view", "event_time": start.isoformat()}),
-                "negative": lambda: json.dumps({"event_id": f"{prefix}-{index}", "event_type": "purchase", "amount": -5.0, "event_time": start.isoformat()}),
-            }[kind]()
+            if kind == "not-json":
+                line = '{"event_id": "broken", '
+            elif kind == "bad-type":
+                line = json.dumps({"event_id": f"{prefix}-{index}", "event_type": "click", "amount": "n/a", "event_time": start.isoformat()})
+            elif kind == "missing-id":
+                line = json.dumps({"event_type": "view", "event_time": start.isoformat()})
+            else:
+                line = json.dumps({"event_id": f"{prefix}-{index}", "event_type": "purchase", "amount": -5.0, "event_time": start.isoformat()})
             lines.append(line)
             expected["malformed"] += 1
             continue

@@ -6,7 +6,7 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType
 
-from etl import CatalogSource, GlueJob, JobArgumentError, RunPolicy, S3Sink, S3Source, table_input
+from etl import CatalogSource, GlueJob, RunPolicy, S3Sink, S3Source, table_input
 from etl.commit import data_files, recover
 from etl.testing import assert_job_succeeded, put_json_lines, read_output
 
@@ -258,6 +258,3 @@ def test_worker_settings_map_to_local_parallelism():
     with pytest.raises(ValueError, match="max_retries must be 0 to 10"):
         RunPolicy(max_retries=11)
 
-
-def test_job_argument_error_type_is_public():
-    assert issubclass(JobArgumentError, ValueError)
