@@ -106,3 +106,13 @@ def test_glue_runtime_uses_dynamic_frames_at_the_edges_with_transformation_ctx(g
 def test_glue_runtime_outside_glue_says_so():
     with pytest.raises(RuntimeError, match="set CAUCE_RUNTIME=local"):
         GlueRuntime()
+
+
+def test_enable_metrics_publishes_the_run_counters_to_cloudwatch(glue, aws):
+    import boto3
+
+    runtime, _ = glue
+    result = execute(Curate, {"JOB_NAME": "curate", "JOB_RUN_ID": "jr_2", "enable-metrics": "true"}, runtime)
+    assert result.succeeded, result.error
+    metrics = boto3.client("cloudwatch").list_metrics(Namespace="Cauce/Glue")["Metrics"]
+    assert {m["MetricName"] for m in metrics} == {"rows_read", "rows_written", "rows_quarantined", "duration_seconds"}
