@@ -131,3 +131,28 @@ def _all_empty(columns: list[str]) -> Any:
     for column in columns:
         condition = condition & (F.col(column) == "")
     return condition
+
+
+def conform_to_schema(df: "DataFrame", schema: Any) -> "DataFrame":
+    """Cast columns to the declared schema; a value the cast loses marks the row corrupt.
+
+    For readers without a corrupt-record column (Glue's DynamicFrames, parquet): the row,
+    as JSON, lands in `_corrupt_record`, so quarantine reasons match the JSON/CSV reader's.
+    """
+    from pyspark.sql import functions as F
+
+    present = set(df.columns)
+    columns, lost = [], []
+    for field in schema.fields:
+        name = f"`{field.name}`"
+        if field.name not in present:
+            columns.append(F.lit(None).cast(field.dataType).alias(field.name))
+            continue
+        cast = F.col(name).cast(field.dataType)
+        columns.append(cast.alias(field.name))
+        lost.append(F.col(name).isNotNull() & cast.isNull())
+    any_lost = F.lit(False)
+    for condition in lost:
+        any_lost = any_lost | condition
+    raw = F.to_json(F.struct(*[F.col(f"`{c}`") for c in df.columns]))
+    return df.select(*columns, F.when(any_lost, raw).alias(CORRUPT_RECORD))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from etl.quality import CORRUPT_RECORD, INPUT_FILE
+from etl.quality import INPUT_FILE, conform_to_schema
 from etl.sinks import CatalogSink, S3Sink
 from etl.sources import CatalogSource, JdbcSource, S3Source
 
@@ -83,7 +83,7 @@ class GlueRuntime:
             )
             df = frame.toDF()
             if source.schema is not None:
-                df = _conform(df, source.schema).withColumn(INPUT_FILE, F.input_file_name())
+                df = conform_to_schema(df, source.schema).withColumn(INPUT_FILE, F.input_file_name())
             return df
         if isinstance(source, CatalogSource):
             options = {"push_down_predicate": source.push_down_predicate} if source.push_down_predicate else {}
@@ -138,28 +138,3 @@ class GlueRuntime:
             format=_GLUE_FORMATS[sink.format],
             transformation_ctx=ctx,
         )
-
-
-def _conform(df: "DataFrame", schema: Any) -> "DataFrame":
-    """Cast a DynamicFrame's columns to the declared schema; a value the cast loses marks the row corrupt.
-
-    Glue's JSON reader has no corrupt-record column, so this gives the same quarantine
-    reasons as the local reader: the row, as JSON, lands in `_corrupt_record`.
-    """
-    from pyspark.sql import functions as F
-
-    present = set(df.columns)
-    columns, lost = [], []
-    for field in schema.fields:
-        name = f"`{field.name}`"
-        if field.name not in present:
-            columns.append(F.lit(None).cast(field.dataType).alias(field.name))
-            continue
-        cast = F.col(name).cast(field.dataType)
-        columns.append(cast.alias(field.name))
-        lost.append(F.col(name).isNotNull() & cast.isNull())
-    any_lost = F.lit(False)
-    for condition in lost:
-        any_lost = any_lost | condition
-    raw = F.to_json(F.struct(*[F.col(f"`{c}`") for c in df.columns]))
-    return df.select(*columns, F.when(any_lost, raw).alias(CORRUPT_RECORD))

@@ -11,7 +11,7 @@ from etl.catalog import LocalCatalog
 from etl.commit import OutputTransaction, data_files, recover
 from etl.connections import JdbcConnectionError, resolve_jdbc_connection
 from etl.lake import LocalLake
-from etl.quality import CORRUPT_RECORD, INPUT_FILE
+from etl.quality import CORRUPT_RECORD, INPUT_FILE, conform_to_schema
 from etl.sinks import CatalogSink, S3Sink
 from etl.sources import CatalogSource, JdbcSource, S3Source
 
@@ -130,7 +130,7 @@ class LocalRuntime:
             # keep what does not parse, so it can be quarantined with its reason
             declared = StructType(schema.fields + [StructField(CORRUPT_RECORD, StringType())])
             reader = reader.option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", CORRUPT_RECORD)
-        if declared is not None:
+        if declared is not None and not (isinstance(schema, StructType) and format == "parquet"):
             reader = reader.schema(declared)
         if not selected:  # nothing new since the bookmark, or an empty prefix
             if declared is not None:
@@ -144,6 +144,8 @@ class LocalRuntime:
         else:
             df = reader.option("basePath", str(base)).load(selected)
         if isinstance(schema, StructType):
+            if format == "parquet" and selected:  # parquet has no corrupt-record mode: cast and mark
+                df = conform_to_schema(df, schema)
             df = df.withColumn(INPUT_FILE, F.input_file_name())
         return df
 

@@ -258,3 +258,25 @@ def test_worker_settings_map_to_local_parallelism():
     with pytest.raises(ValueError, match="max_retries must be 0 to 10"):
         RunPolicy(max_retries=11)
 
+
+
+def test_parquet_rows_that_do_not_fit_the_schema_are_quarantined(run_glue_job, cauce_lake, spark):
+    spark.createDataFrame([("1", "a"), ("two", "b"), (None, "c")], "id string, name string").write.parquet(
+        str(cauce_lake.local_path("s3://lake/pq-in/")))
+
+    @dataclass(frozen=True)
+    class QArgs:
+        quarantine_path: str = "s3://lake/q/"
+
+    class ReadsParquet(GlueJob):
+        Arguments = QArgs
+
+        def run(self):
+            rows = self.read(S3Source("s3://lake/pq-in/", format="parquet", schema=SCHEMA), ctx="pq")
+            self.write(rows, S3Sink(TARGET), ctx="out")
+
+    result = run_glue_job(ReadsParquet)
+    assert_job_succeeded(result)
+    assert (result.rows_written, result.rows_quarantined) == ({"out": 1}, 2)
+    reasons = sorted(r.reason for r in read_output(spark, cauce_lake, "s3://lake/q/", "json").collect())
+    assert reasons == ["malformed record: does not parse or does not match the schema", "missing required field 'id'"]
