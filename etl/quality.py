@@ -143,13 +143,13 @@ def conform_to_schema(df: "DataFrame", schema: Any) -> "DataFrame":
 
     present = set(df.columns)
     columns, lost = [], []
-    for field in schema.fields:
-        name = f"`{field.name}`"
-        if field.name not in present:
-            columns.append(F.lit(None).cast(field.dataType).alias(field.name))
+    for struct_field in schema.fields:
+        name = f"`{struct_field.name}`"
+        if struct_field.name not in present:
+            columns.append(F.lit(None).cast(struct_field.dataType).alias(struct_field.name))
             continue
-        cast = F.col(name).cast(field.dataType)
-        columns.append(cast.alias(field.name))
+        cast = F.col(name).cast(struct_field.dataType)
+        columns.append(cast.alias(struct_field.name))
         lost.append(F.col(name).isNotNull() & cast.isNull())
     any_lost = F.lit(False)
     for condition in lost:
