@@ -9,11 +9,11 @@ hand reads the same way. It lives in the lake's state directory so that separate
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from etl.commit import atomic_write_json
 from etl.lake import LocalLake
 
 _FORMATS_BY_HINT = (
@@ -66,13 +66,6 @@ def table_input(
     }
 
 
-def _atomic_write_json(path: Path, value: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(value, indent=2, sort_keys=True))
-    os.replace(temporary, path)
-
-
 class LocalCatalog:
     def __init__(self, lake: LocalLake):
         self.lake = lake
@@ -94,7 +87,7 @@ class LocalCatalog:
         if "Name" not in definition or "Location" not in definition.get("StorageDescriptor", {}):
             raise ValueError(f"table definition for {database} needs Name and StorageDescriptor.Location")
         self.create_database(database)
-        _atomic_write_json(self._table_path(database, definition["Name"]), definition)
+        atomic_write_json(self._table_path(database, definition["Name"]), definition)
 
     def tables(self, database: str) -> list[str]:
         folder = self.root / "databases" / database
@@ -126,7 +119,7 @@ class LocalCatalog:
     # -- connections ---------------------------------------------------------------------
     def put_connection(self, definition: dict[str, Any]) -> None:
         """Store a connection in the seed's `connection_config` shape (name, connection_properties, ...)."""
-        _atomic_write_json(self.root / "connections" / f"{definition['name']}.json", definition)
+        atomic_write_json(self.root / "connections" / f"{definition['name']}.json", definition)
 
     def get_connection(self, name: str) -> dict[str, Any]:
         path = self.root / "connections" / f"{name}.json"

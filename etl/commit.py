@@ -41,7 +41,7 @@ def data_files(folder: Path) -> list[Path]:
     return found
 
 
-def _atomic_write_json(path: Path, value: Any) -> None:
+def atomic_write_json(path: Path, value: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
     with open(temporary, "w") as handle:
@@ -101,7 +101,7 @@ class OutputTransaction:
             if bookmark_path is not None and bookmark is not None:
                 record["bookmark"] = {"path": str(bookmark_path), "state": bookmark}
             record_path = self.records_dir / f"{self.run_id}.json"
-            _atomic_write_json(record_path, record)  # the commit point
+            atomic_write_json(record_path, record)  # the commit point
             self._done = True
         apply_record(record_path)
         return len(record["moves"])
@@ -133,7 +133,7 @@ def apply_record(record_path: Path) -> None:
             destination_path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source_path, destination_path)
     if record["bookmark"]:
-        _atomic_write_json(Path(record["bookmark"]["path"]), record["bookmark"]["state"])
+        atomic_write_json(Path(record["bookmark"]["path"]), record["bookmark"]["state"])
     for folder in record["cleanup"]:
         shutil.rmtree(folder, ignore_errors=True)
     record_path.unlink()
