@@ -44,11 +44,6 @@ class LocalLake:
             return Path(uri).resolve()
         raise LakePathError(f"unsupported URI scheme {parsed.scheme!r} in {uri!r}: use s3://bucket/key")
 
-    def uri(self, path: Path | str) -> str:
-        """The S3 URI of a local path inside the lake (the inverse of `local_path`)."""
-        relative = Path(path).resolve().relative_to(self.root)
-        return "s3://" + relative.as_posix()
-
     def put_object(self, uri: str, body: bytes | str) -> Path:
         """Write one object at an S3 URI (gzip-compressed when the key ends in .gz), as an upload would."""
         data = body.encode() if isinstance(body, str) else body
