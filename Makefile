@@ -26,6 +26,7 @@ test: setup
 
 bench: setup
 	$(VENV)/bin/python benchmarks/etl_overhead.py
+	$(VENV)/bin/python benchmarks/handlers_throughput.py
 
 clean:
 	rm -rf $(VENV) .cauce

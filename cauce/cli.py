@@ -147,6 +147,85 @@ def demo(events, malformed_share, duplicate_share, seed, lake, as_json, verbose)
         sys.exit(1)
 
 
+@cli.group()
+def layer() -> None:
+    """Lambda layers: the framework packaged for Lambda."""
+
+
+@layer.command("build")
+@click.option("--python", "python_version", type=click.Choice(["3.11", "3.12", "3.13"]), default="3.12", show_default=True,
+              help="Lambda Python runtime the layer is for.")
+@click.option("--arch", "architecture", type=click.Choice(["x86_64", "arm64"]), default="x86_64", show_default=True,
+              help="Lambda architecture.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Zip to write (default: dist/cauce-layer-python<version>-<arch>.zip).")
+@click.option("--constraint", "constraints", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="pip constraints file pinning the layer's dependencies.")
+@click.option("--include-boto3", is_flag=True, help="Also bundle boto3/botocore (Lambda's runtime already has them).")
+@click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+def layer_build(python_version, architecture, output, constraints, include_boto3, as_json):
+    """Build the Cauce layer zip (python/ root, manylinux wheels, reproducible byte for byte)."""
+    from cauce.layer import LayerBuildError, build_layer
+
+    output = output or Path("dist") / f"cauce-layer-python{python_version}-{architecture}.zip"
+    say = (lambda _step: None) if as_json else (lambda step: click.echo(f"... {step}", err=True))
+    try:
+        report = build_layer(output, python_version, architecture, include_boto3, constraints, progress=say)
+    except LayerBuildError as error:
+        raise click.ClickException(str(error)) from None
+    text = (
+        f"{report.path}\n  python{report.python} {report.architecture}  sha256 {report.sha256}\n"
+        f"  {report.files} files, {report.zipped_bytes / 1e6:.1f} MB zipped, {report.unzipped_bytes / 1e6:.1f} MB unzipped"
+        f" = {report.share_of_limit:.1%} of Lambda's 250 MB (function and layers, unzipped)\n"
+        + "\n".join(f"  {name:<32} {size / 1e6:6.1f} MB" for name, size in report.largest)
+    )
+    _emit(as_json, report.as_dict(), text)
+    if report.unzipped_bytes > report.limit_bytes:
+        raise click.ClickException(f"the layer unzips to {report.unzipped_bytes:,} bytes, over Lambda's {report.limit_bytes:,}")
+
+
+@cli.command()
+@click.argument("target", metavar="MODULE:FUNCTION")
+@click.option("--event", "event_file", type=click.File("r"), required=True, help="Event JSON file ('-' for standard input).")
+@click.option("--function-name", default=None, help="Function name in the context (default: the handler's name).")
+@click.option("--memory", type=click.IntRange(128, 10240), default=256, show_default=True, help="Memory size in the context (MB).")
+@click.option("--timeout", type=click.IntRange(1, 900), default=300, show_default=True, help="Timeout in the context (seconds).")
+@click.option("--json", "as_json", is_flag=True, help="Print only the response (or Lambda's error shape) as JSON; logs go to stderr.")
+def invoke(target, event_file, function_name, memory, timeout, as_json):
+    """Invoke a handler in process, as Lambda would, e.g.
+
+        cauce invoke handlers.data_processor:handler --event firehose.json
+    """
+    import contextlib
+    import importlib
+
+    from handlers.testing import invoke as invoke_handler
+    from handlers.testing import lambda_context
+
+    module_name, _, attribute = target.partition(":")
+    try:
+        event = json.load(event_file)
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"--event is not valid JSON: {error}") from None
+    # The handler's logs and metrics go to stderr, so that stdout holds only the response.
+    with contextlib.redirect_stdout(sys.stderr):
+        try:
+            handler = getattr(importlib.import_module(module_name), attribute or "handler")
+        except (ImportError, AttributeError) as error:
+            raise click.ClickException(f"cannot load {target}: {error}") from None
+        context = lambda_context(function_name=function_name or attribute or "handler", memory_limit_in_mb=memory, timeout_seconds=timeout)
+        outcome = invoke_handler(handler, event, context)
+    document = outcome["response"]
+    if as_json:
+        click.echo(json.dumps(document, indent=2, default=str))
+    else:
+        status = "ok" if outcome["ok"] else f"error {document['errorType']}"
+        click.echo(f"{target}: {status} (request {context.aws_request_id})")
+        click.echo(json.dumps(document, indent=2, default=str))
+    if not outcome["ok"]:
+        sys.exit(1)
+
+
 def main() -> None:
     cli(prog_name="cauce")
 

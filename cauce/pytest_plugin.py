@@ -5,6 +5,10 @@ Fixtures:
     cauce_lake       an empty local lake (and catalog) per test
     local_runtime    a LocalRuntime on that lake and the shared session
     run_glue_job     run a job class with Glue-style arguments, get its JobRunResult
+    lambda_context   a realistic Lambda context (handlers.testing.LambdaContext) per test
+    lambda_events    event builders in AWS's documented shapes: .firehose(records, source_stream=...),
+                     .kinesis(records, aggregate_per_record=N), .step_functions_task(operation, **payload),
+                     and .decode_firehose_response(response) (all from handlers.testing)
 """
 
 from __future__ import annotations
@@ -55,3 +59,24 @@ def run_glue_job(local_runtime) -> Callable[..., "JobRunResult"]:
         return run_job(job_cls, values, local_runtime, policy or RunPolicy())
 
     return run
+
+
+@pytest.fixture
+def lambda_context():
+    from handlers.testing import lambda_context as build
+
+    return build(function_name="cauce-test-function")
+
+
+@pytest.fixture
+def lambda_events():
+    from types import SimpleNamespace
+
+    from handlers import testing
+
+    return SimpleNamespace(
+        firehose=testing.firehose_event,
+        kinesis=testing.kinesis_event,
+        step_functions_task=testing.step_functions_task_event,
+        decode_firehose_response=testing.decode_firehose_response,
+    )

@@ -1,6 +1,8 @@
 """The `cauce` command line, in process (it shares the test run's SparkSession)."""
 
 import json
+import subprocess
+import sys
 
 from click.testing import CliRunner
 
@@ -13,14 +15,14 @@ def invoke(*args):
 
 
 def test_help_everywhere():
-    for command in ([], ["job"], ["job", "run"], ["job", "list"], ["shell"], ["demo"]):
+    for command in ([], ["job"], ["job", "run"], ["job", "list"], ["shell"], ["demo"], ["invoke"], ["layer"], ["layer", "build"]):
         result = invoke(*command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
 
 
 def test_job_list_json_includes_the_seed_job():
     result = invoke("job", "list", "--json")
-    jobs = {j["name"]: j for j in json.loads(result.output)["jobs"]}
+    jobs = {j["name"]: j for j in json.loads(result.stdout)["jobs"]}
     assert jobs["etl-proceso-principal"]["path"].endswith("etl/jobs/etl_main.py")
 
 
@@ -29,12 +31,12 @@ def test_job_run_by_name_with_glue_arguments(spark, cauce_lake):
         {"event_id": "e1", "event_type": "view", "event_time": "2026-11-01T00:00:00Z"}, "oops"])
     result = invoke("job", "run", "etl-proceso-principal", "--lake", str(cauce_lake.root), "--json",
                     "--source_path", "s3://b/raw/", "--target_path", "s3://b/out/", "--quarantine_path", "s3://b/q/")
-    document = json.loads(result.output)
+    document = json.loads(result.stdout)
     assert result.exit_code == 0, document["error"]
     assert (document["status"], document["rows_written"], document["rows_quarantined"]) == ("SUCCEEDED", {"curated_events": 1}, 1)
     # the stack's default_arguments applied: bookmark enabled, so a rerun reads nothing new
     again = json.loads(invoke("job", "run", "etl-proceso-principal", "--lake", str(cauce_lake.root), "--json",
-                              "--source_path", "s3://b/raw/", "--target_path", "s3://b/out/", "--quarantine_path", "s3://b/q/").output)
+                              "--source_path", "s3://b/raw/", "--target_path", "s3://b/out/", "--quarantine_path", "s3://b/q/").stdout)
     assert again["rows_read"] == {"raw_events": 0}
 
 
@@ -60,6 +62,42 @@ def test_unknown_job_exits_non_zero():
 
 def test_demo_reconciles(tmp_path, spark):
     result = invoke("demo", "--events", "300", "--malformed-share", "0.1", "--lake", str(tmp_path / "demo"), "--json")
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert result.exit_code == 0 and report["reconciled"], report["checks"]
     assert report["totals"]["malformed"] == report["quarantined_rows"] > 0
+
+
+def test_invoke_prints_only_the_response_on_stdout_with_json(tmp_path):
+    from handlers.testing import firehose_event
+
+    event_file = tmp_path / "event.json"
+    event_file.write_text(json.dumps(firehose_event([{"event_id": "1", "event_type": "view", "event_time": "t"}, "x"])))
+
+    # A fresh process, as a user runs it: the handler module is imported by the command itself.
+    completed = subprocess.run([sys.executable, "-m", "cauce", "invoke", "handlers.data_processor:handler",
+                                "--event", str(event_file), "--json"], capture_output=True, text=True)
+
+    assert completed.returncode == 0, completed.stderr
+    assert [r["result"] for r in json.loads(completed.stdout)["records"]] == ["Ok", "ProcessingFailed"]
+    assert '"message":"record failed"' in completed.stderr  # the handler's structured logs, kept apart
+    assert '"RecordsFailed":[1.0]' in completed.stderr  # and its EMF metrics
+
+
+def test_invoke_exits_non_zero_with_lambdas_error_shape(tmp_path):
+    event_file = tmp_path / "event.json"
+    event_file.write_text('{"operation": "launch"}')
+
+    result = CliRunner().invoke(cli, ["invoke", "handlers.data_processor:handler", "--event", str(event_file), "--json"])
+
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["errorType"] == "UnknownOperation"
+
+
+def test_invoke_names_what_it_cannot_load(tmp_path):
+    event_file = tmp_path / "event.json"
+    event_file.write_text("{}")
+    result = CliRunner().invoke(cli, ["invoke", "handlers.nothing_here:handler", "--event", str(event_file)])
+    assert result.exit_code == 1 and "cannot load handlers.nothing_here:handler" in result.output
+    event_file.write_text("{oops")
+    result = CliRunner().invoke(cli, ["invoke", "handlers.data_processor:handler", "--event", str(event_file)])
+    assert result.exit_code == 1 and "--event is not valid JSON" in result.output

@@ -1,0 +1,277 @@
+"""Firehose data transformation: one plain function over one record.
+
+    from handlers import firehose_transform, Drop
+
+    @firehose_transform
+    def handler(event: dict):
+        if event.get("type") == "heartbeat":
+            return Drop("heartbeat")
+        return {**event, "source": "web"}
+
+The function gets the record parsed as JSON (or the raw bytes with `input="bytes"`) and
+returns the new record (dict or list as JSON, str, bytes), `Ok(data, partition_keys=...)`,
+`Drop(reason)` or `Failed(reason)`; raising is `Failed` too. The framework keeps Firehose's
+contract: one result per input record with its `recordId`, base64 `data`, newline-delimited
+output, `metadata.partitionKeys`, and a response that never exceeds Lambda's 6 MB. Whatever
+goes wrong with one record (bad base64, not JSON, over 1,000 KiB, a handler error or a wrong
+return type) makes that record ProcessingFailed with the reason logged; Firehose then writes
+the original record under the error prefix, so nothing is lost and the batch goes on.
+
+KPL aggregates: Firehose de-aggregates KPL records from a Kinesis source before it invokes
+Lambda (each user record arrives with its `subsequenceNumber`). A record that still holds an
+aggregate (for example a direct PUT of KPL bytes) is unpacked here; the outputs of its user
+records are concatenated into that Firehose record's one result. It is Ok when every user
+record is Ok or dropped, Dropped when all are dropped, and ProcessingFailed, keeping the whole
+original aggregate for the error prefix, when any fails or they ask for different partitions.
+"""
+
+from __future__ import annotations
+
+import binascii
+import inspect
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from handlers import codec
+from handlers.base import RecordHandler
+from handlers.kpl import MAGIC, KplFormatError, deaggregate, is_aggregated
+from handlers.results import Drop, Failed, Ok
+
+MAX_RECORD_BYTES = 1_000 * 1024  # Firehose's record limit, before base64
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024  # Lambda's synchronous response limit
+# Lambda serializes the response with json.dumps (spaces after separators, non-ASCII escaped).
+# Around one result that is at most 58 bytes besides the recordId and data:
+# {"recordId": ..., "result": "ProcessingFailed", "data": ...}, plus the separator.
+_ENTRY_OVERHEAD = 64
+_METADATA_OVERHEAD = 40  # , "metadata": {"partitionKeys": ...}
+_RESPONSE_OVERHEAD = 16
+
+OK, DROPPED, FAILED = "Ok", "Dropped", "ProcessingFailed"
+
+
+@dataclass(frozen=True, slots=True)
+class FirehoseRecord:
+    """Where a record came from, for functions that take a second argument."""
+
+    record_id: str
+    approximate_arrival_timestamp: int | None
+    delivery_stream_arn: str | None
+    source_stream_arn: str | None
+    kinesis_metadata: Mapping[str, Any] | None
+    subsequence_number: int
+
+
+# (result, data, partition keys, reason): plain tuples, because this is built once per record.
+_Result = tuple[str, bytes, "dict[str, str] | None", str]
+
+
+class FirehoseTransform(RecordHandler):
+    """A Firehose transformation handler around a record function.
+
+    Options: `input` ("json" or "bytes"), `newline` (end each output with one; default True),
+    `service` (the logs' and metrics' service name), `settings`, `log_stream`.
+    """
+
+    correlation_id_path = "invocationId"
+
+    def __init__(self, function: Callable[..., Any], *, newline: bool = True, **options: Any) -> None:
+        super().__init__(function, **options)
+        self.newline = newline
+        self._wants_record = _positional_arity(function) >= 2
+
+    def _handle_event(self, event: Any, context: Any) -> dict[str, list[dict[str, Any]]]:
+        logger = self.telemetry.logger
+        records = event.get("records") if isinstance(event, Mapping) else None
+        if not isinstance(records, list):
+            # Firehose never sends this; answering with no results makes it retry the batch.
+            logger.error("not a Firehose transformation event: no 'records' list", extra={"event_keys": _keys(event)})
+            self.telemetry.publish({"RecordsMalformedEvent": 1})
+            return {"records": []}
+        stream_arn = event.get("deliveryStreamArn")
+        source_arn = event.get("sourceKinesisStreamArn")
+        with self.telemetry.traced("## firehose_transform") as subsegment:
+            results, counts, bytes_in, bytes_out = self._transform_all(records, stream_arn, source_arn)
+            if subsegment is not None:
+                for name, value in counts.items():
+                    subsegment.put_annotation(f"records_{name.lower()}", value)
+        self.telemetry.publish(
+            {"RecordsOk": counts[OK], "RecordsDropped": counts[DROPPED], "RecordsFailed": counts[FAILED]},
+            {"BytesIn": bytes_in, "BytesOut": bytes_out},
+        )
+        logger.info("transformed batch", extra={"records": len(records), "ok": counts[OK], "dropped": counts[DROPPED], "failed": counts[FAILED]})
+        return {"records": results}
+
+    def _transform_all(self, records: list[Any], stream_arn: str | None, source_arn: str | None):
+        counts = {OK: 0, DROPPED: 0, FAILED: 0}
+        record_ids = [_record_id(r) for r in records]
+        # Every result costs at least its envelope; reserve that for all of them up front, so
+        # the budget left for Ok data can never push the response over the limit.
+        size = _RESPONSE_OVERHEAD + sum(_ENTRY_OVERHEAD + _json_length(rid) for rid in record_ids)
+        results: list[dict[str, Any]] = []
+        self._bytes_in = bytes_out = 0
+        b2a_base64 = binascii.b2a_base64
+        for index, record in enumerate(records):
+            record_id = record_ids[index]
+            result, data, partition_keys, reason = self._transform_one(index, record, record_id, stream_arn, source_arn)
+            encoded = ""
+            if result == OK:
+                encoded = b2a_base64(data, newline=False).decode("ascii")
+                extra = len(encoded) + (len(json.dumps(partition_keys)) + _METADATA_OVERHEAD if partition_keys else 0)
+                if size + extra > MAX_RESPONSE_BYTES:
+                    result, encoded, partition_keys = FAILED, "", None
+                    reason = f"the response would exceed Lambda's {MAX_RESPONSE_BYTES:,}-byte limit"
+                else:
+                    size += extra
+                    bytes_out += len(data)
+            counts[result] += 1
+            if partition_keys:
+                results.append({"recordId": record_id, "result": result, "data": encoded, "metadata": {"partitionKeys": partition_keys}})
+            else:
+                results.append({"recordId": record_id, "result": result, "data": encoded})
+            if result == FAILED:
+                self.telemetry.logger.warning("record failed", extra={"record_id": record_id, "record_index": index, "reason": reason})
+            elif result == DROPPED and reason:
+                self.telemetry.logger.debug("record dropped", extra={"record_id": record_id, "reason": reason})
+        return results, counts, self._bytes_in, bytes_out
+
+    def _transform_one(self, index, record, record_id, stream_arn, source_arn) -> _Result:
+        """(result, data, partition_keys, reason) of one Firehose record; counts its input bytes."""
+        if type(record) is not dict:
+            return FAILED, b"", None, f"records[{index}] is {type(record).__name__}, not an object"
+        if not record_id:
+            return FAILED, b"", None, f"records[{index}] has no recordId"
+        encoded = record.get("data")
+        if type(encoded) is not str:
+            return FAILED, b"", None, f"records[{index}].data is missing or not a base64 string"
+        try:
+            raw = binascii.a2b_base64(encoded, strict_mode=True)
+        except (binascii.Error, ValueError) as error:
+            self._bytes_in += len(encoded)
+            return FAILED, b"", None, f"data is not valid base64: {error}"
+        self._bytes_in += len(raw)
+        if len(raw) > MAX_RECORD_BYTES:
+            return FAILED, b"", None, f"record is {len(raw):,} bytes, over Firehose's {MAX_RECORD_BYTES:,}-byte limit"
+        if not raw.startswith(MAGIC) or not is_aggregated(raw):
+            return self._apply(raw, record, record_id, stream_arn, source_arn, 0)
+        try:
+            users = deaggregate(raw)
+        except KplFormatError as error:
+            return FAILED, b"", None, f"KPL aggregate is malformed: {error}"
+        return _combine([self._apply(u.data, record, record_id, stream_arn, source_arn, u.subsequence_number) for u in users])
+
+    def _apply(self, raw: bytes, record: dict, record_id: str, stream_arn, source_arn, subsequence: int) -> _Result:
+        if self.input == "json":
+            try:
+                value = codec.loads(raw)
+            except codec.JSONDecodeError as error:
+                if not raw.strip():
+                    return FAILED, b"", None, "empty record: expected a JSON document"
+                return FAILED, b"", None, f"not valid JSON: {error}"
+        else:
+            value = raw
+        try:
+            if self._wants_record:
+                info = FirehoseRecord(record_id, record.get("approximateArrivalTimestamp"), stream_arn, source_arn,
+                                      record.get("kinesisRecordMetadata"), subsequence)
+                returned = self.function(value, info)
+            else:
+                returned = self.function(value)
+        except Exception as error:  # one record's failure must not fail the batch
+            return FAILED, b"", None, f"{type(error).__name__}: {error}"
+        if type(returned) is dict and self.newline:  # the common case, without the general checks
+            try:
+                data = codec.dumps_line(returned)
+            except TypeError as error:
+                return FAILED, b"", None, f"the handler's result is not JSON-serializable: {error}"
+            if len(data) <= MAX_RECORD_BYTES:
+                return OK, data, None, ""
+        return self._outcome(returned)
+
+    def _outcome(self, returned: Any) -> _Result:
+        partition_keys = None
+        kind = type(returned)
+        if kind is Ok:
+            partition_keys, returned = returned.partition_keys or None, returned.data
+            kind = type(returned)
+            if partition_keys is not None:
+                problem = _check_partition_keys(partition_keys)
+                if problem:
+                    return FAILED, b"", None, problem
+                partition_keys = {str(k): str(v) for k, v in partition_keys.items()}
+        elif kind is Drop:
+            return DROPPED, b"", None, returned.reason
+        elif kind is Failed:
+            return FAILED, b"", None, returned.reason or "the handler returned Failed"
+        if kind is dict or kind is list or isinstance(returned, (dict, list)):
+            try:
+                data = codec.dumps_line(returned) if self.newline else codec.dumps(returned)
+            except TypeError as error:
+                return FAILED, b"", None, f"the handler's result is not JSON-serializable: {error}"
+        elif isinstance(returned, str):
+            data = returned.encode()
+        elif isinstance(returned, (bytes, bytearray, memoryview)):
+            data = bytes(returned)
+        elif returned is None:
+            return FAILED, b"", None, "the handler returned None: return Drop() to drop a record on purpose"
+        else:
+            return FAILED, b"", None, f"the handler returned {kind.__name__}: expected dict, list, str, bytes, Ok, Drop or Failed"
+        if self.newline and not data.endswith(b"\n"):
+            data += b"\n"
+        if len(data) > MAX_RECORD_BYTES:
+            return FAILED, b"", None, f"the transformed record is {len(data):,} bytes, over Firehose's {MAX_RECORD_BYTES:,}-byte limit"
+        return OK, data, partition_keys, ""
+
+
+def firehose_transform(function: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+    """Turn a record function into a `FirehoseTransform`: `@firehose_transform` or `@firehose_transform(input="bytes")`."""
+    return FirehoseTransform.decorate(function, **options)
+
+
+def _combine(outcomes: list[_Result]) -> _Result:
+    failed = [i for i, (result, *_rest) in enumerate(outcomes) if result == FAILED]
+    if failed:
+        reason = outcomes[failed[0]][3]
+        return FAILED, b"", None, f"{len(failed)} of {len(outcomes)} aggregated user records failed; first, #{failed[0]}: {reason}"
+    kept = [o for o in outcomes if o[0] == OK]
+    if not kept:
+        return DROPPED, b"", None, f"all {len(outcomes)} aggregated user records dropped"
+    if len({tuple(sorted((o[2] or {}).items())) for o in kept}) > 1:
+        return FAILED, b"", None, "aggregated user records ask for different partition keys; one Firehose record has one partition"
+    return OK, b"".join(o[1] for o in kept), kept[0][2], ""
+
+
+def _check_partition_keys(keys: Any) -> str:
+    if not isinstance(keys, Mapping):
+        return f"partition_keys must be a mapping, got {type(keys).__name__}"
+    for key, value in keys.items():
+        if not isinstance(key, str) or not key:
+            return f"partition key {key!r} must be a non-empty string"
+        if not isinstance(value, (str, int)) or isinstance(value, bool) or value == "":
+            return f"partition key {key!r} has value {value!r}: expected a non-empty string or an integer"
+    return ""
+
+
+def _json_length(text: str) -> int:
+    """Length of `text` as json.dumps writes it (ASCII record ids, the norm, need no escaping)."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return len(text) + 2
+    return len(json.dumps(text))
+
+
+def _record_id(record: Any) -> str:
+    value = record.get("recordId") if type(record) is dict else None
+    return value if isinstance(value, str) else ""
+
+
+def _keys(event: Any) -> list[str]:
+    return sorted(map(str, event)) if isinstance(event, Mapping) else [type(event).__name__]
+
+
+def _positional_arity(function: Callable[..., Any]) -> int:
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return 1
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)
