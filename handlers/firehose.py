@@ -108,7 +108,7 @@ class FirehoseTransform(RecordHandler):
         record_ids = [_record_id(r) for r in records]
         # Every result costs at least its envelope; reserve that for all of them up front, so
         # the budget left for Ok data can never push the response over the limit.
-        size = _RESPONSE_OVERHEAD + sum(_ENTRY_OVERHEAD + _json_length(rid) for rid in record_ids)
+        size = _RESPONSE_OVERHEAD + len(records) * _ENTRY_OVERHEAD + _json_lengths(record_ids)
         results: list[dict[str, Any]] = []
         self._bytes_in = bytes_out = 0
         b2a_base64 = binascii.b2a_base64
@@ -253,16 +253,17 @@ def _check_partition_keys(keys: Any) -> str:
     return ""
 
 
-def _json_length(text: str) -> int:
-    """Length of `text` as json.dumps writes it (ASCII record ids, the norm, need no escaping)."""
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return len(text) + 2
-    return len(json.dumps(text))
+def _json_lengths(texts: list[str]) -> int:
+    """Total length of `texts` as json.dumps writes them; ASCII record ids, the norm, need no escaping."""
+    joined = "".join(texts)
+    if joined.isascii() and joined.isprintable() and '"' not in joined and "\\" not in joined:
+        return len(joined) + 2 * len(texts)
+    return sum(len(json.dumps(text)) for text in texts)
 
 
 def _record_id(record: Any) -> str:
     value = record.get("recordId") if type(record) is dict else None
-    return value if isinstance(value, str) else ""
+    return value if type(value) is str else ""
 
 
 def _keys(event: Any) -> list[str]:
