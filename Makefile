@@ -27,6 +27,7 @@ test: setup
 bench: setup
 	$(VENV)/bin/python benchmarks/etl_overhead.py
 	$(VENV)/bin/python benchmarks/handlers_throughput.py
+	$(VENV)/bin/python benchmarks/statemachines_overhead.py
 
 clean:
 	rm -rf $(VENV) .cauce

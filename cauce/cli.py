@@ -226,6 +226,159 @@ def invoke(target, event_file, function_name, memory, timeout, as_json):
         sys.exit(1)
 
 
+@cli.group()
+def sfn() -> None:
+    """Step Functions: validate, run locally with jobs and handlers bound, draw."""
+
+
+def _load_workflow(reference, stack_file):
+    from cauce.stack import StackError, load_stack
+    from statemachines.definition import DefinitionError, load_definition
+
+    try:
+        stack = load_stack(stack_file)
+        return stack, load_definition(reference, stack)
+    except (StackError, DefinitionError) as error:
+        raise click.ClickException(str(error)) from None
+
+
+@sfn.command("list")
+@STACK_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the state machines as JSON.")
+def sfn_list(stack_file, as_json):
+    """List the stack's state machines and the packaged ASL templates."""
+    from cauce.stack import StackError, load_stack
+    from statemachines.definition import definitions_dir
+
+    try:
+        stack = load_stack(stack_file)
+    except StackError as error:
+        raise click.ClickException(str(error)) from None
+    machines = [{"key": key, "name": m.get("name", key), "type": m.get("type", "STANDARD"),
+                 "definition": m.get("definition") if isinstance(m.get("definition"), str) and len(m["definition"]) < 120 else "(inline)"}
+                for key, m in (stack.get("step_functions_config") or {}).items()]
+    templates = sorted(p.name for p in definitions_dir().glob("*.asl.json"))
+    text = "\n".join(f"{m['name']:<28} {m['type']:<9} {m['definition']}" for m in machines) or "no state machines in the stack"
+    _emit(as_json, {"state_machines": machines, "templates": templates}, text + "\ntemplates: " + ", ".join(templates))
+
+
+@sfn.command("validate")
+@click.argument("reference", metavar="NAME_OR_FILE")
+@STACK_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+def sfn_validate(reference, stack_file, as_json):
+    """Check an ASL definition: structure, graph, Retry/Catch, paths, and that every Task is bound locally."""
+    from statemachines.local import LocalStepFunctions
+    from statemachines.validate import validate
+
+    stack, definition = _load_workflow(reference, stack_file)
+    problems = validate(definition.document, LocalStepFunctions(stack).known_targets)
+    document = {"name": definition.name, "source": definition.source, "valid": not problems,
+                "problems": [{"where": p.where, "message": p.message} for p in problems]}
+    text = (f"{definition.source}: valid" if not problems
+            else f"{definition.source}: {len(problems)} problem(s)\n" + "\n".join(f"  {p}" for p in problems))
+    _emit(as_json, document, text)
+    if problems:
+        sys.exit(1)
+
+
+@sfn.command("run")
+@click.argument("reference", metavar="NAME_OR_FILE")
+@click.option("--input", "input_text", default="{}", show_default=True, help="Execution input: JSON, or @FILE.")
+@STACK_OPTION
+@LAKE_OPTION
+@click.option("--real-time", is_flag=True, help="Really wait on Retry intervals and Wait states (default: virtual time).")
+@click.option("--json", "as_json", is_flag=True, help="Print the execution (status, output, history) as JSON.")
+@click.option("--verbose", is_flag=True, help="Also show the logs of the jobs and handlers (on stderr).")
+def sfn_run(reference, input_text, stack_file, lake, real_time, as_json, verbose):
+    """Run a workflow locally: Glue tasks run jobs on local Spark, Lambda tasks run handlers in process, e.g.
+
+        cauce sfn run etl-workflow --input '{}'
+    """
+    import contextlib
+    import io
+
+    from statemachines.local import LocalStepFunctions
+    from statemachines.validate import AslValidationError
+
+    stack, definition = _load_workflow(reference, stack_file)
+    try:
+        execution_input = json.loads(Path(input_text[1:]).read_text() if input_text.startswith("@") else input_text)
+    except (OSError, json.JSONDecodeError) as error:
+        raise click.ClickException(f"--input is not valid JSON: {error}") from None
+    logs = sys.stderr if verbose else io.StringIO()
+    try:
+        with contextlib.redirect_stdout(logs), contextlib.redirect_stderr(logs), \
+                LocalStepFunctions(stack, lake=lake, virtual_time=not real_time) as local:
+            result = local.run(definition, execution_input)
+    except AslValidationError as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2, default=str))
+    else:
+        click.echo(_history_table(result))
+        for row in result.rows:
+            if row.status in ("FAILED", "CAUGHT") and row.cause:
+                click.echo(f"  {row.state}: {row.error}: {_short(row.cause)}")
+        click.echo(f"\n{result.name}: {result.status}" + (f" ({result.error}: {result.cause})" if result.error else ""))
+        if result.skipped_wait_seconds:
+            click.echo(f"virtual time: {result.skipped_wait_seconds:,.0f} s of Retry and Wait delays not waited for")
+        click.echo("output: " + json.dumps(result.output, default=str))
+    if not result.succeeded:
+        sys.exit(1)
+
+
+def _short(cause: str, limit: int = 300) -> str:
+    """A cause for one line: Glue's ErrorMessage or a Lambda's errorMessage when the cause is their JSON."""
+    try:
+        document = json.loads(cause)
+        cause = document.get("ErrorMessage") or document.get("errorMessage") or cause
+    except (json.JSONDecodeError, AttributeError):
+        pass
+    cause = " ".join(str(cause).split())
+    return cause if len(cause) <= limit else cause[: limit - 3] + "..."
+
+
+def _history_table(result) -> str:
+    header = f"{'state':<28} {'type':<9} {'status':<10} {'attempts':>8} {'duration':>10}  error"
+    lines = [header, "-" * len(header)]
+    for row in result.rows:
+        duration = "" if row.duration_seconds is None else f"{row.duration_seconds:.3f}s"
+        attempts = str(row.attempts) if row.attempts else ""
+        lines.append(f"{row.state:<28} {row.type:<9} {row.status:<10} {attempts:>8} {duration:>10}  {row.error or ''}")
+    return "\n".join(lines)
+
+
+@sfn.command("diagram")
+@click.argument("reference", metavar="NAME_OR_FILE")
+@STACK_OPTION
+@click.option("--format", "image_format", type=click.Choice(["mermaid", "dot", "svg", "png"]), default="mermaid",
+              show_default=True, help="Mermaid or DOT text, or a picture drawn by Graphviz.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default: standard output; required for png).")
+def sfn_diagram(reference, stack_file, image_format, output):
+    """Draw a workflow: Mermaid text for Markdown, or an SVG/PNG picture for docs."""
+    from statemachines.diagram import DiagramError, dot, mermaid, render
+
+    _, definition = _load_workflow(reference, stack_file)
+    try:
+        if image_format == "mermaid":
+            content: str | bytes = mermaid(definition.document)
+        elif image_format == "dot":
+            content = dot(definition.document, definition.name)
+        else:
+            content = render(definition.document, image_format, definition.name)
+    except DiagramError as error:
+        raise click.ClickException(str(error)) from None
+    if output is not None:
+        output.write_bytes(content if isinstance(content, bytes) else content.encode())
+        click.echo(f"wrote {output}")
+    elif isinstance(content, bytes) and image_format == "png":
+        raise click.ClickException("a PNG needs --output FILE")
+    else:
+        click.echo(content if isinstance(content, str) else content.decode())
+
+
 def main() -> None:
     cli(prog_name="cauce")
 

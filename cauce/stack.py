@@ -26,13 +26,18 @@ def load_stack(path: str | Path | None = None) -> dict[str, Any]:
             text = Path(path).read_text()
         except OSError as error:
             raise StackError(f"cannot read stack definition {where}: {error.strerror}") from None
+    return parse_json_object(text, where, StackError, "a JSON object of Terraform variables")
+
+
+def parse_json_object(text: str, where: str, error: type[Exception], expected: str) -> dict[str, Any]:
+    """A JSON object from `text`, or `error` naming `where`, the line and the column."""
     try:
-        stack = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise StackError(f"{where}: not valid JSON at line {error.lineno} column {error.colno}: {error.msg}") from None
-    if not isinstance(stack, dict):
-        raise StackError(f"{where}: expected a JSON object of Terraform variables")
-    return stack
+        document = json.loads(text)
+    except json.JSONDecodeError as problem:
+        raise error(f"{where}: not valid JSON at line {problem.lineno} column {problem.colno}: {problem.msg}") from None
+    if not isinstance(document, dict):
+        raise error(f"{where}: expected {expected}, got {type(document).__name__}")
+    return document
 
 
 def glue_jobs(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -7,8 +7,9 @@ See docs/etl.md. Names are imported lazily so that `import etl` stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cauce.lazy import lazy_exports
 
 _EXPORTS = {
     "GlueJob": "etl.job",
@@ -47,7 +48,4 @@ if TYPE_CHECKING:
     from etl.sources import CatalogSource, JdbcSource, S3Source
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'etl' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -9,8 +9,9 @@ what it uses.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cauce.lazy import lazy_exports
 
 _EXPORTS = {
     "firehose_transform": "handlers.firehose",
@@ -41,7 +42,4 @@ if TYPE_CHECKING:
     from handlers.tasks import InvalidTaskInput, TaskError, TaskRouter, UnknownOperation
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'handlers' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -6,7 +6,9 @@
   `errors/processing-failed/` prefix with the original bytes.
 - Task of the `etl-workflow` state machine, `{"operation": "process-results"}`: it reads the
   Glue job run that the previous state returned (if the state machine passes it as `job_run`)
-  and reports it, failing with `JobRunFailed` when the run did not succeed.
+  and reports it, failing with `JobRunFailed` when the run did not succeed. Its failure path
+  calls `{"operation": "notify-failure", "error": {"Error": ..., "Cause": ...}}`, which logs the
+  failure at ERROR level (the alarm source) and counts it in the `WorkflowFailures` metric.
 
 Deploy with handler `handlers.data_processor.handler`.
 """
@@ -44,6 +46,18 @@ class ProcessResults(BaseModel):
     job_run: GlueJobRun | None = Field(default=None, description="The Glue job run to report on")
 
 
+class StatesError(BaseModel):
+    """What a Catch puts at its ResultPath: the error name and its cause."""
+
+    Error: str
+    Cause: str | None = None
+
+
+class NotifyFailure(BaseModel):
+    execution: str | None = None
+    error: StatesError
+
+
 @firehose_transform(service="data-processor")
 def transform(event: Any) -> Any:
     if not isinstance(event, dict):
@@ -66,6 +80,15 @@ def process_results(payload: ProcessResults) -> dict[str, Any]:
     if run.JobRunState != "SUCCEEDED":
         raise JobRunFailed(f"{run.JobName} run {run.Id} ended {run.JobRunState}: {run.ErrorMessage or 'no error message'}")
     return {"stage": stage, "job_name": run.JobName, "job_run_id": run.Id, "status": run.JobRunState, "execution_seconds": run.ExecutionTime}
+
+
+@tasks.operation("notify-failure", model=NotifyFailure)
+def notify_failure(payload: NotifyFailure) -> dict[str, Any]:
+    tasks.telemetry.logger.error(
+        "workflow failed", extra={"execution": payload.execution, "error": payload.error.Error, "cause": payload.error.Cause}
+    )
+    tasks.telemetry.publish({"WorkflowFailures": 1})
+    return {"notified": True, "execution": payload.execution, "error": payload.error.Error}
 
 
 def handler(event: Any, context: Any) -> Any:

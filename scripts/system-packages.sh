@@ -3,10 +3,12 @@
 #   java 17          Spark 3.5 (as on AWS Glue 5.x)
 #   postgresql       a real server the JDBC tests start on 127.0.0.1
 #   postgresql.jar   the JDBC driver Spark loads (Debian's libpostgresql-jdbc-java)
+#   graphviz         `dot`, which draws workflow pictures (cauce sfn diagram --format svg)
 set -euo pipefail
 missing=()
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 [ -f /usr/share/java/postgresql.jar ] || missing+=(libpostgresql-jdbc-java)
+command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
 fi

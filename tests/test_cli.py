@@ -15,7 +15,8 @@ def invoke(*args):
 
 
 def test_help_everywhere():
-    for command in ([], ["job"], ["job", "run"], ["job", "list"], ["shell"], ["demo"], ["invoke"], ["layer"], ["layer", "build"]):
+    for command in ([], ["job"], ["job", "run"], ["job", "list"], ["shell"], ["demo"], ["invoke"], ["layer"], ["layer", "build"],
+                    ["sfn"], ["sfn", "run"], ["sfn", "validate"], ["sfn", "diagram"], ["sfn", "list"]):
         result = invoke(*command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
 
@@ -101,3 +102,40 @@ def test_invoke_names_what_it_cannot_load(tmp_path):
     event_file.write_text("{oops")
     result = CliRunner().invoke(cli, ["invoke", "handlers.data_processor:handler", "--event", str(event_file)])
     assert result.exit_code == 1 and "--event is not valid JSON" in result.output
+
+
+def test_sfn_validate_the_seed_workflow_and_a_broken_file(tmp_path):
+    result = CliRunner().invoke(cli, ["sfn", "validate", "etl-workflow", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["valid"] is True
+
+    broken = tmp_path / "broken.asl.json"
+    broken.write_text(json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}))
+    result = CliRunner().invoke(cli, ["sfn", "validate", str(broken), "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["problems"] == [{"where": "States.A.Next", "message": "'B' is not a state here"}]
+
+
+def test_sfn_run_prints_the_history_and_exits_non_zero_on_failure(tmp_path):
+    workflow = tmp_path / "wf.asl.json"
+    workflow.write_text(json.dumps({"StartAt": "Hold", "States": {
+        "Hold": {"Type": "Wait", "Seconds": 600, "Next": "Stop"},
+        "Stop": {"Type": "Fail", "Error": "Custom.Stop", "Cause": "on purpose"}}}))
+
+    result = CliRunner().invoke(cli, ["sfn", "run", str(workflow), "--input", '{"a": 1}'])
+
+    assert result.exit_code == 1
+    assert "Hold                         Wait      SUCCEEDED" in result.stdout
+    assert "600.000s" in result.stdout and "wf: FAILED (Custom.Stop: on purpose)" in result.stdout
+    as_json = CliRunner().invoke(cli, ["sfn", "run", str(workflow), "--json"])
+    assert json.loads(as_json.stdout)["history"][0]["duration_seconds"] == 600.0
+
+
+def test_sfn_diagram_mermaid_and_svg(tmp_path):
+    result = CliRunner().invoke(cli, ["sfn", "diagram", "etl-workflow"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("flowchart TD") and "StartETLProcess -.->|catch States.ALL| NotifyFailure" in result.stdout
+
+    picture = tmp_path / "etl.svg"
+    result = CliRunner().invoke(cli, ["sfn", "diagram", "etl-workflow", "--format", "svg", "--output", str(picture)])
+    assert result.exit_code == 0, result.output  # Graphviz is installed by scripts/system-packages.sh
+    assert picture.read_text().lstrip().startswith("<?xml") and "StartETLProcess" in picture.read_text()

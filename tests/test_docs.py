@@ -51,3 +51,15 @@ def test_the_task_router_example_raises_its_own_error_type(lambda_context, lambd
     outcome = invoke(namespace["handler"], lambda_events.step_functions_task("report", table="orders"), lambda_context)
 
     assert outcome["response"]["errorType"] == "TooFewRows"
+
+
+def test_the_workflow_diagram_in_the_docs_is_the_current_one():
+    from cauce.stack import load_stack
+    from statemachines.definition import load_definition
+    from statemachines.diagram import mermaid
+
+    text = (DOCS / "statemachines.md").read_text()
+    [block] = re.findall(r"```mermaid\n(.*?)```", text, re.S)
+    current = mermaid(load_definition("etl-workflow", load_stack(None)).document)
+    assert block.strip() == current.strip(), "regenerate with: cauce sfn diagram etl-workflow (and --format svg --output docs/img/etl-workflow.svg)"
+    assert (DOCS / "img" / "etl-workflow.svg").is_file()

@@ -1,0 +1,133 @@
+"""State machine definitions: ASL JSON files with `${...}` placeholders, filled from the stack.
+
+A definition in the stack's `step_functions_config` is either inline ASL JSON (the seed's
+`jsonencode(...)`) or the name of an ASL template: a path, or a file in
+`statemachines/definitions/`. Templates use Terraform's `templatefile` syntax, `${name}`
+(`$${` for a literal `${`), and the Terraform module fills them with the same variables as
+`template_variables` does here:
+
+    glue_job_<key>          the `name` of glue_config.job_config[<key>]
+    glue_crawler_<key>      the `name` of glue_config.crawler_config[<key>]
+    lambda_function_<key>   the `function_name` of lambda_config[<key>]
+    project_name, environment
+
+where <key> is the map key with `-` written `_` (the seed's `etl-job` is `glue_job_etl_job`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+_PLACEHOLDER = re.compile(r"(?<!\$)\$\{([^}]*)\}")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class DefinitionError(ValueError):
+    """A definition that cannot be read, filled or parsed; the message names where."""
+
+
+@dataclass(frozen=True)
+class StateMachineDefinition:
+    name: str
+    type: str  # STANDARD or EXPRESS
+    document: dict[str, Any]
+    source: str  # where it came from, for messages
+
+    @property
+    def text(self) -> str:
+        return json.dumps(self.document)
+
+
+def template_variables(stack: Mapping[str, Any]) -> dict[str, str]:
+    """The placeholder values the stack defines (see the module docstring)."""
+    variables = {"project_name": str(stack.get("project_name", "")), "environment": str(stack.get("environment", ""))}
+    glue = stack.get("glue_config") or {}
+    for key, job in (glue.get("job_config") or {}).items():
+        variables[f"glue_job_{_key(key)}"] = job["name"]
+    for key, crawler in (glue.get("crawler_config") or {}).items():
+        variables[f"glue_crawler_{_key(key)}"] = crawler["name"]
+    for key, function in (stack.get("lambda_config") or {}).items():
+        variables[f"lambda_function_{_key(key)}"] = function["function_name"]
+    return variables
+
+
+def fill_placeholders(text: str, variables: Mapping[str, str], source: str) -> str:
+    """Replace `${name}` as Terraform's templatefile does; every missing name is reported with its line."""
+    missing = []
+    for match in _PLACEHOLDER.finditer(text):
+        name = match.group(1).strip()
+        if not _IDENTIFIER.match(name):
+            line = text.count("\n", 0, match.start()) + 1
+            missing.append(f"line {line}: ${{{match.group(1)}}} is not a variable name (templatefile expressions are not supported)")
+        elif name not in variables:
+            line = text.count("\n", 0, match.start()) + 1
+            known = ", ".join(sorted(variables)) or "none"
+            missing.append(f"line {line}: ${{{name}}} has no value (the stack defines: {known})")
+    if missing:
+        raise DefinitionError(f"{source}: unfilled placeholders:\n  " + "\n  ".join(missing))
+    filled = _PLACEHOLDER.sub(lambda m: json.dumps(variables[m.group(1).strip()])[1:-1], text)
+    return filled.replace("$${", "${")
+
+
+def parse_json(text: str, source: str) -> dict[str, Any]:
+    from cauce.stack import parse_json_object
+
+    return parse_json_object(text, source, DefinitionError, "an ASL definition (a JSON object)")
+
+
+def definitions_dir() -> Path:
+    return Path(str(resources.files("statemachines").joinpath("definitions")))
+
+
+def template_path(reference: str) -> Path | None:
+    """The file a definition reference names, if it names one: a path, or a packaged template."""
+    for candidate in (Path(reference), definitions_dir() / reference, definitions_dir() / f"{reference}.asl.json"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_definition(reference: str, stack: Mapping[str, Any]) -> StateMachineDefinition:
+    """A state machine by its stack key or name, or an ASL file, filled from the stack."""
+    machines = stack.get("step_functions_config") or {}
+    for key, machine in machines.items():
+        if reference in (key, machine.get("name")):
+            return _from_stack(key, machine, stack)
+    path = template_path(reference)
+    if path is None:
+        known = ", ".join(sorted(m.get("name", k) for k, m in machines.items())) or "none"
+        raise DefinitionError(f"no state machine {reference!r}: not in the stack's step_functions_config ({known}) and not an ASL file")
+    return _from_file(path, path.name.removesuffix(".json").removesuffix(".asl"), "STANDARD", stack)
+
+
+def _from_stack(key: str, machine: Mapping[str, Any], stack: Mapping[str, Any]) -> StateMachineDefinition:
+    name = machine.get("name", key)
+    kind = machine.get("type", "STANDARD")
+    definition = machine.get("definition")
+    if isinstance(definition, dict):  # a tfvars file may hold the object itself
+        return StateMachineDefinition(name, kind, definition, f"step_functions_config[{key!r}].definition")
+    if not isinstance(definition, str) or not definition.strip():
+        raise DefinitionError(f"step_functions_config[{key!r}].definition is missing")
+    if definition.lstrip().startswith("{"):
+        source = f"step_functions_config[{key!r}].definition"
+        return StateMachineDefinition(name, kind, parse_json(fill_placeholders(definition, template_variables(stack), source), source), source)
+    path = template_path(definition)
+    if path is None:
+        raise DefinitionError(f"step_functions_config[{key!r}].definition: {definition!r} is neither ASL JSON nor an ASL file")
+    return _from_file(path, name, kind, stack)
+
+
+def _from_file(path: Path, name: str, kind: str, stack: Mapping[str, Any]) -> StateMachineDefinition:
+    source = str(path)
+    text = fill_placeholders(path.read_text(), template_variables(stack), source)
+    return StateMachineDefinition(name, kind, parse_json(text, source), source)
+
+
+def _key(key: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", key)

@@ -1,0 +1,495 @@
+"""Local execution of state machines on moto's ASL interpreter, with every Task bound to the real
+local thing: Lambda tasks run Cauce handlers in process, Glue tasks run job classes on local Spark.
+
+    with LocalStepFunctions(stack) as sfn:
+        result = sfn.run("etl-workflow", {"date": "2026-11-26"})
+        print(result.status, result.output)
+
+moto has no hook to bind a Task to Python code, so the bindings wrap its internals (pinned
+moto 5.2.5; tests/statemachines/test_bindings.py fails loudly if an upgrade moves them):
+- Lambda: `LambdaSimpleBackend.invoke` (moto's Lambda without Docker) runs the bound handler with the invocation's payload and a
+  realistic context; an exception becomes Lambda's error payload, so `errorType` is the
+  exception's class name and Retry/Catch match it.
+- Glue: `GlueBackend.start_job_run` runs the job class to its end (with the stack's
+  default_arguments, the Task's Arguments and the job's retry policy) and `get_job_run` answers
+  with Glue's JobRun shape. For `startJobRun.sync`, moto's own integration always fails
+  (`'NoneType' object has no attribute 'interrupt_all'`: it closes a callback endpoint that
+  Glue tasks never have), so the sync step reads the finished run once instead.
+- Executions run in the calling thread (moto starts STANDARD executions in a background
+  thread), so `run` returns when the execution has ended: no polling, no sleeping.
+- Time: Retry intervals and Wait states go through a `VirtualClock` (see clock.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import importlib
+import itertools
+import json
+import logging
+import os
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from unittest import mock
+
+from statemachines.clock import RealClock, VirtualClock
+from statemachines.definition import StateMachineDefinition, load_definition, parse_json
+from statemachines.validate import AslValidationError, KnownTargets, Problem, check
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/cauce-local-states"
+_MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+_AWS_ENVIRONMENT = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+                    "AWS_DEFAULT_REGION": REGION}
+
+
+@dataclass
+class StateRow:
+    """One state's visit in an execution, for the history table."""
+
+    state: str
+    type: str
+    status: str = "RUNNING"
+    started: dt.datetime | None = None
+    ended: dt.datetime | None = None
+    attempts: int = 0
+    error: str | None = None
+    cause: str | None = None
+    exited: bool = field(default=False, repr=False)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started is None or self.ended is None:
+            return None
+        return (self.ended - self.started).total_seconds()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"state": self.state, "type": self.type, "status": self.status, "attempts": self.attempts,
+                "duration_seconds": self.duration_seconds, "error": self.error, "cause": self.cause}
+
+
+@dataclass
+class ExecutionResult:
+    """How an execution ended, with its history: `events` as Step Functions records them, and
+    `rows`, one per state visit."""
+
+    name: str
+    status: str  # SUCCEEDED, FAILED, TIMED_OUT, ABORTED
+    output: Any
+    error: str | None
+    cause: str | None
+    events: list[dict[str, Any]] = field(repr=False)
+    skipped_wait_seconds: float = 0.0
+
+    @functools.cached_property
+    def rows(self) -> list[StateRow]:
+        rows = history_rows(self.events)
+        unexplained = [r for r in rows if r.status == "FAILED" and r.error is None and r.type != "Fail"]
+        if unexplained:  # a state that failed with no details of its own: the execution's error is its error
+            unexplained[-1].error, unexplained[-1].cause = self.error, self.cause
+        return rows
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "SUCCEEDED"
+
+    def row(self, state: str) -> StateRow:
+        """The last visit of `state`."""
+        matches = [r for r in self.rows if r.state == state]
+        if not matches:
+            raise KeyError(f"state {state!r} was not entered (entered: {', '.join(r.state for r in self.rows)})")
+        return matches[-1]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "output": self.output, "error": self.error, "cause": self.cause,
+                "history": [r.as_dict() for r in self.rows], "skipped_wait_seconds": self.skipped_wait_seconds}
+
+
+@dataclass
+class LambdaCall:
+    function: str
+    event: Any
+    response: Any
+    error_type: str | None
+
+
+@dataclass
+class LocalGlueRun:
+    """A job run in the shape of Glue's GetJobRun `JobRun`."""
+
+    run_id: str
+    job_name: str
+    arguments: dict[str, str]
+    state: str
+    started: dt.datetime
+    completed: dt.datetime
+    error: str | None = None
+    result: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        document = {
+            "Id": self.run_id, "Attempt": 0, "JobName": self.job_name, "StartedOn": self.started,
+            "LastModifiedOn": self.completed, "CompletedOn": self.completed, "JobRunState": self.state,
+            "Arguments": self.arguments, "ExecutionTime": int((self.completed - self.started).total_seconds()),
+            "PredecessorRuns": [], "GlueVersion": "5.0",
+        }
+        if self.error:
+            document["ErrorMessage"] = self.error
+        return document
+
+
+class LocalStepFunctions:
+    """moto's ASL interpreter with Lambda and Glue tasks bound to local handlers and jobs.
+
+    `functions` and `jobs` add or override bindings: function name -> handler, job name -> job
+    class. The stack's lambda_config (handler paths) and the jobs Cauce discovers are bound
+    by default.
+    """
+
+    def __init__(
+        self,
+        stack: Mapping[str, Any] | None = None,
+        *,
+        functions: Mapping[str, Callable[[Any, Any], Any]] | None = None,
+        jobs: Mapping[str, type] | None = None,
+        runtime: Any = None,
+        lake: Path | None = None,
+        virtual_time: bool = True,
+    ) -> None:
+        from cauce.stack import load_stack
+
+        self.stack = dict(stack) if stack is not None else load_stack(None)
+        self.clock = VirtualClock() if virtual_time else RealClock()
+        self._function_configs = {f["function_name"]: f for f in (self.stack.get("lambda_config") or {}).values()}
+        self._handlers: dict[str, Callable[[Any, Any], Any]] = dict(functions or {})
+        self._job_classes: dict[str, type] = dict(jobs or {})
+        self._runtime = runtime
+        self._lake = lake
+        self.lambda_calls: list[LambdaCall] = []
+        self.glue_runs: dict[str, LocalGlueRun] = {}
+        self._exit_stack: contextlib.ExitStack | None = None
+        self._lock = threading.Lock()
+        self._names = itertools.count(1)
+
+    # --- bindings -------------------------------------------------------------------------------
+
+    @property
+    def known_targets(self) -> KnownTargets:
+        from cauce.jobs import discover
+
+        jobs = set(self._job_classes) | set(discover())
+        return KnownTargets(
+            functions=frozenset(set(self._handlers) | set(self._function_configs)),
+            jobs=frozenset(jobs),
+            unsupported={"arn:aws:states:::aws-sdk:glue:startCrawler":
+                         "glue:startCrawler has no local binding yet: the local crawler comes with the local stack"},
+        )
+
+    def handler_for(self, function_name: str) -> Callable[[Any, Any], Any]:
+        if function_name not in self._handlers:
+            config = self._function_configs.get(function_name)
+            if config is None:
+                raise LookupError(f"no local handler for Lambda function {function_name!r}")
+            module_name, _, attribute = config["handler"].rpartition(".")
+            self._handlers[function_name] = getattr(importlib.import_module(module_name), attribute)
+        return self._handlers[function_name]
+
+    def job_class_for(self, job_name: str) -> type:
+        if job_name not in self._job_classes:
+            from cauce.jobs import resolve_job
+
+            self._job_classes[job_name] = resolve_job(job_name)[0]
+        return self._job_classes[job_name]
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalStepFunctions:
+        from moto import mock_aws
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+        from moto.glue.models import GlueBackend
+        from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_glue import (
+            StateTaskServiceGlue,
+        )
+        from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+        from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+        from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+        stack = contextlib.ExitStack()
+        stack.enter_context(mock.patch.dict(os.environ, _AWS_ENVIRONMENT))
+        stack.enter_context(mock_aws(config=_MOTO_CONFIG))
+        runner = self
+        def invoke(backend, function_name, qualifier, body, headers, response_headers):
+            # with use_docker False, moto serves Lambda from LambdaSimpleBackend, whose own invoke
+            # answers any name with a canned payload: an unbound function must fail instead, as on AWS.
+            name = _function_name(function_name)
+            if name not in runner._handlers and name not in runner._function_configs:
+                from moto.awslambda.exceptions import UnknownFunctionException
+
+                raise UnknownFunctionException(f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name} (no local handler is bound)")
+            payload = runner._invoke_handler(name, body, response_headers)
+            response_headers["Content-Length"] = str(len(payload))
+            return payload
+
+        def start_job_run(backend, name, arguments, *_args, **_kwargs):
+            return runner._run_glue_job(name, arguments or {})
+
+        def get_job_run(backend, name, run_id):
+            run = runner.glue_runs.get(run_id)
+            if run is None or run.job_name != name:
+                from moto.glue.exceptions import JobRunNotFoundException
+
+                raise JobRunNotFoundException(run_id)
+            return run
+
+        original_integration = StateTaskServiceGlue._eval_integration_pattern
+
+        def glue_integration(service, env, resource_runtime_part, normalised_parameters, state_credentials):
+            from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
+
+            if service.resource.condition != ResourceCondition.Sync:
+                return original_integration(service, env, resource_runtime_part, normalised_parameters, state_credentials)
+            # The run has already ended (start_job_run runs it through), so one read of it is the outcome;
+            # it raises States.TaskFailed for a FAILED, TIMEOUT or ERROR run, as moto's resolver does.
+            resolve = service._build_sync_resolver(env, resource_runtime_part, normalised_parameters, state_credentials)
+            env.stack.append(_epoch_millis(resolve()))
+
+        clock = self.clock
+
+        def wait_interval(wait_function, env, wait_seconds):
+            clock.sleep(wait_seconds)
+
+        def run_in_this_thread(worker):
+            worker._execution_logic()
+
+        stack.enter_context(mock.patch.object(LambdaSimpleBackend, "invoke", invoke))
+        stack.enter_context(mock.patch.object(GlueBackend, "start_job_run", start_job_run))
+        stack.enter_context(mock.patch.object(GlueBackend, "get_job_run", get_job_run))
+        stack.enter_context(mock.patch.object(StateTaskServiceGlue, "_eval_integration_pattern", glue_integration))
+        stack.enter_context(mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=clock.sleep)))
+        stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", wait_interval))
+        stack.enter_context(mock.patch.object(EventManager, "_get_current_timestamp", staticmethod(clock.now)))
+        stack.enter_context(mock.patch.object(ExecutionWorker, "start", run_in_this_thread))
+        # moto logs each caught or uncaught state error at ERROR level; the history has them all
+        stack.enter_context(mock.patch.object(logging.getLogger("moto.stepfunctions"), "disabled", True))
+        self._exit_stack = stack
+        import boto3
+
+        self._client = boto3.client("stepfunctions", region_name=REGION)
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self._exit_stack is not None:
+            self._exit_stack.close()
+            self._exit_stack = None
+
+    # --- running --------------------------------------------------------------------------------
+
+    def definition(self, reference: str | StateMachineDefinition | Mapping[str, Any]) -> StateMachineDefinition:
+        if isinstance(reference, StateMachineDefinition):
+            return reference
+        if isinstance(reference, Mapping):
+            return StateMachineDefinition("inline", "STANDARD", dict(reference), "inline definition")
+        if reference.lstrip().startswith("{"):
+            return StateMachineDefinition("inline", "STANDARD", parse_json(reference, "inline definition"), "inline definition")
+        return load_definition(reference, self.stack)
+
+    def run(self, reference: str | StateMachineDefinition | Mapping[str, Any], execution_input: Any = None,
+            *, validate: bool = True) -> ExecutionResult:
+        """Run a state machine (stack name, ASL file, or document) to its end and return what happened."""
+        if self._exit_stack is None:
+            raise RuntimeError("use LocalStepFunctions as a context manager: `with LocalStepFunctions(stack) as sfn:`")
+        definition = self.definition(reference)
+        if validate:  # moto's own parse comes next, in create_state_machine
+            check(definition.document, definition.source, self.known_targets, interpreter=False)
+        client = self._client
+        machine_name = f"{_safe_name(definition.name)}-{next(self._names)}"
+        try:
+            arn = client.create_state_machine(name=machine_name, definition=definition.text, roleArn=ROLE_ARN,
+                                              type=definition.type)["stateMachineArn"]
+        except client.exceptions.InvalidDefinition as error:
+            raise AslValidationError(definition.source, [Problem("(definition)", f"the ASL interpreter refuses it: {error}")]) from None
+        skipped_before = self.clock.skipped_seconds
+        execution_arn = client.start_execution(stateMachineArn=arn, name=uuid.uuid4().hex,
+                                               input=json.dumps(execution_input if execution_input is not None else {}))["executionArn"]
+        described = client.describe_execution(executionArn=execution_arn)
+        output = json.loads(described["output"]) if described.get("output") else None
+        return ExecutionResult(
+            name=definition.name, status=described["status"], output=output, error=described.get("error"),
+            cause=described.get("cause"), events=_history(execution_arn),
+            skipped_wait_seconds=self.clock.skipped_seconds - skipped_before,
+        )
+
+    # --- what the bindings do -------------------------------------------------------------------
+
+    def _invoke_handler(self, name: str, body: Any, response_headers: dict) -> bytes:
+        from handlers.testing import lambda_context
+
+        config = self._function_configs.get(name, {})
+        try:
+            event = json.loads(body) if body else {}
+        except (TypeError, json.JSONDecodeError):
+            event = body
+        try:
+            handler = self.handler_for(name)
+        except Exception as error:  # what Lambda reports when the handler cannot be loaded
+            return self._lambda_error(name, event, response_headers, "Runtime.ImportModuleError", f"{type(error).__name__}: {error}", [])
+        context = lambda_context(function_name=name, memory_limit_in_mb=config.get("memory_size", 128),
+                                 timeout_seconds=config.get("timeout", 3))
+        try:
+            response = handler(event, context)
+            payload = json.dumps(response, default=str).encode()
+        except Exception as error:
+            return self._lambda_error(name, event, response_headers, type(error).__name__, str(error),
+                                      traceback.format_tb(error.__traceback__.tb_next))  # from the handler down
+        with self._lock:
+            self.lambda_calls.append(LambdaCall(name, event, response, None))
+        return payload
+
+    def _lambda_error(self, name, event, response_headers, error_type, message, trace) -> bytes:
+        response_headers["x-amz-function-error"] = "Unhandled"
+        error = {"errorType": error_type, "errorMessage": message, "trace": trace}
+        with self._lock:
+            self.lambda_calls.append(LambdaCall(name, event, error, error_type))
+        return json.dumps(error).encode()
+
+    def _run_glue_job(self, name: str, arguments: Mapping[str, str]) -> str:
+        from cauce.stack import glue_jobs
+        from etl.arguments import split_argv
+        from etl.runner import GLUE_DEFAULT_TIMEOUT_MINUTES, RunPolicy, run_job
+
+        run_id = f"jr_{uuid.uuid4().hex}"
+        started = self.clock.now()
+        definition = glue_jobs(self.stack).get(name, {})
+        values = split_argv([token for key, value in (definition.get("default_arguments") or {}).items() for token in (key, str(value))])
+        values.update(split_argv([token for key, value in arguments.items() for token in (key, str(value))]))
+        values.setdefault("JOB_NAME", name)
+        values.setdefault("JOB_RUN_ID", run_id)
+        try:
+            job_class = self.job_class_for(name)
+            policy = RunPolicy(
+                worker_type=definition.get("worker_type", "G.1X"),
+                number_of_workers=definition.get("number_of_workers", 2),
+                timeout_minutes=definition.get("timeout", GLUE_DEFAULT_TIMEOUT_MINUTES),
+                max_retries=definition.get("max_retries", 0),
+            )
+            result = run_job(job_class, values, self._glue_runtime(), policy)
+            state = "SUCCEEDED" if result.succeeded else ("TIMEOUT" if result.status == "TIMEOUT" else "FAILED")
+            error = result.error
+        except Exception as exc:  # no job class, bad policy: the run fails as on Glue, with the reason
+            result, state, error = None, "FAILED", f"{type(exc).__name__}: {exc}"
+        run = LocalGlueRun(run_id, name, {k if k.startswith("--") else f"--{k}": v for k, v in arguments.items()},
+                           state, started, self.clock.now(), error, result)
+        with self._lock:
+            self.glue_runs[run_id] = run
+        return run_id
+
+    def _glue_runtime(self):
+        if self._runtime is None:
+            from etl.runtimes.local import LocalRuntime
+
+            self._runtime = LocalRuntime(self._lake or Path(os.environ.get("CAUCE_LAKE", ".cauce/lake")))
+            from cauce.stack import glue_connections
+
+            for connection in glue_connections(self.stack):
+                self._runtime.catalog.put_connection(connection)
+        return self._runtime
+
+
+def history_rows(events: list[dict[str, Any]]) -> list[StateRow]:
+    """One row per state visit, from the execution history: attempts, status, duration, error.
+
+    Status: SUCCEEDED (`error` then shows the last failure a Retry got past), FAILED, or CAUGHT
+    (failed, and a Catch sent the execution on).
+    """
+    by_id = {event["id"]: event for event in events}
+    rows: list[StateRow] = []
+    open_rows: dict[int, StateRow] = {}  # StateEntered event id -> its row
+    failed_last: set[int] = set()  # ids of rows whose latest task outcome is a failure
+
+    def row_of(event: dict[str, Any]) -> StateRow | None:
+        current, seen = event, set()
+        while current is not None and current["id"] not in seen:
+            seen.add(current["id"])
+            if current["id"] in open_rows:
+                return open_rows[current["id"]]
+            current = by_id.get(current.get("previousEventId"))
+        return None
+
+    for event in events:
+        kind = event["type"]
+        if kind.endswith("StateEntered"):
+            details = event.get("stateEnteredEventDetails", {})
+            row = StateRow(details.get("name", "?"), kind.removesuffix("StateEntered"), started=event["timestamp"])
+            rows.append(row)
+            open_rows[event["id"]] = row
+        elif kind.endswith("StateExited"):
+            # by name, not by event chain: a Parallel or Map exits after its branches' events
+            name = event.get("stateExitedEventDetails", {}).get("name")
+            row = next((r for r in reversed(rows) if r.state == name and not r.exited), None)
+            if row is not None:  # left the state after a failure: a Catch took it on
+                row.ended, row.exited = event["timestamp"], True
+                row.status = "CAUGHT" if id(row) in failed_last else "SUCCEEDED"
+        elif kind in ("TaskScheduled", "LambdaFunctionScheduled"):
+            row = row_of(event)
+            if row is not None:
+                row.attempts += 1
+        elif (kind.endswith("Failed") or kind.endswith("TimedOut")) and not kind.startswith("Execution"):
+            details = next((v for k, v in event.items() if k.endswith("EventDetails") and isinstance(v, dict)), {})
+            row = row_of(event)
+            if row is not None:
+                row.error, row.cause, row.ended, row.status = details.get("error"), details.get("cause"), event["timestamp"], "FAILED"
+                failed_last.add(id(row))
+        elif kind.endswith("Succeeded") and not kind.startswith("Execution"):
+            row = row_of(event)
+            if row is not None:
+                failed_last.discard(id(row))
+    for row in rows:
+        if row.type == "Fail":
+            row.status, row.ended = "FAILED", row.ended or row.started
+    return rows
+
+
+def _history(execution_arn: str) -> list[dict[str, Any]]:
+    """The execution's events, read from moto's backend: the same events get_execution_history
+    returns, without serializing them to JSON and back (which cost more than running a Pass chain)."""
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    events = stepfunctions_parser_backends[ACCOUNT][REGION].get_execution_history(execution_arn)["events"]
+    return [{**event, "timestamp": _as_datetime(event["timestamp"])} for event in events]
+
+
+def _as_datetime(value: Any) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _epoch_millis(value: Any) -> Any:
+    """Timestamps as Step Functions writes them in a .sync task's output: epoch milliseconds."""
+    if isinstance(value, dt.datetime):
+        return int(value.timestamp() * 1000)
+    if isinstance(value, dict):
+        return {k: _epoch_millis(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_epoch_millis(v) for v in value]
+    return value
+
+
+def _function_name(reference: str) -> str:
+    """`name`, `name:qualifier`, or a function ARN -> the function's name."""
+    parts = reference.split(":")
+    if reference.startswith("arn:") and len(parts) >= 7:
+        return parts[6]
+    return parts[0]
+
+
+def _safe_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:60] or "state-machine"

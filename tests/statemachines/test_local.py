@@ -1,0 +1,239 @@
+"""Local execution on moto's ASL interpreter with handlers and jobs bound, in virtual time."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from etl.testing import put_json_lines
+from statemachines import AslValidationError, LocalStepFunctions
+
+LAMBDA = "arn:aws:states:::lambda:invoke"
+
+
+class Flaky(Exception):
+    pass
+
+
+class Rejected(Exception):
+    pass
+
+
+class Counter:
+    """A handler failing with Flaky for its first `failures` calls."""
+
+    def __init__(self, failures: int = 0):
+        self.failures = failures
+        self.events = []
+        self.contexts = []
+
+    def __call__(self, event, context):
+        self.events.append(event)
+        self.contexts.append(context)
+        if len(self.events) <= self.failures:
+            raise Flaky(f"attempt {len(self.events)} failed")
+        return {"seen": event, "attempt": len(self.events)}
+
+
+def task(function: str, **extra):
+    return {"Type": "Task", "Resource": LAMBDA, "Parameters": {"FunctionName": function, "Payload.$": "$"},
+            "ResultSelector": {"value.$": "$.Payload"}, **extra}
+
+
+def run(document, execution_input=None, **functions):
+    with LocalStepFunctions(stack={}, functions=functions) as sfn:
+        return sfn.run(document, execution_input or {}), sfn
+
+
+def test_pass_choice_wait_succeed_with_paths_and_intrinsics():
+    document = {"StartAt": "Shape", "States": {
+        "Shape": {"Type": "Pass", "Parameters": {"size.$": "$.size", "id.$": "States.Format('order-{}', $.n)"}, "Next": "Big?"},
+        "Big?": {"Type": "Choice", "Choices": [{"Variable": "$.size", "NumericGreaterThan": 10, "Next": "Hold"}], "Default": "Done"},
+        "Hold": {"Type": "Wait", "Seconds": 3600, "Next": "Done"},
+        "Done": {"Type": "Succeed"},
+    }}
+
+    big, _ = run(document, {"size": 11, "n": 7})
+    small, _ = run(document, {"size": 1, "n": 8})
+
+    assert big.status == "SUCCEEDED" and big.output == {"size": 11, "id": "order-7"}
+    assert [r.state for r in big.rows] == ["Shape", "Big?", "Hold", "Done"]
+    assert big.row("Hold").duration_seconds == pytest.approx(3600, abs=1)  # the history keeps the wait
+    assert big.skipped_wait_seconds == 3600  # ...but the test did not wait for it
+    assert [r.state for r in small.rows] == ["Shape", "Big?", "Done"]
+
+
+def test_fail_state_ends_the_execution_with_its_error():
+    result, _ = run({"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "Custom.Stop", "Cause": "because"}}})
+    assert (result.status, result.error, result.cause) == ("FAILED", "Custom.Stop", "because")
+    assert result.row("No").status == "FAILED"
+
+
+def test_lambda_task_runs_the_handler_in_process_with_lambdas_payload_and_context():
+    worker = Counter()
+    document = {"StartAt": "Work", "States": {"Work": task("worker", End=True)}}
+
+    result, sfn = run(document, {"order": 1}, worker=worker)
+
+    assert result.output == {"value": {"seen": {"order": 1}, "attempt": 1}}
+    assert worker.events == [{"order": 1}]
+    assert worker.contexts[0].function_name == "worker" and worker.contexts[0].get_remaining_time_in_millis() > 0
+    assert sfn.lambda_calls[0].function == "worker"
+
+
+def test_plain_function_arns_run_the_handler_too():
+    worker = Counter()
+    document = {"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:worker", "End": True}}}
+
+    result, _ = run(document, {"a": 1}, worker=worker)
+
+    assert result.output == {"seen": {"a": 1}, "attempt": 1}
+
+
+def test_retry_with_backoff_takes_virtual_time_and_succeeds_on_the_third_attempt():
+    worker = Counter(failures=2)
+    document = {"StartAt": "Work", "States": {"Work": task("worker", End=True, Retry=[
+        {"ErrorEquals": ["Flaky"], "IntervalSeconds": 10, "BackoffRate": 3.0, "MaxAttempts": 5}])}}
+
+    result, sfn = run(document, worker=worker)
+
+    work = result.row("Work")
+    assert (result.status, work.status, work.attempts, work.error) == ("SUCCEEDED", "SUCCEEDED", 3, "Flaky")
+    assert sfn.clock.waits == [10.0, 30.0]
+    assert work.duration_seconds >= 40
+
+
+def test_retries_stop_at_max_attempts_and_the_error_name_is_the_exception_class():
+    worker = Counter(failures=10)
+    document = {"StartAt": "Work", "States": {"Work": task("worker", End=True, Retry=[
+        {"ErrorEquals": ["Flaky"], "IntervalSeconds": 1, "BackoffRate": 2.0, "MaxAttempts": 3}])}}
+
+    result, sfn = run(document, worker=worker)
+
+    assert (result.status, result.error) == ("FAILED", "Flaky")
+    assert json.loads(result.cause)["errorMessage"] == "attempt 4 failed"
+    assert len(worker.events) == 4 and sfn.clock.waits == [1.0, 2.0, 4.0]
+    assert result.row("Work").status == "FAILED"
+
+
+def test_catch_by_exception_name_puts_the_error_at_result_path():
+    def reject(event, context):
+        raise Rejected("no stock")
+
+    document = {"StartAt": "Work", "States": {
+        "Work": task("reject", Next="Done", Catch=[{"ErrorEquals": ["Flaky"], "Next": "Done"},
+                                                   {"ErrorEquals": ["Rejected"], "ResultPath": "$.failure", "Next": "Handle"}]),
+        "Handle": {"Type": "Pass", "Next": "Done"},
+        "Done": {"Type": "Succeed"},
+    }}
+
+    result, _ = run(document, {"order": 5}, reject=reject)
+
+    assert result.status == "SUCCEEDED"
+    assert result.output["order"] == 5 and result.output["failure"]["Error"] == "Rejected"
+    assert json.loads(result.output["failure"]["Cause"])["errorMessage"] == "no stock"
+    assert [(r.state, r.status) for r in result.rows] == [("Work", "CAUGHT"), ("Handle", "SUCCEEDED"), ("Done", "SUCCEEDED")]
+
+
+def test_parallel_and_map_results():
+    worker = Counter()
+    document = {"StartAt": "Both", "States": {
+        "Both": {"Type": "Parallel", "ResultPath": "$.both", "Next": "Each", "Branches": [
+            {"StartAt": "Call", "States": {"Call": task("worker", End=True)}},
+            {"StartAt": "Tag", "States": {"Tag": {"Type": "Pass", "Result": "tagged", "End": True}}},
+        ]},
+        "Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2, "ResultPath": "$.doubled",
+                 "ItemProcessor": {"StartAt": "Double", "States": {
+                     "Double": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, $.n)"}, "End": True}}},
+                 "End": True},
+    }}
+
+    result, _ = run(document, {"items": [{"n": 1}, {"n": 2}, {"n": 3}]}, worker=worker)
+
+    assert result.status == "SUCCEEDED"
+    assert result.output["both"] == [{"value": {"seen": {"items": [{"n": 1}, {"n": 2}, {"n": 3}]}, "attempt": 1}}, "tagged"]
+    assert result.output["doubled"] == [{"n": 2}, {"n": 4}, {"n": 6}]
+    assert result.row("Both").status == "SUCCEEDED" and result.row("Each").status == "SUCCEEDED"
+
+
+def test_invalid_or_unbound_definitions_are_refused_before_running():
+    document = {"StartAt": "Work", "States": {"Work": task("nobody", End=True)}}
+    with LocalStepFunctions(stack={}) as sfn, pytest.raises(AslValidationError) as error:
+        sfn.run(document)
+    assert "States.Work.Parameters.FunctionName: no local handler for Lambda function 'nobody'" in str(error.value)
+    assert sfn.lambda_calls == []
+
+
+def test_an_unbound_task_run_without_validation_fails_fast_naming_the_function():
+    document = {"StartAt": "Work", "States": {"Work": task("nobody", End=True)}}
+    with LocalStepFunctions(stack={}) as sfn:
+        result = sfn.run(document, validate=False)
+    assert result.status == "FAILED"
+    assert "nobody" in (result.cause or "")
+
+
+def test_run_needs_the_context_manager():
+    with pytest.raises(RuntimeError, match="context manager"):
+        LocalStepFunctions(stack={}).run({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}})
+
+
+# The seed's workflow, end to end: the Glue job on local Spark, then the data-processor.
+
+@pytest.fixture
+def raw_events(cauce_lake):
+    put_json_lines(cauce_lake, "s3://mi-bucket/raw-data/year=2026/month=11/part-0.json", [
+        {"event_id": "e1", "event_type": "view", "event_time": "2026-11-01T10:00:00Z"},
+        {"event_id": "e2", "event_type": "purchase", "amount": 12.5, "event_time": "2026-11-02T10:00:00Z"},
+        "not json",
+    ])
+    return cauce_lake
+
+
+def test_the_seed_workflow_runs_the_glue_job_then_the_data_processor(local_runtime, raw_events):
+    with LocalStepFunctions(runtime=local_runtime) as sfn:
+        result = sfn.run("etl-workflow", {})
+
+    assert result.status == "SUCCEEDED", result.cause
+    [run] = sfn.glue_runs.values()
+    assert (run.job_name, run.state, run.result.rows_written) == ("etl-proceso-principal", "SUCCEEDED", {"curated_events": 2})
+    assert run.arguments == {} and run.result.rows_quarantined == 1
+    report, completion = result.output["post_process"]
+    assert report["report"] == {"stage": "dev", "job_name": "etl-proceso-principal", "job_run_id": run.run_id,
+                                "status": "SUCCEEDED", "execution_seconds": report["report"]["execution_seconds"]}
+    assert completion["summary"] == f"etl-proceso-principal run {run.run_id} ended SUCCEEDED"
+    assert [c.event["operation"] for c in sfn.lambda_calls] == ["process-results"]
+    assert sorted((r.state, r.status) for r in result.rows) == [
+        ("PostProcess", "SUCCEEDED"), ("ProcessResults", "SUCCEEDED"), ("RecordCompletion", "SUCCEEDED"),
+        ("StartETLProcess", "SUCCEEDED"), ("Succeeded", "SUCCEEDED")]
+    assert isinstance(result.output["job_run"]["StartedOn"], int)  # epoch milliseconds, as Step Functions writes them
+
+
+def test_a_failing_glue_job_is_caught_notified_and_reported(local_runtime):
+    with LocalStepFunctions(runtime=local_runtime) as sfn:  # no raw data: the job fails
+        result = sfn.run("etl-workflow", {})
+
+    assert (result.status, result.error) == ("FAILED", "ETLWorkflowFailed")
+    start = result.row("StartETLProcess")
+    assert (start.status, start.error) == ("CAUGHT", "States.TaskFailed")
+    job_run = json.loads(start.cause)
+    assert job_run["JobRunState"] == "FAILED" and "no data at s3://mi-bucket/raw-data/" in job_run["ErrorMessage"]
+    [notification] = sfn.lambda_calls
+    assert notification.event["operation"] == "notify-failure"
+    assert notification.event["error"]["Error"] == "States.TaskFailed"
+    assert notification.response["notified"] is True
+    assert [r.state for r in result.rows] == ["StartETLProcess", "NotifyFailure", "WorkflowFailed"]
+
+
+def test_glue_start_job_run_without_sync_returns_the_run_id_and_arguments_reach_the_job(local_runtime, raw_events):
+    document = {"StartAt": "Start", "States": {"Start": {
+        "Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun", "End": True,
+        "Parameters": {"JobName": "etl-proceso-principal", "Arguments": {"--target_path": "s3://mi-bucket/other/"}}}}}
+
+    with LocalStepFunctions(runtime=local_runtime) as sfn:
+        result = sfn.run(document)
+
+    [run] = sfn.glue_runs.values()
+    assert result.output["JobRunId"] == run.run_id and result.output["JobName"] == "etl-proceso-principal"
+    assert run.arguments == {"--target_path": "s3://mi-bucket/other/"}
+    assert raw_events.local_path("s3://mi-bucket/other/").exists()
