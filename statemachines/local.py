@@ -280,7 +280,7 @@ class LocalStepFunctions:
         stack.enter_context(mock.patch.object(EventManager, "_get_current_timestamp", staticmethod(clock.now)))
         stack.enter_context(mock.patch.object(ExecutionWorker, "start", run_in_this_thread))
         # moto logs each caught or uncaught state error at ERROR level; the history has them all
-        stack.enter_context(mock.patch.object(logging.getLogger("moto.stepfunctions"), "disabled", True))
+        stack.enter_context(_quiet(logging.getLogger("moto.stepfunctions")))
         self._exit_stack = stack
         import boto3
 
@@ -403,6 +403,17 @@ class LocalStepFunctions:
             for connection in glue_connections(self.stack):
                 self._runtime.catalog.put_connection(connection)
         return self._runtime
+
+
+@contextlib.contextmanager
+def _quiet(logger: logging.Logger):
+    """Silence a logger and its children (they inherit its level) for the duration."""
+    saved = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(saved)
 
 
 def history_rows(events: list[dict[str, Any]]) -> list[StateRow]:
