@@ -5,6 +5,9 @@
 # and system packages are installed only when missing.
 PYTHON ?= python3
 VENV   := .venv
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
 .PHONY: setup demo test bench clean
@@ -18,10 +21,17 @@ $(STAMP): pyproject.toml scripts/system-packages.sh
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# checkov (infra security checks in the tests) pins packaging<24, which pytest cannot use: it gets
+# a virtualenv of its own, installed only for the tests.
+$(CHECKOV_STAMP):
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	touch $@
+
 demo: setup
 	$(VENV)/bin/cauce demo
 
-test: setup
+test: setup $(CHECKOV_STAMP)
 	$(VENV)/bin/python -m pytest
 
 bench: setup
@@ -30,4 +40,4 @@ bench: setup
 	$(VENV)/bin/python benchmarks/statemachines_overhead.py
 
 clean:
-	rm -rf $(VENV) .cauce
+	rm -rf $(VENV) $(CHECKOV_VENV) .cauce

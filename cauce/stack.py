@@ -11,6 +11,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from cauce.stack_rules import stack_problems
+
 
 class StackError(ValueError):
     """A stack definition that cannot be read or lacks what was asked for."""
@@ -26,7 +28,11 @@ def load_stack(path: str | Path | None = None) -> dict[str, Any]:
             text = Path(path).read_text()
         except OSError as error:
             raise StackError(f"cannot read stack definition {where}: {error.strerror}") from None
-    return parse_json_object(text, where, StackError, "a JSON object of Terraform variables")
+    stack = parse_json_object(text, where, StackError, "a JSON object of Terraform variables")
+    problems = stack_problems(stack)
+    if problems:
+        raise StackError(f"{where}: {len(problems)} invalid value(s), refused as `terraform plan` refuses them:\n  " + "\n  ".join(problems))
+    return stack
 
 
 def parse_json_object(text: str, where: str, error: type[Exception], expected: str) -> dict[str, Any]:

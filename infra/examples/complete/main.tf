@@ -1,0 +1,73 @@
+# The seed's usage example as a working root module. Its values live in stack.tfvars.json, which
+# is also the stack definition Cauce runs locally (`cauce demo`, `cauce sfn run`, `cauce job run`):
+# one file, read by both.
+
+provider "aws" {
+  region = var.region
+}
+
+variable "region" {
+  description = "AWS region to deploy into"
+  type        = string
+  default     = "us-west-2"
+}
+
+variable "lambda_layer_zip" {
+  description = "The zip from `cauce layer build` (null: functions get no Cauce layer)"
+  type        = string
+  default     = null
+}
+
+locals {
+  stack = jsondecode(file("${path.module}/stack.tfvars.json"))
+}
+
+module "processing" {
+  source = "../../"
+
+  project_name          = local.stack.project_name
+  environment           = local.stack.environment
+  glue_config           = local.stack.glue_config
+  lambda_config         = local.stack.lambda_config
+  step_functions_config = local.stack.step_functions_config
+  kinesis_config        = local.stack.kinesis_config
+  tags                  = local.stack.tags
+
+  lambda_layer_zip = var.lambda_layer_zip
+  firehose_sources = { "s3-delivery" = "data-stream" }
+  lambda_event_sources = {
+    "data-processor-reads-ingestion" = { function_key = "data-processor", stream_key = "data-stream" }
+  }
+  analytics_runtime_script = null
+  analytics_role_arn       = "arn:aws:iam::123456789012:role/GlueAnalyticsRole"
+}
+
+output "glue_job_arns" {
+  description = "ARNs de los jobs de Glue"
+  value       = module.processing.glue_job_arns
+}
+
+output "glue_crawler_names" {
+  description = "Nombres de los crawlers de Glue"
+  value       = module.processing.glue_crawler_names
+}
+
+output "lambda_function_arns" {
+  description = "ARNs de las funciones Lambda"
+  value       = module.processing.lambda_function_arns
+}
+
+output "step_function_arns" {
+  description = "ARNs de las máquinas de estado"
+  value       = module.processing.step_function_arns
+}
+
+output "kinesis_stream_arns" {
+  description = "ARNs de los streams de Kinesis"
+  value       = module.processing.kinesis_stream_arns
+}
+
+output "kinesis_firehose_arns" {
+  description = "ARNs de los Firehose"
+  value       = module.processing.kinesis_firehose_arns
+}

@@ -1,0 +1,124 @@
+"""The Terraform module's interface, read with python-hcl2: the seed's variables and outputs kept
+exactly, every variable used, every reference resolving, every checkov skip justified."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import hcl2
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+INFRA = ROOT / "infra"
+SEED = Path(__file__).with_name("seed_interface.hcl")
+SEED_GUIDE = ROOT.parent / "shared" / "seed" / "data-processing-module-guide.md"
+
+
+def blocks(path: Path, kind: str) -> dict[str, dict]:
+    return {name: body for item in hcl2.load(path.open()).get(kind, []) for name, body in item.items()}
+
+
+def module_text() -> str:
+    """All of the module's .tf files, comments removed."""
+    text = "\n".join(p.read_text() for p in sorted(INFRA.glob("*.tf")))
+    return re.sub(r"(?m)^\s*#.*$|\s#[^\"\n]*$", "", text)
+
+
+def test_the_vendored_seed_interface_is_the_seeds():
+    if not SEED_GUIDE.exists():
+        pytest.skip("the seed guide (../shared/seed) is not beside this checkout")
+    guide = SEED_GUIDE.read_text()
+    for block in re.findall(r"```hcl\n(.*?)```", guide, re.S)[:2]:
+        assert block in SEED.read_text()
+
+
+def test_the_seven_seed_variables_keep_their_names_types_and_descriptions():
+    seed = blocks(SEED, "variable")
+    ours = blocks(INFRA / "variables.tf", "variable")
+    assert list(ours)[: len(seed)] == list(seed)
+    for name, body in seed.items():
+        assert ours[name]["type"] == body["type"], f"variable {name!r}: type differs from the seed's"
+        assert ours[name]["description"] == body["description"], name
+        assert ours[name].get("default") == body.get("default"), name
+
+
+def test_new_variables_are_optional():
+    seed = blocks(SEED, "variable")
+    for name, body in blocks(INFRA / "variables.tf", "variable").items():
+        if name not in seed:
+            assert "default" in body, f"variable {name!r} is new, so it needs a default"
+
+
+def test_the_six_seed_outputs_keep_their_names_meaning_and_expressions():
+    seed = blocks(SEED, "output")
+    ours = blocks(INFRA / "outputs.tf", "output")
+    assert list(ours)[: len(seed)] == list(seed)
+    for name, body in seed.items():
+        assert ours[name]["value"] == body["value"], name
+        assert ours[name]["description"] == body["description"], name
+
+
+def test_every_variable_is_used():
+    text = "\n".join(p.read_text() for p in sorted(INFRA.glob("*.tf")) if p.name != "variables.tf")
+    unused = [name for name in blocks(INFRA / "variables.tf", "variable") if not re.search(rf"\bvar\.{name}\b", text)]
+    assert unused == []
+
+
+def test_every_validation_message_names_its_variable():
+    for name, body in blocks(INFRA / "variables.tf", "variable").items():
+        for validation in body.get("validation", []):
+            message = validation["error_message"][0] if isinstance(validation["error_message"], list) else validation["error_message"]
+            assert message.startswith(name), f"{name}: {message!r}"
+
+
+def test_every_reference_points_at_a_block_that_exists():
+    declared_resources, declared_data, declared_locals = set(), set(), set()
+    for path in INFRA.glob("*.tf"):
+        document = hcl2.load(path.open())
+        for item in document.get("resource", []):
+            for kind, named in item.items():
+                declared_resources.update(f"{kind}.{name}" for name in named)
+        for item in document.get("data", []):
+            for kind, named in item.items():
+                declared_data.update(f"{kind}.{name}" for name in named)
+        for item in document.get("locals", []):
+            declared_locals.update(item)
+    text = module_text()
+    data_references = set(re.findall(r"\bdata\.(aws_[a-z0-9_]+\.[a-z0-9_]+)", text))
+    resource_references = set(re.findall(r"(?<![\w.])(aws_[a-z0-9_]+\.[a-z0-9_]+)\b", text)) - {r for r in data_references}
+    local_references = set(re.findall(r"\blocal\.([a-z0-9_]+)", text))
+    assert data_references - declared_data == set()
+    assert len(resource_references) > 20 and resource_references - declared_resources == set()
+    assert local_references - declared_locals == set()
+
+
+def test_every_checkov_skip_gives_its_reason():
+    skips = re.findall(r"#\s*checkov:skip=([A-Z0-9_]+)(:?)\s*(.*)", "\n".join(p.read_text() for p in INFRA.rglob("*.tf")))
+    assert skips, "the module documents its checkov skips inline"
+    for check, colon, reason in skips:
+        assert colon and len(reason) > 20, f"{check}: a skip needs its reason"
+
+
+def test_the_readme_tables_are_generated_from_the_current_code():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("terraform_docs", ROOT / "scripts" / "terraform_docs.py")
+    terraform_docs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(terraform_docs)
+    readme = (INFRA / "README.md").read_text()
+    assert terraform_docs.render(readme) == readme, "run: python scripts/terraform_docs.py"
+    for name in blocks(INFRA / "variables.tf", "variable"):
+        assert f"| `{name}` |" in readme
+
+
+def test_the_local_stack_applies_the_modules_validation_rules_with_the_same_messages():
+    from cauce.stack_rules import RULES
+
+    seed = blocks(SEED, "variable")
+    module_messages = {
+        validation["error_message"][0] if isinstance(validation["error_message"], list) else validation["error_message"]
+        for name, body in blocks(INFRA / "variables.tf", "variable").items() if name in seed
+        for validation in body.get("validation", [])
+    }
+    assert module_messages == {message for message, _, _ in RULES}

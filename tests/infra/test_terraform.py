@@ -1,0 +1,217 @@
+"""Terraform itself on the module: fmt, then init from the AWS provider mirror on this machine,
+validate, and plan against moto's server on 127.0.0.1; and checkov.
+
+The provider cannot be downloaded here (no Terraform registry). This machine carries a
+filesystem mirror of hashicorp/aws under /opt/tf-plugins, which `terraform init` can install
+from. Without it, the init/validate/plan tests skip and say why. `terraform apply` is not run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+INFRA = ROOT / "infra"
+EXAMPLE = INFRA / "examples" / "complete"
+MIRROR = Path("/opt/tf-plugins")
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+
+needs_terraform = pytest.mark.skipif(shutil.which("terraform") is None, reason="the terraform CLI is not installed")
+needs_provider = pytest.mark.skipif(
+    not (MIRROR / "registry.terraform.io" / "hashicorp" / "aws").is_dir(),
+    reason="no AWS provider mirror at /opt/tf-plugins: terraform init cannot get the provider offline",
+)
+
+
+@pytest.fixture(scope="module")
+def terraform_env(tmp_path_factory):
+    config = tmp_path_factory.mktemp("terraform") / "cli.tfrc"
+    config.write_text(
+        'provider_installation {\n'
+        f'  filesystem_mirror {{\n    path    = "{MIRROR}"\n    include = ["registry.terraform.io/hashicorp/*"]\n  }}\n'
+        '  direct {\n    exclude = ["registry.terraform.io/hashicorp/*"]\n  }\n}\n'
+    )
+    return {**os.environ, "TF_CLI_CONFIG_FILE": str(config), "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+
+
+def terraform(args: list[str], cwd: Path, env: dict, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(["terraform", *args, "-no-color"] if args[0] != "fmt" else ["terraform", *args],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@needs_terraform
+def test_terraform_fmt_is_clean():
+    completed = subprocess.run(["terraform", "fmt", "-check", "-recursive", str(INFRA)], capture_output=True, text=True)
+    assert completed.returncode == 0, f"files needing terraform fmt:\n{completed.stdout}"
+
+
+@needs_terraform
+@needs_provider
+@pytest.mark.parametrize("folder", [INFRA, EXAMPLE], ids=["module", "examples/complete"])
+def test_terraform_validate(folder, terraform_env, tmp_path):
+    work = tmp_path / "work"
+    shutil.copytree(ROOT, work, ignore=shutil.ignore_patterns(".git", ".venv*", ".terraform", "*.tfstate*", ".cauce", "__pycache__"))
+    target = work / folder.relative_to(ROOT)
+    init = terraform(["init", "-backend=false", "-input=false"], target, terraform_env)
+    assert init.returncode == 0, init.stderr
+    validate = terraform(["validate"], target, terraform_env)
+    assert validate.returncode == 0, validate.stderr + validate.stdout
+
+
+# --- plan against moto's server -------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    """moto's server in this process. The provider calls ValidateStateMachineDefinition during
+    plan; moto does not implement it, so Cauce's ASL validator answers."""
+    from moto.core.responses import ActionResult
+    from moto.server import ThreadedMotoServer
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    from statemachines.validate import validate
+
+    def validate_state_machine_definition(self):
+        problems = validate(json.loads(self._get_param("definition")), None, interpreter=False)
+        return ActionResult({
+            "result": "FAIL" if problems else "OK", "truncated": False,
+            "diagnostics": [{"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": p.message, "location": p.where} for p in problems],
+        })
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(StepFunctionResponse, "validate_state_machine_definition", validate_state_machine_definition, raising=False)
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+    patch.undo()
+
+
+SERVICES = ("sts", "iam", "kms", "s3", "glue", "lambda", "sfn", "kinesis", "firehose", "logs", "sns", "sqs", "cloudwatch", "events")
+
+
+def plan_root(tmp_path: Path, endpoint: str, stack: dict, extra: str = "") -> Path:
+    """examples/complete as it is, plus an override file: provider endpoints on moto, the module
+    by relative path to infra/ (so it is used in place, not copied), and `extra` arguments."""
+    root = tmp_path / "complete"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    (root / "stack.tfvars.json").write_text(json.dumps(stack))
+    endpoints = "\n".join(f'    {service} = "{endpoint}"' for service in SERVICES)
+    (root / "moto_override.tf").write_text(f'''
+provider "aws" {{
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_requesting_account_id  = true
+  s3_use_path_style           = true
+  endpoints {{
+{endpoints}
+  }}
+}}
+module "processing" {{
+  source = "{os.path.relpath(INFRA, root)}"
+  {extra}
+}}
+''')
+    return root
+
+
+def example_stack() -> dict:
+    return json.loads((EXAMPLE / "stack.tfvars.json").read_text())
+
+
+@needs_terraform
+@needs_provider
+def test_plan_of_the_complete_example_with_created_roles(moto_endpoint, terraform_env, tmp_path):
+    root = plan_root(tmp_path, moto_endpoint, example_stack(), extra="create_iam_roles = true")
+    assert terraform(["init", "-input=false"], root, terraform_env).returncode == 0
+    plan = terraform(["plan", "-input=false", "-out=plan.bin"], root, terraform_env)
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    shown = terraform(["show", "-json", "plan.bin"], root, terraform_env)
+    planned = {change["address"] for change in json.loads(shown.stdout)["resource_changes"] if change["change"]["actions"] == ["create"]}
+    expected = {
+        'module.processing.aws_glue_job.jobs["etl-job"]', 'module.processing.aws_glue_crawler.crawlers["data-crawler"]',
+        'module.processing.aws_glue_connection.this["jdbc-connection"]', 'module.processing.aws_glue_security_configuration.this',
+        'module.processing.aws_lambda_function.functions["data-processor"]', 'module.processing.aws_lambda_event_source_mapping.kinesis["data-processor-reads-ingestion"]',
+        'module.processing.aws_sfn_state_machine.state_machines["etl-workflow"]', 'module.processing.aws_kinesis_stream.streams["data-stream"]',
+        'module.processing.aws_kinesis_firehose_delivery_stream.firehose["s3-delivery"]', 'module.processing.aws_glue_job.analytics["realtime-analytics"]',
+        'module.processing.aws_iam_role.this["glue"]', 'module.processing.aws_iam_role.this["firehose"]', 'module.processing.aws_kms_key.this[0]',
+        'module.processing.aws_sns_topic.alarms', 'module.processing.aws_cloudwatch_event_rule.glue_job_failed',
+    }
+    assert expected <= planned, sorted(expected - planned)
+    changes = {c["address"]: c["change"]["after"] for c in json.loads(shown.stdout)["resource_changes"]}
+    connection = changes['module.processing.aws_glue_connection.this["jdbc-connection"]']
+    assert connection["connection_properties"].get("SECRET_ID") == "db-creds" and "PASSWORD" not in connection["connection_properties"]
+    machine = json.loads(changes['module.processing.aws_sfn_state_machine.state_machines["etl-workflow"]']["definition"])
+    assert machine["States"]["StartETLProcess"]["Parameters"]["JobName"] == "etl-proceso-principal"
+
+
+# The same invalid values are refused by `terraform plan` and by Cauce's local stack, with the same message.
+INVALID_VALUES = [
+    (("glue_config", "job_config", "etl-job", "worker_type"), "G.3X", "glue_config.job_config[*].worker_type: must be one of"),
+    (("kinesis_config", "firehose_config", "s3-delivery", "compression_format"), "BROTLI", "kinesis_config.firehose_config[*].compression_format"),
+    (("step_functions_config", "etl-workflow", "type"), "BATCH", "step_functions_config[*].type: must be STANDARD or EXPRESS"),
+    (("lambda_config", "data-processor", "tracing_config", "mode"), "On", "lambda_config[*].tracing_config.mode"),
+    (("kinesis_config", "stream_config", "data-stream", "encryption_type"), "NONE", "kinesis_config.stream_config[*].encryption_type: must be KMS"),
+]
+
+
+def with_value(path, value) -> dict:
+    stack = example_stack()
+    holder = stack
+    for key in path[:-1]:
+        holder = holder[key]
+    holder[path[-1]] = value
+    return stack
+
+
+@pytest.mark.parametrize("path, value, message", INVALID_VALUES, ids=[p[-1] for p, _, _ in INVALID_VALUES])
+def test_the_local_stack_refuses_them_with_the_modules_message(tmp_path, path, value, message):
+    from cauce.stack import StackError, load_stack
+
+    stack_file = tmp_path / "stack.tfvars.json"
+    stack_file.write_text(json.dumps(with_value(path, value)))
+    with pytest.raises(StackError) as error:
+        load_stack(stack_file)
+    assert message in str(error.value)
+    entry = path[2] if path[0] in ("glue_config", "kinesis_config") else path[1]
+    assert f'["{entry}"]' in str(error.value)  # and names the entry at fault
+
+
+@needs_terraform
+@needs_provider
+@pytest.mark.parametrize("path, value, message", INVALID_VALUES, ids=[p[-1] for p, _, _ in INVALID_VALUES])
+def test_plan_refuses_invalid_enumerated_values_naming_the_field(moto_endpoint, terraform_env, tmp_path, path, value, message):
+    root = plan_root(tmp_path, moto_endpoint, with_value(path, value))
+    assert terraform(["init", "-input=false"], root, terraform_env).returncode == 0
+    plan = terraform(["plan", "-input=false"], root, terraform_env)
+    assert plan.returncode != 0
+    assert message in " ".join(plan.stderr.split()), plan.stderr[-2000:]
+
+
+# --- checkov ------------------------------------------------------------------------------------
+
+def test_checkov_finds_no_failed_check():
+    if not CHECKOV.exists():
+        pytest.skip("checkov is installed by `make setup` into .venv-checkov (its pins clash with the test tools)")
+    completed = subprocess.run([str(CHECKOV), "-d", str(INFRA), "--framework", "terraform", "--skip-download", "--quiet", "--compact", "-o", "json"],
+                               capture_output=True, text=True, timeout=600)
+    report = json.loads(completed.stdout)
+    summaries = [r["summary"] for r in (report if isinstance(report, list) else [report])]
+    failed = [c for r in (report if isinstance(report, list) else [report]) for c in r["results"]["failed_checks"]]
+    assert sum(s["failed"] for s in summaries) == 0, [(c["check_id"], c["resource"], c["file_path"]) for c in failed]
+    assert sum(s["passed"] for s in summaries) > 100
