@@ -11,7 +11,6 @@ module with python-hcl2: the README's text between the `<!-- BEGIN_TF_DOCS -->` 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -22,9 +21,27 @@ BEGIN, END = "<!-- BEGIN_TF_DOCS -->", "<!-- END_TF_DOCS -->"
 SEED_VARIABLES = ("project_name", "environment", "glue_config", "lambda_config", "step_functions_config", "kinesis_config", "tags")
 
 
+def plain(value):
+    """python-hcl2 8 output without its markers: names and strings unquoted, `__x__` keys dropped."""
+    if isinstance(value, dict):
+        return {plain(k): plain(v) for k, v in value.items() if not (isinstance(k, str) and k.startswith("__"))}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1].replace('\\"', '"')
+    return value
+
+
+def read_blocks(path: Path, kind: str) -> dict[str, dict]:
+    """The `kind` blocks (variable, output, resource, data, locals) of an HCL file, by name."""
+    document = plain(hcl2.load(path.open()))
+    blocks: dict[str, dict] = {}
+    for item in document.get(kind, []):
+        blocks.update(item)
+    return blocks
+
+
 def _unwrap(value):
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
     if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
         value = value[2:-1]
     return value
@@ -33,11 +50,10 @@ def _unwrap(value):
 def _type_text(type_expression: str) -> str:
     """A short type for the table: object and map(object(...)) bodies are elided."""
     text = str(_unwrap(type_expression))
-    text = re.sub(r"\$\{|\}'|'\$\{|\\'", "", text)
     for structural in ("object", "map(object", "list(object"):
         if text.startswith(structural + "({"):
             return f"{structural}({{...}})" + (")" if structural != "object" else "")
-    return text.replace("'", "")
+    return text
 
 
 def _default_text(block: dict) -> str:
@@ -54,8 +70,8 @@ def _default_text(block: dict) -> str:
 
 
 def tables() -> str:
-    variables = [next(iter(v.items())) for v in hcl2.load((INFRA / "variables.tf").open())["variable"]]
-    outputs = [next(iter(o.items())) for o in hcl2.load((INFRA / "outputs.tf").open())["output"]]
+    variables = list(read_blocks(INFRA / "variables.tf", "variable").items())
+    outputs = list(read_blocks(INFRA / "outputs.tf", "output").items())
     lines = ["## Inputs", "", "| Name | Description | Type | Default | From the seed |", "| --- | --- | --- | --- | :---: |"]
     for name, block in variables:
         description = str(_unwrap(block.get("description", ""))).replace("|", "\\|")

@@ -15,8 +15,17 @@ SEED = Path(__file__).with_name("seed_interface.hcl")
 SEED_GUIDE = ROOT.parent / "shared" / "seed" / "data-processing-module-guide.md"
 
 
-def blocks(path: Path, kind: str) -> dict[str, dict]:
-    return {name: body for item in hcl2.load(path.open()).get(kind, []) for name, body in item.items()}
+def _load_terraform_docs():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("terraform_docs", ROOT / "scripts" / "terraform_docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+terraform_docs = _load_terraform_docs()  # the one HCL reader (python-hcl2, markers removed)
+blocks = terraform_docs.read_blocks
 
 
 def module_text() -> str:
@@ -68,14 +77,14 @@ def test_every_variable_is_used():
 def test_every_validation_message_names_its_variable():
     for name, body in blocks(INFRA / "variables.tf", "variable").items():
         for validation in body.get("validation", []):
-            message = validation["error_message"][0] if isinstance(validation["error_message"], list) else validation["error_message"]
+            message = validation["error_message"]
             assert message.startswith(name), f"{name}: {message!r}"
 
 
 def test_every_reference_points_at_a_block_that_exists():
     declared_resources, declared_data, declared_locals = set(), set(), set()
     for path in INFRA.glob("*.tf"):
-        document = hcl2.load(path.open())
+        document = terraform_docs.plain(hcl2.load(path.open()))
         for item in document.get("resource", []):
             for kind, named in item.items():
                 declared_resources.update(f"{kind}.{name}" for name in named)
@@ -101,11 +110,6 @@ def test_every_checkov_skip_gives_its_reason():
 
 
 def test_the_readme_tables_are_generated_from_the_current_code():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("terraform_docs", ROOT / "scripts" / "terraform_docs.py")
-    terraform_docs = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(terraform_docs)
     readme = (INFRA / "README.md").read_text()
     assert terraform_docs.render(readme) == readme, "run: python scripts/terraform_docs.py"
     for name in blocks(INFRA / "variables.tf", "variable"):
@@ -117,7 +121,7 @@ def test_the_local_stack_applies_the_modules_validation_rules_with_the_same_mess
 
     seed = blocks(SEED, "variable")
     module_messages = {
-        validation["error_message"][0] if isinstance(validation["error_message"], list) else validation["error_message"]
+        validation["error_message"]
         for name, body in blocks(INFRA / "variables.tf", "variable").items() if name in seed
         for validation in body.get("validation", [])
     }
