@@ -379,6 +379,89 @@ def sfn_diagram(reference, stack_file, image_format, output):
         click.echo(content if isinstance(content, str) else content.decode())
 
 
+@cli.command()
+@click.argument("stack_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--region", default="us-east-1", show_default=True, help="Region whose price table to use.")
+@click.option("--assume", "assume", multiple=True, metavar="NAME=VALUE",
+              help="A usage assumption, e.g. --assume events_per_second=200 (repeatable; see the defaults in the output).")
+@click.option("--assumptions", "assumptions_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A JSON file of usage assumptions.")
+@click.option("--prices", "prices_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A JSON price table whose rows replace the shipped ones.")
+@click.option("--advise", is_flag=True, help="Also print tuning advice: savings and risks, each with the inputs it reads.")
+@click.option("--json", "as_json", is_flag=True, help="Print the estimate (and advice) as JSON.")
+def cost(stack_file, region, assume, assumptions_file, prices_file, advise, as_json):
+    """Monthly cost estimate of a stack definition (default: the embedded example), offline."""
+    from cauce.advice import advise as advise_stack
+    from cauce.cost import Assumptions, CostError, estimate, price_table
+    from cauce.stack import StackError, load_stack
+
+    values: dict = {}
+    try:
+        if assumptions_file:
+            values.update(json.loads(assumptions_file.read_text()))
+        for item in assume:
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise CostError(f"--assume {item!r}: expected NAME=VALUE")
+            values[name.strip()] = value.strip()
+        stack = load_stack(stack_file)
+        assumptions = Assumptions.from_values(values)
+        prices = price_table(region, prices_file)
+        result = estimate(stack, assumptions, prices, set(values))
+        advice = advise_stack(stack, assumptions, prices) if advise else []
+    except (CostError, StackError, json.JSONDecodeError) as error:
+        raise click.ClickException(str(error)) from None
+    document = {**result.as_dict(), **({"advice": [a.as_dict() for a in advice]} if advise else {})}
+    if as_json:
+        click.echo(json.dumps(document, indent=2))
+        return
+    click.echo(f"{'component':<30} {'resource':<24} {'item':<42} {'quantity':>12} {'unit':<18} {'USD/month':>10}")
+    for line in result.lines:
+        click.echo(f"{line.component:<30} {line.resource[:24]:<24} {line.item[:42]:<42} {line.quantity:>12,.3f} {line.unit[:18]:<18} {line.monthly_usd:>10,.2f}")
+    click.echo(f"{'total':<30} {'':<24} {'':<42} {'':>12} {'':<18} {result.total_usd:>10,.2f}")
+    click.echo(f"\nprices: {result.region}, as of {result.prices_as_of} ({result.price_source})")
+    assumed = [f"{name}={value['value']:g}" for name, value in result.assumptions.items() if value["assumed_default"]]
+    if assumed:
+        click.echo("assumed (defaults; set them with --assume): " + ", ".join(assumed))
+    click.echo("not priced: " + ", ".join(result.not_priced))
+    if advise:
+        click.echo("\nadvice:")
+        for item in advice:
+            saving = f" (saves about ${item.monthly_saving_usd:,.2f}/month)" if item.monthly_saving_usd else ""
+            click.echo(f"  [{item.kind}] {item.resource}: {item.message}{saving}\n      reads: {', '.join(item.reads)}")
+
+
+@cli.command()
+@STACK_OPTION
+@LAKE_OPTION
+@click.option("--aws", "check_aws", is_flag=True, help="Also read the deployed stack's alarms and Glue runs (uses your AWS credentials).")
+@click.option("--profile", default=None, help="AWS profile for --aws.")
+@click.option("--region", default=None, help="AWS region for --aws.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def doctor(stack_file, lake, check_aws, profile, region, as_json):
+    """Check this machine for local runs and, with --aws, point at the deployed stack's likely problem."""
+    from cauce.doctor import aws_checks, local_checks
+    from cauce.stack import StackError, load_stack
+
+    findings = local_checks(stack_file, lake or Path(os.environ.get("CAUCE_LAKE", ".cauce/lake")))
+    if check_aws:
+        import boto3
+
+        try:
+            stack = load_stack(stack_file)
+        except StackError as error:
+            raise click.ClickException(str(error)) from None
+        findings += aws_checks(stack, boto3.Session(profile_name=profile, region_name=region))
+    if as_json:
+        click.echo(json.dumps({"findings": [f.as_dict() for f in findings]}, indent=2))
+    else:
+        for finding in findings:
+            click.echo(f"[{finding.status:>4}] {finding.check}: {finding.detail}" + (f"\n       see {finding.guide}" if finding.guide else ""))
+    if any(f.status == "fail" for f in findings):
+        sys.exit(1)
+
+
 def main() -> None:
     cli(prog_name="cauce")
 

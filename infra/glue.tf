@@ -100,7 +100,8 @@ resource "aws_glue_job" "jobs" {
   timeout                = each.value.timeout
   connections            = [for c in each.value.connections : try(aws_glue_connection.this[c].name, c)]
   security_configuration = aws_glue_security_configuration.this.name
-  default_arguments      = merge(local.glue_default_arguments, each.value.default_arguments)
+  default_arguments      = merge(local.glue_default_arguments, contains(var.glue_auto_scaling, each.key) ? { "--enable-auto-scaling" = "true" } : {}, each.value.default_arguments)
+  execution_class        = lookup(var.glue_execution_class, each.key, "STANDARD")
 
   command {
     name            = "glueetl"

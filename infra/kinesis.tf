@@ -4,7 +4,7 @@ resource "aws_kinesis_stream" "streams" {
   for_each = var.kinesis_config.stream_config
 
   name                      = each.value.name
-  shard_count               = each.value.shard_count
+  shard_count               = contains(var.kinesis_on_demand, each.key) ? null : each.value.shard_count
   retention_period          = each.value.retention_period
   encryption_type           = "KMS" # validated: the seed's encryption_type must be KMS
   kms_key_id                = each.value.kms_key_id != "" ? each.value.kms_key_id : local.kms_key_arn
@@ -12,7 +12,7 @@ resource "aws_kinesis_stream" "streams" {
   shard_level_metrics       = ["IncomingBytes", "IncomingRecords", "WriteProvisionedThroughputExceeded", "IteratorAgeMilliseconds"]
 
   stream_mode_details {
-    stream_mode = "PROVISIONED"
+    stream_mode = contains(var.kinesis_on_demand, each.key) ? "ON_DEMAND" : "PROVISIONED"
   }
 
   tags = merge(local.tags, each.value.tags)

@@ -107,5 +107,32 @@ resource "aws_s3_bucket_lifecycle_configuration" "created" {
       days_after_initiation = 7
     }
   }
+
+  dynamic "rule" {
+    for_each = each.key == "data_lake" ? var.lake_lifecycle_rules : []
+    content {
+      id     = "prefix-${replace(trimsuffix(rule.value.prefix, "/"), "/", "-")}"
+      status = "Enabled"
+      filter {
+        prefix = rule.value.prefix
+      }
+      dynamic "transition" {
+        for_each = rule.value.transition_to_ia_days != null ? [rule.value.transition_to_ia_days] : []
+        content {
+          days          = transition.value
+          storage_class = "STANDARD_IA"
+        }
+      }
+      dynamic "expiration" {
+        for_each = rule.value.expiration_days != null ? [rule.value.expiration_days] : []
+        content {
+          days = expiration.value
+        }
+      }
+      noncurrent_version_expiration {
+        noncurrent_days = rule.value.noncurrent_version_days
+      }
+    }
+  }
   depends_on = [aws_s3_bucket_versioning.created]
 }

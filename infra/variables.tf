@@ -401,6 +401,45 @@ variable "analytics_role_arn" {
   default     = null
 }
 
+variable "glue_execution_class" {
+  description = "Execution class by glue_config.job_config key: STANDARD or FLEX (spare capacity, cheaper, may start later). Jobs not listed run STANDARD."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.glue_execution_class : contains(["STANDARD", "FLEX"], v)])
+    error_message = "glue_execution_class: values must be STANDARD or FLEX."
+  }
+}
+
+variable "glue_auto_scaling" {
+  description = "Job keys whose workers scale with the load (Glue 3.0+): number_of_workers becomes the maximum."
+  type        = set(string)
+  default     = []
+}
+
+variable "kinesis_on_demand" {
+  description = "Stream keys run in on-demand capacity mode (shard_count is then ignored)."
+  type        = set(string)
+  default     = []
+}
+
+variable "lake_lifecycle_rules" {
+  description = "Lifecycle of prefixes the stack writes in the data lake (for example raw-data/, errors/, backup/): move to Standard-IA, then expire."
+  type = list(object({
+    prefix                  = string
+    transition_to_ia_days   = optional(number)
+    expiration_days         = optional(number)
+    noncurrent_version_days = optional(number, 30)
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for r in var.lake_lifecycle_rules : coalesce(r.transition_to_ia_days, 30) >= 30 && coalesce(r.expiration_days, 1) >= 1])
+    error_message = "lake_lifecycle_rules: transition_to_ia_days must be 30 or more (an S3 rule), expiration_days 1 or more."
+  }
+}
+
 variable "log_retention_days" {
   description = "Retention of the log groups the module creates."
   type        = number

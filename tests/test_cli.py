@@ -17,7 +17,7 @@ def invoke(*args):
 
 def test_help_everywhere():
     for command in ([], ["job"], ["job", "run"], ["job", "list"], ["shell"], ["demo"], ["invoke"], ["layer"], ["layer", "build"],
-                    ["sfn"], ["sfn", "run"], ["sfn", "validate"], ["sfn", "diagram"], ["sfn", "list"]):
+                    ["sfn"], ["sfn", "run"], ["sfn", "validate"], ["sfn", "diagram"], ["sfn", "list"], ["cost"], ["doctor"]):
         result = invoke(*command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
 

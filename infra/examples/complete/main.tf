@@ -38,6 +38,12 @@ module "processing" {
   lambda_event_sources = {
     "data-processor-reads-ingestion" = { function_key = "data-processor", stream_key = "data-stream" }
   }
+  glue_execution_class = { "etl-job" = "FLEX" } # `cauce cost --advise`: Flex for a scheduled job
+  lake_lifecycle_rules = [
+    { prefix = "raw-data/", transition_to_ia_days = 30, expiration_days = 365 },
+    { prefix = "errors/", expiration_days = 90 },
+    { prefix = "backup/", transition_to_ia_days = 30, expiration_days = 180 },
+  ]
   analytics_runtime_script = null
   analytics_role_arn       = "arn:aws:iam::123456789012:role/GlueAnalyticsRole"
 }

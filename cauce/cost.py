@@ -1,0 +1,319 @@
+"""`cauce cost`: a monthly cost estimate of a stack definition, offline.
+
+Every figure is a quantity derived from the stack and a few stated usage assumptions, times one
+row of a dated, region-aware price table shipped in `cauce/prices/` (override with a file of
+your own). Each line says which price row and which inputs it comes from, so it can be checked
+by hand. Written here because the usual tool (Infracost) needs an online pricing API and a key.
+
+What is left out is said, not hidden: free tiers, data transfer, the Glue Data Catalog (free
+for the first million objects and requests), SQS and SNS (cents at these volumes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+HOURS_PER_MONTH = 730
+DAYS_PER_MONTH = 30.4
+SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+GB = 1024**3
+WORKER_DPUS = {"G.025X": 0.25, "G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8, "Z.2X": 2}
+FIREHOSE_RECORD_STEP = 5 * 1024  # Firehose bills each record rounded up to 5 KB
+KINESIS_PUT_UNIT = 25 * 1024  # a PUT payload unit
+FIREHOSE_LAMBDA_BUFFER = 1024 * 1024  # the Lambda processor's default buffer (BufferSizeInMBs = 1)
+
+
+class CostError(ValueError):
+    """An assumption, price table or region that cannot be used; the message names which."""
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """Usage the stack definition does not say. Each has a default, reported as assumed."""
+
+    events_per_second: float = 10.0  # events written to each stream, on average
+    record_bytes: float = 1024  # size of one event
+    job_runs_per_day: float = 1.0  # runs of each Glue ETL job
+    job_run_minutes: float = 10.0  # duration of one run
+    crawler_dpus: float = 2.0  # AWS does not publish a crawler's DPUs
+    crawler_run_minutes: float = 10.0
+    lambda_duration_ms: float = 50.0  # one invocation (measure it with `cauce invoke` or a benchmark)
+    workflow_executions_per_day: float = 1.0  # executions of each state machine
+    log_bytes_per_invocation: float = 600  # what a handler logs per invocation (Powertools JSON)
+    glue_log_mb_per_run: float = 5.0
+    log_retention_days: float = 365  # the module's default
+    compression_ratio: float = 0.25  # GZIP on JSON events
+    lake_months_kept: float = 1.0  # months of data the lake holds (storage grows with it)
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Assumptions:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise CostError(f"unknown assumption(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        converted, problems = {}, []
+        for name, raw in values.items():
+            try:
+                number = float(raw)
+            except (TypeError, ValueError):
+                problems.append(f"{name}={raw!r} is not a number")
+                continue
+            if number < 0 or math.isnan(number) or math.isinf(number):
+                problems.append(f"{name}={raw!r} must be 0 or more")
+            converted[name] = number
+        if converted.get("record_bytes") == 0:
+            problems.append("record_bytes=0: an event has at least one byte")
+        if problems:
+            raise CostError("invalid assumption(s): " + "; ".join(problems))
+        return cls(**converted)
+
+    def explicit(self, given: set[str]) -> dict[str, dict[str, Any]]:
+        return {f.name: {"value": getattr(self, f.name), "assumed_default": f.name not in given} for f in dataclasses.fields(self)}
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    region: str
+    as_of: str
+    source: str
+    prices: Mapping[str, Mapping[str, Any]]
+
+    def usd(self, key: str) -> float:
+        if key not in self.prices:
+            raise CostError(f"the price table for {self.region} has no row {key!r}")
+        return float(self.prices[key]["usd"])
+
+
+def price_table(region: str, override: Path | None = None) -> PriceTable:
+    """The shipped table for `region`, with rows from `override` (same format) replacing its rows."""
+    shipped = {p.name.removesuffix(".json") for p in resources.files("cauce.prices").iterdir() if p.name.endswith(".json")}
+    if region not in shipped and override is None:
+        raise CostError(f"no price table for region {region!r} (shipped: {', '.join(sorted(shipped))}); pass --prices FILE with its rates")
+    if region in shipped:
+        table = json.loads(resources.files("cauce.prices").joinpath(f"{region}.json").read_text())
+    else:  # a region Cauce ships no table for: the override is the whole table
+        table = {"region": region, "as_of": "(from --prices)", "source": "", "prices": {}}
+    if override is not None:
+        try:
+            extra = json.loads(Path(override).read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise CostError(f"--prices {override}: {error}") from None
+        bad = [k for k, v in extra.get("prices", {}).items() if not isinstance(v, Mapping) or not isinstance(v.get("usd"), (int, float))]
+        if bad:
+            raise CostError(f"--prices {override}: rows without a numeric usd: {', '.join(bad)}")
+        table["prices"] = {**table["prices"], **extra.get("prices", {})}
+        table["source"] += f"; rows overridden from {override}"
+    return PriceTable(table["region"], table["as_of"], table["source"], table["prices"])
+
+
+@dataclass
+class CostLine:
+    component: str
+    resource: str
+    item: str
+    quantity: float
+    unit: str
+    price_key: str
+    unit_usd: float
+    inputs: list[str] = field(default_factory=list)
+
+    @property
+    def monthly_usd(self) -> float:
+        return self.quantity * self.unit_usd
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "monthly_usd": round(self.monthly_usd, 4)}
+
+
+@dataclass
+class Estimate:
+    region: str
+    prices_as_of: str
+    price_source: str
+    lines: list[CostLine]
+    assumptions: dict[str, dict[str, Any]]
+    not_priced: list[str]
+
+    @property
+    def total_usd(self) -> float:
+        return sum(line.monthly_usd for line in self.lines)
+
+    def by_component(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for line in self.lines:
+            totals[line.component] = totals.get(line.component, 0.0) + line.monthly_usd
+        return totals
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"region": self.region, "prices_as_of": self.prices_as_of, "price_source": self.price_source,
+                "total_monthly_usd": round(self.total_usd, 2), "by_component": {k: round(v, 2) for k, v in self.by_component().items()},
+                "lines": [line.as_dict() for line in self.lines], "assumptions": self.assumptions, "not_priced": self.not_priced}
+
+
+def runs_per_day(schedule: str) -> float | None:
+    """Runs a day of an AWS schedule expression (`cron(...)` or `rate(...)`); None if it cannot say."""
+    rate = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", schedule.strip())
+    if rate:
+        every = int(rate.group(1))
+        per_day = {"minute": 1440, "hour": 24, "day": 1}[rate.group(2).rstrip("s")]
+        return per_day / every if every else None
+    cron = re.fullmatch(r"cron\((.+)\)", schedule.strip())
+    if not cron:
+        return None
+    fields = cron.group(1).split()
+    if len(fields) != 6:
+        return None
+    minutes, hours, day_of_month, _month, day_of_week, _year = fields
+
+    def count(field_text: str, span: int) -> float | None:
+        if field_text in ("*", "?"):
+            return span
+        if re.fullmatch(r"\*/\d+|0/\d+", field_text):
+            return span / int(field_text.split("/")[1])
+        if re.fullmatch(r"\d+(,\d+)*", field_text):
+            return len(field_text.split(","))
+        return None
+
+    per_hour, hours_a_day = count(minutes, 60), count(hours, 24)
+    if per_hour is None or hours_a_day is None:
+        return None
+    days = 1.0
+    if day_of_week not in ("*", "?"):
+        days = 5 / 7 if day_of_week.upper() in ("MON-FRI", "2-6") else len(day_of_week.split(",")) / 7
+    elif day_of_month not in ("*", "?"):
+        days = len(day_of_month.split(",")) / DAYS_PER_MONTH
+    return per_hour * hours_a_day * days
+
+
+def estimate(stack: Mapping[str, Any], assumptions: Assumptions, prices: PriceTable, given: set[str] | None = None) -> Estimate:
+    from statemachines.definition import DefinitionError, load_definition
+
+    a, p = assumptions, prices
+    lines: list[CostLine] = []
+    not_priced = ["free tiers", "data transfer", "Glue Data Catalog (first million objects and requests free)", "SQS and SNS requests"]
+
+    def add(component, resource, item, quantity, unit, price_key, inputs):
+        lines.append(CostLine(component, resource, item, quantity, unit, price_key, p.usd(price_key), inputs))
+
+    glue = stack.get("glue_config") or {}
+    for key, job in (glue.get("job_config") or {}).items():
+        dpus = WORKER_DPUS.get(job.get("worker_type"), 1) * job.get("number_of_workers", 2)
+        hours = a.job_runs_per_day * DAYS_PER_MONTH * max(a.job_run_minutes, 1) / 60
+        add("Glue jobs", job["name"], f"{dpus:g} DPU x {hours:.1f} h", dpus * hours, "DPU-hour", "glue.dpu_hour",
+            [f"glue_config.job_config[{key}].worker_type, number_of_workers", "job_runs_per_day", "job_run_minutes"])
+    for key, crawler in (glue.get("crawler_config") or {}).items():
+        per_day = runs_per_day(crawler.get("schedule", "")) or 1.0
+        hours = per_day * DAYS_PER_MONTH * max(a.crawler_run_minutes, 10) / 60
+        add("Glue crawlers", crawler["name"], f"{per_day:g} run(s)/day x {max(a.crawler_run_minutes, 10):g} min", hours * a.crawler_dpus,
+            "DPU-hour", "glue.crawler_dpu_hour", [f"glue_config.crawler_config[{key}].schedule", "crawler_dpus", "crawler_run_minutes"])
+
+    kinesis = stack.get("kinesis_config") or {}
+    records_per_month = a.events_per_second * SECONDS_PER_MONTH
+    for key, stream in (kinesis.get("stream_config") or {}).items():
+        shards = stream.get("shard_count", 1)
+        add("Kinesis streams", stream["name"], f"{shards} shard(s)", shards * HOURS_PER_MONTH, "shard-hour", "kinesis.shard_hour",
+            [f"kinesis_config.stream_config[{key}].shard_count"])
+        units = records_per_month * math.ceil(a.record_bytes / KINESIS_PUT_UNIT)
+        add("Kinesis streams", stream["name"], "PUT payload units", units / 1e6, "1M units", "kinesis.put_units_million",
+            ["events_per_second", "record_bytes"])
+        if stream.get("retention_period", 24) > 24:
+            add("Kinesis streams", stream["name"], f"retention {stream['retention_period']} h", shards * HOURS_PER_MONTH, "shard-hour",
+                "kinesis.extended_retention_shard_hour", [f"kinesis_config.stream_config[{key}].retention_period"])
+
+    lake_gb_stored = 0.0
+    s3_puts = 0.0
+    functions = stack.get("lambda_config") or {}
+    invocations: dict[str, float] = {}
+    for key, firehose in (kinesis.get("firehose_config") or {}).items():
+        billed_record = math.ceil(a.record_bytes / FIREHOSE_RECORD_STEP) * FIREHOSE_RECORD_STEP
+        add("Firehose", firehose["name"], f"ingest ({billed_record // 1024} KB billed a record)", records_per_month * billed_record / GB,
+            "GB", "firehose.ingest_gb", ["events_per_second", "record_bytes"])
+        raw_gb = records_per_month * a.record_bytes / GB
+        stored_gb = raw_gb * (a.compression_ratio if firehose.get("compression_format", "UNCOMPRESSED") != "UNCOMPRESSED" else 1.0)
+        buffer_bytes = firehose.get("buffer_size", 5) * 1024 * 1024
+        objects = max(stored_gb * GB / buffer_bytes, SECONDS_PER_MONTH / max(firehose.get("buffer_interval", 300), 1))
+        if "partitionKeyFrom" in firehose.get("prefix", ""):
+            add("Firehose", firehose["name"], "dynamic partitioning", raw_gb, "GB", "firehose.dynamic_partitioning_gb", [f"kinesis_config.firehose_config[{key}].prefix"])
+            add("Firehose", firehose["name"], "dynamic partitioning objects", objects / 1000, "1,000 objects",
+                "firehose.dynamic_partitioning_objects_thousand", [f"kinesis_config.firehose_config[{key}].buffer_size, buffer_interval"])
+        copies = 2 if firehose.get("s3_backup_mode") == "Enabled" else 1
+        lake_gb_stored += stored_gb * copies * max(a.lake_months_kept, 1)
+        s3_puts += objects * copies
+        processing = firehose.get("processing_configuration") or {}
+        if processing.get("enabled"):
+            for processor in processing.get("processors", []):
+                for parameter in processor.get("parameters", []):
+                    match = re.search(r":function:([^:]+)", parameter.get("parameter_value", ""))
+                    if parameter.get("parameter_name") == "LambdaArn" and match:
+                        calls = records_per_month * a.record_bytes / FIREHOSE_LAMBDA_BUFFER
+                        invocations[match.group(1)] = invocations.get(match.group(1), 0.0) + calls
+
+    for key, app in (kinesis.get("analytics_config") or {}).items():
+        workers = max(2, app.get("input_parallelism", 1) + app.get("output_parallelism", 1))
+        add("SQL analytics (Glue streaming)", app["name"], f"{workers} G.1X workers, always on", workers * HOURS_PER_MONTH, "DPU-hour",
+            "glue.dpu_hour", [f"kinesis_config.analytics_config[{key}].input_parallelism, output_parallelism"])
+
+    for key, machine in (stack.get("step_functions_config") or {}).items():
+        executions = a.workflow_executions_per_day * DAYS_PER_MONTH
+        try:
+            document = load_definition(key, stack).document
+        except DefinitionError:
+            document = {"States": {}}
+        states = _states(document)
+        for state in states:
+            target = (state.get("Parameters") or {}).get("FunctionName")
+            if isinstance(target, str):
+                name = target.split(":")[-1] if target.startswith("arn:") else target
+                invocations[name] = invocations.get(name, 0.0) + executions
+        if machine.get("type", "STANDARD") == "EXPRESS":
+            add("Step Functions", machine["name"], "requests", executions / 1e6, "1M requests", "states.express_requests_million", ["workflow_executions_per_day"])
+        else:
+            add("Step Functions", machine["name"], f"{len(states)} transitions an execution (all states)", executions * len(states) / 1000,
+                "1,000 transitions", "states.standard_transitions_thousand", ["workflow_executions_per_day", f"step_functions_config[{key}].definition"])
+
+    log_gb = 0.0
+    for key, function in functions.items():
+        calls = invocations.get(function["function_name"], 0.0)
+        gb_seconds = calls * a.lambda_duration_ms / 1000 * function.get("memory_size", 128) / 1024
+        add("Lambda", function["function_name"], "requests", calls / 1e6, "1M requests", "lambda.requests_million",
+            ["Firehose processors and workflow tasks naming it", "events_per_second", "record_bytes", "workflow_executions_per_day"])
+        add("Lambda", function["function_name"], f"{function.get('memory_size', 128)} MB x {a.lambda_duration_ms:g} ms (x86_64)", gb_seconds,
+            "GB-second", "lambda.gb_second_x86_64", [f"lambda_config[{key}].memory_size", "lambda_duration_ms"])
+        log_gb += calls * a.log_bytes_per_invocation / GB
+    log_gb += sum(a.job_runs_per_day * DAYS_PER_MONTH * a.glue_log_mb_per_run / 1024 for _ in (glue.get("job_config") or {}))
+
+    if lake_gb_stored:
+        add("S3", "data lake", "Standard storage", lake_gb_stored, "GB-month", "s3.standard_gb_month",
+            ["events_per_second", "record_bytes", "compression_ratio", "lake_months_kept", "firehose s3_backup_mode"])
+        add("S3", "data lake", "objects delivered", s3_puts / 1000, "1,000 PUTs", "s3.put_thousand", ["firehose buffer_size, buffer_interval"])
+    if log_gb:
+        add("CloudWatch", "log groups", "ingestion", log_gb, "GB", "logs.ingest_gb", ["log_bytes_per_invocation", "glue_log_mb_per_run"])
+        add("CloudWatch", "log groups", f"storage, kept {a.log_retention_days:g} days", log_gb * min(a.log_retention_days / 30.4, 12), "GB-month",
+            "logs.storage_gb_month", ["log_retention_days"])
+    alarms = (len(kinesis.get("stream_config") or {}) + 2 * len(kinesis.get("firehose_config") or {}) + 2 * len(functions)
+              + len(stack.get("step_functions_config") or {}))
+    if alarms:
+        add("CloudWatch", "alarms", f"{alarms} alarms the module creates", alarms, "alarm-month", "cloudwatch.alarm_month", ["the stack's streams, Firehose streams, functions, state machines"])
+    add("KMS", "stack key", "one customer managed key", 1, "key-month", "kms.key_month", ["kms_key_arn unset: the module creates one"])
+    return Estimate(prices.region, prices.as_of, prices.source, lines, assumptions.explicit(given or set()), not_priced)
+
+
+def _states(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Every state, including those inside Parallel branches and Map iterations."""
+    found = []
+    for state in (document.get("States") or {}).values():
+        found.append(state)
+        for branch in state.get("Branches") or []:
+            found += _states(branch)
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            found += _states(processor)
+    return found
