@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cauce.cost import (
-    DAYS_PER_MONTH, FIREHOSE_RECORD_STEP, GB, HOURS_PER_MONTH, SECONDS_PER_MONTH, WORKER_DPUS, Assumptions, PriceTable,
+    DAYS_PER_MONTH, FIREHOSE_RECORD_STEP, GB, HOURS_PER_MONTH, SECONDS_PER_MONTH, WORKER_DPUS, Assumptions, Estimate, PriceTable,
+    estimate,
 )
 
 SHARD_BYTES_PER_SECOND = 1024 * 1024  # a shard takes 1 MB/s of writes...
@@ -37,10 +38,10 @@ class Advice:
         return document
 
 
-Rule = Callable[[Mapping[str, Any], Assumptions, PriceTable], list[Advice]]
+Rule = Callable[[Mapping[str, Any], Assumptions, PriceTable, Estimate], list[Advice]]
 
 
-def kinesis_shards(stack, a, p) -> list[Advice]:
+def kinesis_shards(stack, a, p, result) -> list[Advice]:
     advice = []
     for key, stream in ((stack.get("kinesis_config") or {}).get("stream_config") or {}).items():
         needed = max(1, math.ceil(max(a.events_per_second * a.record_bytes / SHARD_BYTES_PER_SECOND, a.events_per_second / SHARD_RECORDS_PER_SECOND)))
@@ -58,7 +59,7 @@ def kinesis_shards(stack, a, p) -> list[Advice]:
     return advice
 
 
-def firehose_small_records(stack, a, p) -> list[Advice]:
+def firehose_small_records(stack, a, p, result) -> list[Advice]:
     if a.record_bytes >= FIREHOSE_RECORD_STEP:
         return []
     advice = []
@@ -74,7 +75,7 @@ def firehose_small_records(stack, a, p) -> list[Advice]:
     return advice
 
 
-def firehose_buffers(stack, a, p) -> list[Advice]:
+def firehose_buffers(stack, a, p, result) -> list[Advice]:
     advice = []
     for key, firehose in ((stack.get("kinesis_config") or {}).get("firehose_config") or {}).items():
         reads = [f"kinesis_config.firehose_config[{key}].buffer_size", f"kinesis_config.firehose_config[{key}].buffer_interval", "events_per_second", "record_bytes"]
@@ -99,7 +100,7 @@ def firehose_buffers(stack, a, p) -> list[Advice]:
     return advice
 
 
-def firehose_compression(stack, a, p) -> list[Advice]:
+def firehose_compression(stack, a, p, result) -> list[Advice]:
     advice = []
     for key, firehose in ((stack.get("kinesis_config") or {}).get("firehose_config") or {}).items():
         if firehose.get("compression_format") == "UNCOMPRESSED":
@@ -111,7 +112,7 @@ def firehose_compression(stack, a, p) -> list[Advice]:
     return advice
 
 
-def glue_flex(stack, a, p) -> list[Advice]:
+def glue_flex(stack, a, p, result) -> list[Advice]:
     advice = []
     for key, job in ((stack.get("glue_config") or {}).get("job_config") or {}).items():
         if job.get("glue_version") in ("3.0", "4.0", "5.0"):
@@ -127,10 +128,8 @@ def glue_flex(stack, a, p) -> list[Advice]:
     return advice
 
 
-def lambda_graviton(stack, a, p) -> list[Advice]:
-    from cauce.cost import estimate  # the same invocation counts as the estimate
-
-    lines = [line for line in estimate(stack, a, p).lines if line.component == "Lambda" and line.unit == "GB-second"]
+def lambda_graviton(stack, a, p, result) -> list[Advice]:
+    lines = [line for line in result.lines if line.component == "Lambda" and line.unit == "GB-second"]  # the estimate's counts
     advice = []
     for line in lines:
         saving = line.quantity * (p.usd("lambda.gb_second_x86_64") - p.usd("lambda.gb_second_arm64"))
@@ -141,7 +140,7 @@ def lambda_graviton(stack, a, p) -> list[Advice]:
     return advice
 
 
-def lambda_sizing(stack, a, p) -> list[Advice]:
+def lambda_sizing(stack, a, p, result) -> list[Advice]:
     advice = []
     for key, function in (stack.get("lambda_config") or {}).items():
         reads = [f"lambda_config[{key}].timeout", f"lambda_config[{key}].memory_size", "lambda_duration_ms"]
@@ -156,7 +155,7 @@ def lambda_sizing(stack, a, p) -> list[Advice]:
     return advice
 
 
-def log_retention(stack, a, p) -> list[Advice]:
+def log_retention(stack, a, p, result) -> list[Advice]:
     if a.log_retention_days <= 90:
         return []
     return [Advice("log-retention", "saving", "log groups",
@@ -164,7 +163,7 @@ def log_retention(stack, a, p) -> list[Advice]:
                    "(module input log_retention_days)", ["log_retention_days"])]
 
 
-def kinesis_retention(stack, a, p) -> list[Advice]:
+def kinesis_retention(stack, a, p, result) -> list[Advice]:
     advice = []
     for key, stream in ((stack.get("kinesis_config") or {}).get("stream_config") or {}).items():
         if stream.get("retention_period", 24) > 24:
@@ -179,5 +178,7 @@ RULES: list[Rule] = [kinesis_shards, kinesis_retention, firehose_small_records, 
                      glue_flex, lambda_graviton, lambda_sizing, log_retention]
 
 
-def advise(stack: Mapping[str, Any], assumptions: Assumptions, prices: PriceTable) -> list[Advice]:
-    return [item for rule in RULES for item in rule(stack, assumptions, prices)]
+def advise(stack: Mapping[str, Any], assumptions: Assumptions, prices: PriceTable, result: Estimate | None = None) -> list[Advice]:
+    """Every rule's advice; `result` is the stack's estimate, when the caller has it already."""
+    result = result or estimate(stack, assumptions, prices)
+    return [item for rule in RULES for item in rule(stack, assumptions, prices, result)]

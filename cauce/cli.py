@@ -409,7 +409,7 @@ def cost(stack_file, region, assume, assumptions_file, prices_file, advise, as_j
         assumptions = Assumptions.from_values(values)
         prices = price_table(region, prices_file)
         result = estimate(stack, assumptions, prices, set(values))
-        advice = advise_stack(stack, assumptions, prices) if advise else []
+        advice = advise_stack(stack, assumptions, prices, result) if advise else []
     except (CostError, StackError, json.JSONDecodeError) as error:
         raise click.ClickException(str(error)) from None
     document = {**result.as_dict(), **({"advice": [a.as_dict() for a in advice]} if advise else {})}

@@ -182,8 +182,9 @@ class LocalStepFunctions:
 
     # --- bindings -------------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def known_targets(self) -> KnownTargets:
+        """What Tasks may call (read once: job discovery imports the job files)."""
         from cauce.jobs import discover
 
         jobs = set(self._job_classes) | set(discover())
