@@ -1,1 +1,33 @@
-"""SQL analytics apps on Spark Structured Streaming: not built yet, see issue 4."""
+"""SQL analytics apps: Kinesis Data Analytics (SQL) applications, kept as they are, run on Spark.
+
+    from analytics import load_app, run
+
+Work in progress (issue 4): the dialect's streams, pumps, filters, scalar functions and tumbling
+windows (STEP, FLOOR ... TO) run in deterministic mode over finite input; sliding windows,
+STAGGER, joins, the Kinesis source and streaming execution are refused by name until they exist.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cauce.lazy import lazy_exports
+
+_EXPORTS = {
+    "AnalyticsApp": "analytics.app",
+    "AppDefinitionError": "analytics.app",
+    "load_app": "analytics.app",
+    "AnalyticsSqlError": "analytics.dialect",
+    "AppResult": "analytics.runtime",
+    "check": "analytics.runtime",
+    "run": "analytics.runtime",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from analytics.app import AnalyticsApp, AppDefinitionError, load_app
+    from analytics.dialect import AnalyticsSqlError
+    from analytics.runtime import AppResult, check, run
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -17,7 +17,8 @@ def invoke(*args):
 
 def test_help_everywhere():
     for command in ([], ["job"], ["job", "run"], ["job", "list"], ["shell"], ["demo"], ["invoke"], ["layer"], ["layer", "build"],
-                    ["sfn"], ["sfn", "run"], ["sfn", "validate"], ["sfn", "diagram"], ["sfn", "list"], ["cost"], ["doctor"]):
+                    ["sfn"], ["sfn", "run"], ["sfn", "validate"], ["sfn", "diagram"], ["sfn", "list"], ["cost"], ["doctor"],
+                    ["analytics"], ["analytics", "run"], ["analytics", "check"], ["analytics", "explain"]):
         result = invoke(*command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
 
@@ -141,3 +142,26 @@ def test_sfn_diagram_mermaid_and_svg(tmp_path):
     result = CliRunner().invoke(cli, ["sfn", "diagram", "etl-workflow", "--format", "svg", "--output", str(picture)])
     assert result.exit_code == 0, result.output  # Graphviz is installed by scripts/system-packages.sh
     assert picture.read_text().lstrip().startswith("<?xml") and "StartETLProcess" in picture.read_text()
+
+
+def test_analytics_check_explain_and_run_the_seed_app(spark, tmp_path):
+    assert "STREAM_PUMP: SOURCE_SQL_STREAM_001 -> DESTINATION_SQL_STREAM" in invoke("analytics", "check", "realtime-processing").output
+    assert "UNIX_MICROS" in invoke("analytics", "explain", "realtime-processing").output
+    records = tmp_path / "in.jsonl"
+    records.write_text('{"timestamp": "2026-11-26T10:00:01Z", "data": "a"}\n{"timestamp": "2026-11-26T10:00:02Z", "data": "b"}\n{oops\n')
+    result = CliRunner().invoke(cli, ["analytics", "run", "realtime-processing", "--input", str(records), "--rowtime-column", "timestamp", "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert [row["events"] for row in document["outputs"]["DESTINATION_SQL_STREAM"]] == [2]
+    assert len(document["errors"]) == 1
+
+
+def test_analytics_check_refuses_an_unsupported_construct_by_name(tmp_path):
+    folder = tmp_path / "anomalies"
+    folder.mkdir()
+    (folder / "app.sql").write_text('CREATE STREAM "O" ("s" DOUBLE);\nCREATE PUMP "P" AS INSERT INTO "O"\n'
+                                    'SELECT STREAM ANOMALY_SCORE FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001")));')
+    (folder / "app.json").write_text(json.dumps({"application_configuration": {"sql_configuration": {
+        "input_schema": json.dumps({"RecordColumns": [{"Name": "v", "SqlType": "DOUBLE"}]})}}}))
+    result = CliRunner().invoke(cli, ["analytics", "check", str(folder)])
+    assert result.exit_code == 1 and "line 3, column" in result.output and "RANDOM_CUT_FOREST" in result.output

@@ -1,0 +1,131 @@
+"""Analytics app definitions: the SQL of a Kinesis Data Analytics (SQL) application and the seed's
+fields around it (input schema of RecordColumns, parallelism, property groups).
+
+An app lives in `analytics/apps/NAME/` as `app.sql` plus `app.json` (the seed's
+`analytics_config` entry without `code`), or in the stack's `kinesis_config.analytics_config`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+# SQL types of the input schema, and the Spark type each becomes
+_SIMPLE_TYPES = {
+    "TIMESTAMP": "timestamp", "DATE": "date", "BOOLEAN": "boolean", "INTEGER": "int", "INT": "int", "BIGINT": "bigint",
+    "SMALLINT": "smallint", "TINYINT": "tinyint", "DOUBLE": "double", "REAL": "float", "FLOAT": "double", "VARBINARY": "binary",
+}
+_SIZED = re.compile(r"^(VARCHAR|CHAR|CHARACTER VARYING|DECIMAL|NUMERIC)\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)$", re.I)
+_MAPPING = re.compile(r"^\$((\.[A-Za-z_][A-Za-z0-9_]*)|(\[\"[^\"]+\"\])|(\[\d+\]))+$")
+
+
+class AppDefinitionError(ValueError):
+    """An app definition or input schema that cannot be used; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+    mapping: str | None
+
+    @property
+    def spark_type(self) -> str:
+        upper = self.sql_type.strip().upper()
+        if upper in _SIMPLE_TYPES:
+            return _SIMPLE_TYPES[upper]
+        sized = _SIZED.match(upper)
+        kind = sized.group(1).upper()
+        if kind in ("DECIMAL", "NUMERIC"):
+            return f"decimal({sized.group(2)},{sized.group(3) or 0})"
+        return "string"
+
+    @property
+    def max_length(self) -> int | None:
+        sized = _SIZED.match(self.sql_type.strip())
+        return int(sized.group(2)) if sized and sized.group(1).upper().startswith(("VARCHAR", "CHAR")) else None
+
+
+@dataclass(frozen=True)
+class AnalyticsApp:
+    name: str
+    sql: str
+    columns: tuple[Column, ...]
+    input_parallelism: int = 1
+    output_parallelism: int = 1
+    input_schema_version: str = "1.0"
+    property_groups: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    source: str = ""
+
+
+def parse_schema(schema: Any, where: str) -> tuple[Column, ...]:
+    """The seed's `input_schema` (a JSON string or object with RecordColumns), validated."""
+    if isinstance(schema, str):
+        try:
+            schema = json.loads(schema)
+        except json.JSONDecodeError as error:
+            raise AppDefinitionError(f"{where}: input_schema is not valid JSON: {error}") from None
+    columns = schema.get("RecordColumns") if isinstance(schema, Mapping) else None
+    if not isinstance(columns, list) or not columns:
+        raise AppDefinitionError(f"{where}: input_schema needs a non-empty RecordColumns list")
+    problems, parsed, seen = [], [], set()
+    for index, column in enumerate(columns):
+        at = f"{where}.RecordColumns[{index}]"
+        name, sql_type, mapping = column.get("Name"), column.get("SqlType"), column.get("Mapping")
+        if not isinstance(name, str) or not name:
+            problems.append(f"{at}.Name: required")
+            continue
+        if name.upper() in seen:
+            problems.append(f"{at}.Name: {name!r} is already a column")
+        seen.add(name.upper())
+        if name.upper() in ("ROWTIME", "APPROXIMATE_ARRIVAL_TIME"):
+            problems.append(f"{at}.Name: {name!r} is a system column of every stream")
+        if not isinstance(sql_type, str) or not (sql_type.strip().upper() in _SIMPLE_TYPES or _SIZED.match(sql_type.strip())):
+            problems.append(f"{at}.SqlType: {sql_type!r} is not a supported SQL type "
+                            f"({', '.join(sorted(_SIMPLE_TYPES))}, VARCHAR(n), CHAR(n), DECIMAL(p,s))")
+        if mapping is not None and not (isinstance(mapping, str) and _MAPPING.match(mapping)):
+            problems.append(f"{at}.Mapping: {mapping!r} is not a JSONPath like $.field or $.a.b")
+        parsed.append(Column(name, sql_type if isinstance(sql_type, str) else "", mapping))
+    if problems:
+        raise AppDefinitionError("invalid input schema:\n  " + "\n  ".join(problems))
+    return tuple(parsed)
+
+
+def from_config(key: str, config: Mapping[str, Any], source: str) -> AnalyticsApp:
+    """An app from the seed's analytics_config entry (`code` holds the SQL)."""
+    sql_config = (config.get("application_configuration") or {}).get("sql_configuration") or {}
+    properties = ((config.get("application_configuration") or {}).get("environment_properties") or {}).get("property_groups") or {}
+    if not isinstance(config.get("code"), str) or not config["code"].strip():
+        raise AppDefinitionError(f"{source}: code (the app's SQL) is missing")
+    return AnalyticsApp(
+        name=config.get("name", key), sql=config["code"],
+        columns=parse_schema(sql_config.get("input_schema"), f"{source}.application_configuration.sql_configuration"),
+        input_parallelism=int(config.get("input_parallelism", 1)), output_parallelism=int(config.get("output_parallelism", 1)),
+        input_schema_version=str(config.get("input_schema_version", "1.0")), property_groups=properties, source=source,
+    )
+
+
+def apps_dir() -> Path:
+    return Path(str(resources.files("analytics").joinpath("apps")))
+
+
+def load_app(reference: str, stack: Mapping[str, Any] | None = None) -> AnalyticsApp:
+    """An app by folder (a path, or a name under analytics/apps/) or by stack key or name."""
+    for candidate in (Path(reference), apps_dir() / reference):
+        if (candidate / "app.sql").is_file():
+            definition_file = candidate / "app.json"
+            try:
+                config = json.loads(definition_file.read_text()) if definition_file.is_file() else {}
+            except json.JSONDecodeError as error:
+                raise AppDefinitionError(f"{definition_file}: not valid JSON: {error}") from None
+            return from_config(candidate.name, {**config, "code": (candidate / "app.sql").read_text()}, str(definition_file))
+    for key, config in ((stack or {}).get("kinesis_config") or {}).get("analytics_config", {}).items():
+        if reference in (key, config.get("name")):
+            return from_config(key, config, f"kinesis_config.analytics_config[{key!r}]")
+    known = sorted(p.name for p in apps_dir().iterdir() if (p / "app.sql").is_file())
+    raise AppDefinitionError(f"no analytics app {reference!r} (in analytics/apps: {', '.join(known) or 'none'}; or a stack key)")

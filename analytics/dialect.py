@@ -1,0 +1,282 @@
+"""The Kinesis Data Analytics SQL dialect, translated to Spark SQL.
+
+An app is statements: `CREATE [OR REPLACE] STREAM "S" (col TYPE, ...)` declares an in-application
+stream, and `CREATE [OR REPLACE] PUMP "P" AS INSERT INTO "S" SELECT STREAM ... FROM ...` feeds
+one; pumps may read the input stream (`SOURCE_SQL_STREAM_001`) or each other's streams.
+
+Each pump's SELECT is rewritten where the dialect differs from standard SQL, then parsed and
+written as Spark SQL by sqlglot (quoted case-sensitive identifiers, functions, casts, subqueries):
+- `SELECT STREAM` is a SELECT;
+- `STEP(x BY INTERVAL 'n' unit)` is the start of the n-unit tumbling window holding x (epoch-aligned);
+- `FLOOR(x TO unit)` is `date_trunc(unit, x)`.
+Output ROWTIME: a pump that groups by a STEP or FLOOR window emits each group at the window's end,
+and that end is its ROWTIME; any other pump keeps its input row's ROWTIME.
+
+What is not translated is refused up front, by name and line (never run with a wrong meaning):
+sliding windows (`OVER`), `WINDOWED BY STAGGER`, joins, and the machine-learning functions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_TOKEN = re.compile(
+    r"""(?P<ws>\s+)|(?P<comment>--[^\n]*|/\*.*?\*/)|(?P<quoted>"(?:[^"]|"")*")|(?P<string>'(?:[^']|'')*')"""
+    r"""|(?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?P<word>[A-Za-z_][A-Za-z0-9_$]*)|(?P<op><>|<=|>=|!=|\|\||[(),.;*+\-/<>=%:\[\]])""",
+    re.S,
+)
+UNIT_MICROS = {"SECOND": 10**6, "MINUTE": 60 * 10**6, "HOUR": 3600 * 10**6, "DAY": 86400 * 10**6}
+UNSUPPORTED = {
+    "RANDOM_CUT_FOREST": "anomaly detection (RANDOM_CUT_FOREST) has no Spark equivalent in Cauce",
+    "RANDOM_CUT_FOREST_WITH_EXPLANATION": "anomaly detection (RANDOM_CUT_FOREST_WITH_EXPLANATION) has no Spark equivalent in Cauce",
+    "HOTSPOTS": "HOTSPOTS (density-based hotspot detection) has no Spark equivalent in Cauce",
+    "OVER": "sliding windows (OVER ... PRECEDING) are not translated yet",
+    "WINDOWED": "WINDOWED BY STAGGER is not translated yet",
+    "JOIN": "joins (stream-to-stream and reference data) are not translated yet",
+}
+
+
+class AnalyticsSqlError(ValueError):
+    """SQL that does not parse, or uses a construct Cauce refuses; the message gives line and column."""
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+    line: int
+    column: int
+
+    @property
+    def upper(self) -> str:
+        return self.text.upper() if self.kind == "word" else self.text
+
+    @property
+    def name(self) -> str:
+        """An identifier's name: quoted ones keep their case, others are upper case as in the dialect."""
+        return self.text[1:-1].replace('""', '"') if self.kind == "quoted" else self.text.upper()
+
+
+@dataclass
+class Stream:
+    name: str
+    columns: list[tuple[str, str]]  # (name, SQL type)
+    line: int
+
+
+@dataclass
+class Pump:
+    name: str
+    target: str
+    select: list[Token]
+    line: int
+    sources: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Program:
+    streams: dict[str, Stream]
+    pumps: list[Pump]
+
+
+def tokenize(sql: str) -> list[Token]:
+    tokens, position, line, line_start = [], 0, 1, 0
+    while position < len(sql):
+        match = _TOKEN.match(sql, position)
+        if match is None:
+            raise AnalyticsSqlError(f"line {line}, column {position - line_start + 1}: unexpected character {sql[position]!r}")
+        kind, text = match.lastgroup, match.group()
+        if kind not in ("ws", "comment"):
+            tokens.append(Token(kind, text, line, position - line_start + 1))
+        newlines = text.count("\n")
+        if newlines:
+            line += newlines
+            line_start = position + text.rfind("\n") + 1
+        position = match.end()
+    return tokens
+
+
+def parse(sql: str) -> Program:
+    tokens = tokenize(sql)
+    for token in tokens:
+        if token.kind == "word" and token.upper in UNSUPPORTED:
+            raise AnalyticsSqlError(f"line {token.line}, column {token.column}: {token.text}: {UNSUPPORTED[token.upper]}")
+    streams: dict[str, Stream] = {}
+    pumps: list[Pump] = []
+    for statement in _statements(tokens):
+        words = [t.upper for t in statement[:6]]
+        head = statement[0]
+        index = 3 if words[:3] == ["CREATE", "OR", "REPLACE"] else 1 if words[:1] == ["CREATE"] else None
+        if index is None or len(statement) <= index + 1:
+            raise AnalyticsSqlError(f"line {head.line}, column {head.column}: expected CREATE [OR REPLACE] STREAM or PUMP, got {head.text!r}")
+        kind = statement[index].upper
+        if kind == "STREAM":
+            stream = _stream(statement[index + 1:], head)
+            streams[stream.name] = stream
+        elif kind == "PUMP":
+            pumps.append(_pump(statement[index + 1:], head))
+        else:
+            raise AnalyticsSqlError(f"line {statement[index].line}, column {statement[index].column}: CREATE {statement[index].text} is not supported (STREAM or PUMP)")
+    for pump in pumps:
+        if pump.target not in streams:
+            raise AnalyticsSqlError(f"line {pump.line}: pump {pump.name!r} inserts into {pump.target!r}, which no CREATE STREAM declares")
+    return Program(streams, pumps)
+
+
+def _statements(tokens: list[Token]) -> list[list[Token]]:
+    statements, current, depth = [], [], 0
+    for token in tokens:
+        if token.text == "(":
+            depth += 1
+        elif token.text == ")":
+            depth -= 1
+        if token.text == ";" and depth == 0:
+            if current:
+                statements.append(current)
+            current = []
+        else:
+            current.append(token)
+    if current:
+        statements.append(current)
+    return statements
+
+
+def _identifier(token: Token, what: str) -> str:
+    if token.kind not in ("word", "quoted"):
+        raise AnalyticsSqlError(f"line {token.line}, column {token.column}: expected {what}, got {token.text!r}")
+    return token.name
+
+
+def _stream(tokens: list[Token], head: Token) -> Stream:
+    name = _identifier(tokens[0], "a stream name")
+    if len(tokens) < 2 or tokens[1].text != "(":
+        raise AnalyticsSqlError(f"line {tokens[0].line}: CREATE STREAM {name} needs its columns in parentheses")
+    columns, current, depth = [], [], 0
+    for token in tokens[2:]:
+        if token.text == "(":
+            depth += 1
+        elif token.text == ")":
+            if depth == 0:
+                break
+            depth -= 1
+        if token.text == "," and depth == 0:
+            columns.append(current)
+            current = []
+        else:
+            current.append(token)
+    columns.append(current)
+    parsed = []
+    for column in columns:
+        if len(column) < 2:
+            where = column[0] if column else tokens[1]
+            raise AnalyticsSqlError(f"line {where.line}, column {where.column}: a stream column needs a name and a type")
+        parsed.append((_identifier(column[0], "a column name"), " ".join(t.text for t in column[1:]).replace("( ", "(").replace(" )", ")").replace(" ,", ",")))
+    return Stream(name, parsed, head.line)
+
+
+def _pump(tokens: list[Token], head: Token) -> Pump:
+    name = _identifier(tokens[0], "a pump name")
+    words = [t.upper for t in tokens[1:4]]
+    if words != ["AS", "INSERT", "INTO"]:
+        raise AnalyticsSqlError(f"line {tokens[0].line}: CREATE PUMP {name} must continue AS INSERT INTO <stream> SELECT STREAM ...")
+    target = _identifier(tokens[4], "the stream the pump inserts into")
+    rest = tokens[5:]
+    if rest and rest[0].text == "(":  # an explicit column list: the SELECT's columns map to these, in order
+        close = next(i for i, t in enumerate(rest) if t.text == ")")
+        rest = rest[close + 1:]
+    if not rest or rest[0].upper != "SELECT":
+        where = rest[0] if rest else tokens[4]
+        raise AnalyticsSqlError(f"line {where.line}, column {where.column}: pump {name} must insert the rows of a SELECT STREAM")
+    return Pump(name, target, rest, head.line)
+
+
+def translate_select(pump: Pump) -> tuple[str, str | None]:
+    """The pump's SELECT as Spark SQL, its last column the output ROWTIME, and the window-end
+    expression when the pump groups by a window."""
+    import sqlglot
+
+    tokens = list(pump.select)
+    if len(tokens) > 1 and tokens[1].upper == "STREAM":
+        del tokens[1]
+    text, window_end = _rewrite(tokens)
+    try:
+        expression = sqlglot.parse_one(text, read="postgres")
+    except sqlglot.errors.ParseError as error:
+        first = error.errors[0] if error.errors else {}
+        raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): {first.get('description', str(error))} "
+                                f"near {first.get('highlight', '')!r}") from None
+    pump.sources = sorted({table.name for table in expression.find_all(sqlglot.exp.Table)})
+    if not isinstance(expression, sqlglot.exp.Select):
+        raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): expected a single SELECT STREAM")
+    if window_end is not None and expression.args.get("group"):
+        rowtime = sqlglot.parse_one(window_end, read="postgres")
+    else:  # a row keeps its input row's ROWTIME
+        from_clause = expression.args.get("from_") or expression.args.get("from")
+        source = from_clause.this if from_clause is not None else None
+        qualifier = source.alias_or_name if source is not None else None
+        rowtime = sqlglot.exp.column("ROWTIME", table=qualifier, quoted=False)
+    expression = expression.select(sqlglot.exp.alias_(rowtime, "ROWTIME"), copy=True)
+    return expression.sql(dialect="spark"), window_end
+
+
+def _rewrite(tokens: list[Token]) -> tuple[str, str | None]:
+    """Token text with STEP and FLOOR ... TO rewritten; also the window-end expression, if any."""
+    out: list[str] = []
+    window_end = None
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if token.upper in ("STEP", "FLOOR") and following is not None and following.text == "(":
+            close = _matching(tokens, index + 1)
+            inner = tokens[index + 2:close]
+            keyword = "BY" if token.upper == "STEP" else "TO"
+            split = next((i for i, t in enumerate(inner) if t.upper == keyword and _depth(inner, i) == 0), None)
+            if split is not None:
+                argument, _ = _rewrite(inner[:split])
+                if token.upper == "STEP":
+                    micros = _interval_micros(inner[split + 1:], token)
+                    start = f"timestamp_micros(CAST(floor(unix_micros({argument}) / {micros}) * {micros} AS BIGINT))"
+                    end = f"timestamp_micros(unix_micros({start}) + {micros})"  # built on the grouped expression itself
+                else:
+                    unit = inner[split + 1].upper if split + 1 < len(inner) else ""
+                    if unit not in UNIT_MICROS:
+                        raise AnalyticsSqlError(f"line {token.line}, column {token.column}: FLOOR(... TO {unit}): the unit must be SECOND, MINUTE, HOUR or DAY")
+                    start = f"date_trunc('{unit}', {argument})"
+                    end = f"(date_trunc('{unit}', {argument}) + INTERVAL '1' {unit})"
+                out.append(start)
+                window_end = window_end or end
+                index = close + 1
+                continue
+        out.append(token.text)
+        index += 1
+    return " ".join(out), window_end
+
+
+def _matching(tokens: list[Token], open_index: int) -> int:
+    depth = 0
+    for index in range(open_index, len(tokens)):
+        depth += tokens[index].text == "("
+        depth -= tokens[index].text == ")"
+        if depth == 0:
+            return index
+    where = tokens[open_index]
+    raise AnalyticsSqlError(f"line {where.line}, column {where.column}: unbalanced parenthesis")
+
+
+def _depth(tokens: list[Token], position: int) -> int:
+    return sum((t.text == "(") - (t.text == ")") for t in tokens[:position])
+
+
+def _interval_micros(tokens: list[Token], at: Token) -> int:
+    """`INTERVAL 'n' UNIT` in microseconds."""
+    if len(tokens) != 3 or tokens[0].upper != "INTERVAL" or tokens[1].kind != "string" or tokens[2].upper not in UNIT_MICROS:
+        raise AnalyticsSqlError(f"line {at.line}, column {at.column}: STEP(... BY INTERVAL 'n' SECOND|MINUTE|HOUR|DAY) expected")
+    try:
+        amount = int(tokens[1].text.strip("'"))
+    except ValueError:
+        raise AnalyticsSqlError(f"line {tokens[1].line}, column {tokens[1].column}: the interval {tokens[1].text} is not a whole number") from None
+    if amount <= 0:
+        raise AnalyticsSqlError(f"line {tokens[1].line}, column {tokens[1].column}: the interval must be positive")
+    return amount * UNIT_MICROS[tokens[2].upper]

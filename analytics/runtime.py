@@ -1,0 +1,169 @@
+"""Running an analytics app on Spark: input records become the in-application input stream
+(`SOURCE_SQL_STREAM_001`, with ROWTIME and APPROXIMATE_ARRIVAL_TIME), each pump's translated
+SELECT feeds its stream, and the streams no pump reads are the app's outputs.
+
+This is the deterministic mode used by tests and `cauce analytics run`: the input is finite, every
+window closes at the end of the input, and ROWTIME is each record's arrival time, taken from
+its `_arrival_time` field or from a column of the schema (`rowtime_column`). Records that do not
+fit the input schema go to the `error_stream` output with the reason; the app runs on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from analytics.app import AnalyticsApp, Column
+from analytics.dialect import AnalyticsSqlError, Program, parse, translate_select
+
+INPUT_STREAM = "SOURCE_SQL_STREAM_001"
+ARRIVAL_FIELD = "_arrival_time"
+
+
+@dataclass
+class AppResult:
+    outputs: dict[str, list[dict[str, Any]]]  # stream name -> rows, in ROWTIME order
+    errors: list[dict[str, Any]]  # input records that did not fit the schema, with the reason
+    plans: dict[str, str]  # pump name -> the Spark SQL it became
+
+
+def check(app: AnalyticsApp) -> tuple[Program, dict[str, str]]:
+    """Parse and translate without running; raises AnalyticsSqlError naming line and column."""
+    program = parse(app.sql)
+    plans = {pump.name: translate_select(pump)[0] for pump in program.pumps}
+    known = {INPUT_STREAM, *program.streams}
+    for pump in program.pumps:
+        unknown = [s for s in pump.sources if s not in known]
+        if unknown:
+            raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}) reads {', '.join(unknown)}: not the input stream nor a declared stream")
+    return program, plans
+
+
+def run(app: AnalyticsApp, records: Iterable[Mapping[str, Any]], spark: Any, rowtime_column: str | None = None) -> AppResult:
+    from pyspark.sql import functions as F
+
+    program, plans = check(app)
+    rows, errors = conform(app.columns, records, rowtime_column)
+    input_frame = spark.createDataFrame(rows, schema=_input_schema(app.columns)) if rows else spark.createDataFrame([], _input_schema(app.columns))
+    input_frame.createOrReplaceTempView(f"`{INPUT_STREAM}`")
+    read_by_pumps = {source for pump in program.pumps for source in pump.sources}
+    frames: dict[str, Any] = {}
+    for pump in _in_dependency_order(program):
+        try:
+            result = spark.sql(plans[pump.name])
+        except Exception as error:  # Spark's AnalysisException: unknown column and the like
+            raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): {_first_line(error)}") from None
+        stream = program.streams[pump.target]
+        if len(result.columns) - 1 != len(stream.columns):
+            raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}) selects {len(result.columns) - 1} column(s) into "
+                                    f"{pump.target}, which has {len(stream.columns)}")
+        shaped = result.select(*[F.col(f"`{result.columns[i]}`").cast(_spark_type(sql_type)).alias(name)
+                                 for i, (name, sql_type) in enumerate(stream.columns)], F.col("ROWTIME").cast("timestamp").alias("ROWTIME"))
+        frames[pump.target] = frames[pump.target].unionByName(shaped) if pump.target in frames else shaped
+        frames[pump.target].createOrReplaceTempView(f"`{pump.target}`")
+    outputs = {}
+    for name, frame in frames.items():
+        if name not in read_by_pumps:
+            ordered = frame.orderBy("ROWTIME", *[c for c in frame.columns if c != "ROWTIME"])
+            outputs[name] = [row.asDict() for row in ordered.collect()]
+    return AppResult(outputs, errors, plans)
+
+
+def conform(columns: tuple[Column, ...], records: Iterable[Mapping[str, Any]], rowtime_column: str | None) -> tuple[list[tuple], list[dict]]:
+    """Records as rows of the input schema plus ROWTIME and APPROXIMATE_ARRIVAL_TIME; misfits with reasons."""
+    rows, errors = [], []
+    for index, record in enumerate(records):
+        try:
+            values = [_value(column, record) for column in columns]
+            arrival = record.get(ARRIVAL_FIELD) if isinstance(record, Mapping) else None
+            if arrival is None and rowtime_column is not None:
+                arrival = values[[c.name for c in columns].index(rowtime_column)]
+            if arrival is None:
+                raise ValueError(f"no arrival time: give the record an {ARRIVAL_FIELD} or run with a rowtime column")
+            rowtime = _timestamp(arrival, ARRIVAL_FIELD)
+            rows.append((*values, rowtime, rowtime))
+        except ValueError as error:
+            errors.append({"record_index": index, "record": record, "reason": str(error)})
+    return rows, errors
+
+
+def _value(column: Column, record: Mapping[str, Any]) -> Any:
+    if not isinstance(record, Mapping):
+        raise ValueError(f"expected a JSON object, got {type(record).__name__}")
+    value: Any = record
+    for part in _path(column.mapping) if column.mapping else [column.name]:
+        value = value.get(part) if isinstance(value, Mapping) else (value[part] if isinstance(value, list) and isinstance(part, int) and part < len(value) else None)
+    if value is None:
+        return None
+    spark_type = column.spark_type
+    try:
+        if spark_type == "timestamp":
+            return _timestamp(value, column.name)
+        if spark_type in ("int", "bigint", "smallint", "tinyint"):
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            return int(value)
+        if spark_type in ("double", "float") or spark_type.startswith("decimal"):
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if spark_type == "boolean":
+            if not isinstance(value, bool):
+                raise ValueError
+            return value
+    except (TypeError, ValueError):
+        raise ValueError(f"column {column.name} ({column.sql_type}): {value!r} is not a {spark_type}") from None
+    text = value if isinstance(value, str) else str(value)
+    if column.max_length is not None and len(text) > column.max_length:
+        raise ValueError(f"column {column.name} ({column.sql_type}): {len(text)} characters, over {column.max_length}")
+    return text
+
+
+def _timestamp(value: Any, name: str) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return dt.datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=dt.timezone.utc).replace(tzinfo=None)
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{name}: {value!r} is not a timestamp (ISO 8601 or epoch seconds/milliseconds)") from None
+    return parsed.astimezone(dt.timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def _path(mapping: str) -> list[Any]:
+    import re
+
+    return [int(part) if part.isdigit() else part for part in re.findall(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[\"([^\"]+)\"\]|\[(\d+)\]", mapping)
+            for part in [next(p for p in part if p)]]
+
+
+def _input_schema(columns: tuple[Column, ...]) -> str:
+    fields = [f"`{c.name}` {c.spark_type}" for c in columns]
+    return ", ".join([*fields, "ROWTIME timestamp", "APPROXIMATE_ARRIVAL_TIME timestamp"])
+
+
+def _spark_type(sql_type: str) -> str:
+    return Column("x", sql_type, None).spark_type
+
+
+def _in_dependency_order(program: Program) -> list:
+    """Pumps ordered so that every stream is complete before a pump reads it."""
+    ordered, done, pending = [], {INPUT_STREAM}, list(program.pumps)
+    while pending:
+        ready = [p for p in pending if all(s in done or s == p.target for s in p.sources)
+                 and all(q.target != s for s in p.sources for q in pending if q is not p)]
+        if not ready:
+            names = ", ".join(p.name for p in pending)
+            raise AnalyticsSqlError(f"pumps {names} read each other's streams in a cycle")
+        for pump in ready:
+            ordered.append(pump)
+            pending.remove(pump)
+        done |= {p.target for p in ready if all(q.target != p.target for q in pending)}
+    return ordered
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

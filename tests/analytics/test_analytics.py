@@ -1,0 +1,156 @@
+"""SQL analytics apps in deterministic mode: exact output rows, and bad input refused or routed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from analytics.app import AnalyticsApp, AppDefinitionError, load_app, parse_schema
+from analytics.dialect import AnalyticsSqlError, parse
+from analytics.runtime import check, run
+
+SCHEMA = parse_schema({"RecordColumns": [
+    {"Name": "ticker", "SqlType": "VARCHAR(4)", "Mapping": "$.ticker"},
+    {"Name": "price", "SqlType": "DOUBLE", "Mapping": "$.quote.price"},
+    {"Name": "at", "SqlType": "TIMESTAMP"},
+]}, "test")
+
+
+def t(minute: int, second: int = 0) -> str:
+    return f"2026-11-26T10:{minute:02d}:{second:02d}Z"
+
+
+def ts(minute: int, second: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 11, 26, 10, minute, second)
+
+
+def app(sql: str) -> AnalyticsApp:
+    return AnalyticsApp("test", sql, SCHEMA)
+
+
+def test_the_seed_app_counts_events_in_one_minute_tumbling_windows(spark):
+    seed = load_app("realtime-processing")
+    records = [{"timestamp": t(0, 5), "data": "a"}, {"timestamp": t(0, 59), "data": "b"}, {"timestamp": t(1, 0), "data": "c"},
+               {"timestamp": t(3, 30), "data": "d"}]
+
+    result = run(seed, records, spark, rowtime_column="timestamp")
+
+    assert result.outputs == {"DESTINATION_SQL_STREAM": [
+        {"window_start": ts(0), "events": 2, "ROWTIME": ts(1)},
+        {"window_start": ts(1), "events": 1, "ROWTIME": ts(2)},
+        {"window_start": ts(3), "events": 1, "ROWTIME": ts(4)},
+    ]}
+    assert result.errors == []
+
+
+def test_a_continuous_filter_with_mappings_quoted_identifiers_and_scalar_functions(spark):
+    sql = '''
+    CREATE OR REPLACE STREAM "EXPENSIVE" ("Ticker" VARCHAR(4), "price_x2" DOUBLE, "label" VARCHAR(32));
+    CREATE OR REPLACE PUMP "FILTER" AS INSERT INTO "EXPENSIVE"
+      SELECT STREAM LOWER("ticker"), "price" * 2, 'p=' || CAST("price" AS VARCHAR(16))
+      FROM "SOURCE_SQL_STREAM_001" WHERE "price" > 100 AND "ticker" LIKE 'A%';
+    '''
+    records = [{"ticker": "AMZN", "quote": {"price": 180.5}, "_arrival_time": t(0, 1)},
+               {"ticker": "AAPL", "quote": {"price": 99.0}, "_arrival_time": t(0, 2)},
+               {"ticker": "MSFT", "quote": {"price": 400.0}, "_arrival_time": t(0, 3)}]
+
+    result = run(app(sql), records, spark)
+
+    assert result.outputs["EXPENSIVE"] == [{"Ticker": "amzn", "price_x2": 361.0, "label": "p=180.5", "ROWTIME": ts(0, 1)}]
+
+
+def test_chained_pumps_and_floor_to_unit_windows_over_an_intermediate_stream(spark):
+    sql = '''
+    CREATE OR REPLACE STREAM "CLEAN" ("ticker" VARCHAR(4), "price" DOUBLE);
+    CREATE OR REPLACE STREAM "PER_MINUTE" ("minute" TIMESTAMP, "ticker" VARCHAR(4), "trades" INTEGER, "high" DOUBLE);
+    CREATE OR REPLACE PUMP "CLEAN_PUMP" AS INSERT INTO "CLEAN"
+      SELECT STREAM "ticker", "price" FROM "SOURCE_SQL_STREAM_001" WHERE "price" IS NOT NULL;
+    CREATE OR REPLACE PUMP "MINUTE_PUMP" AS INSERT INTO "PER_MINUTE"
+      SELECT STREAM FLOOR("CLEAN".ROWTIME TO MINUTE), "ticker", COUNT(*), MAX("price")
+      FROM "CLEAN" GROUP BY FLOOR("CLEAN".ROWTIME TO MINUTE), "ticker";
+    '''
+    records = [{"ticker": "AMZN", "quote": {"price": p}, "_arrival_time": t(m, s)} for m, s, p in
+               [(0, 10, 1.0), (0, 20, 3.0), (0, 30, None), (1, 5, 2.0)]]
+
+    result = run(app(sql), records, spark)
+
+    assert list(result.outputs) == ["PER_MINUTE"]  # CLEAN is read by a pump, so it is not an output
+    assert result.outputs["PER_MINUTE"] == [
+        {"minute": ts(0), "ticker": "AMZN", "trades": 2, "high": 3.0, "ROWTIME": ts(1)},
+        {"minute": ts(1), "ticker": "AMZN", "trades": 1, "high": 2.0, "ROWTIME": ts(2)},
+    ]
+
+
+def test_records_that_do_not_fit_the_schema_go_to_the_errors_and_the_app_runs_on(spark):
+    sql = '''CREATE OR REPLACE STREAM "OUT" ("ticker" VARCHAR(4));
+    CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM "ticker" FROM "SOURCE_SQL_STREAM_001";'''
+    records = [{"ticker": "TOOLONG", "_arrival_time": t(0)}, {"ticker": "OK", "quote": {"price": "cheap"}, "_arrival_time": t(0)},
+               {"ticker": "FINE"}, "not an object", {"ticker": "GOOD", "_arrival_time": t(1)}]
+
+    result = run(app(sql), records, spark)
+
+    assert result.outputs["OUT"] == [{"ticker": "GOOD", "ROWTIME": ts(1)}]
+    assert [(e["record_index"], e["reason"]) for e in result.errors] == [
+        (0, "column ticker (VARCHAR(4)): 7 characters, over 4"),
+        (1, "column price (DOUBLE): 'cheap' is not a double"),
+        (2, "no arrival time: give the record an _arrival_time or run with a rowtime column"),
+        (3, "expected a JSON object, got str"),
+    ]
+
+
+@pytest.mark.parametrize("construct, message", [
+    ('SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM "price" FROM "SOURCE_SQL_STREAM_001")))', "RANDOM_CUT_FOREST: anomaly detection"),
+    ('SELECT STREAM "ticker", AVG("price") OVER (RANGE INTERVAL \'1\' MINUTE PRECEDING) FROM "SOURCE_SQL_STREAM_001"', "OVER: sliding windows"),
+    ('SELECT STREAM "ticker", COUNT(*) FROM "SOURCE_SQL_STREAM_001" WINDOWED BY STAGGER (PARTITION BY "ticker" RANGE INTERVAL \'1\' MINUTE)', "WINDOWED: WINDOWED BY STAGGER"),
+])
+def test_constructs_not_translated_are_refused_by_name_and_line(construct, message):
+    sql = f'CREATE OR REPLACE STREAM "OUT" ("a" DOUBLE);\n\nCREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"\n  {construct};'
+    with pytest.raises(AnalyticsSqlError) as error:
+        parse(sql)
+    assert str(error.value).startswith("line 4, column ") and message in str(error.value)
+
+
+@pytest.mark.parametrize("sql, message", [
+    ('CREATE OR REPLACE STREAM "OUT" ("a" DOUBLE);\nCREATE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM "price" FROM "SOURCE_SQL_STREAM_001" WHERE (;',
+     "pump P (line 2):"),
+    ('CREATE OR REPLACE PUMP "P" AS INSERT INTO "NOWHERE" SELECT STREAM 1 FROM "SOURCE_SQL_STREAM_001";',
+     "inserts into 'NOWHERE', which no CREATE STREAM declares"),
+    ('CREATE TABLE t (a INT);', "line 1, column 8: CREATE TABLE is not supported"),
+    ('CREATE OR REPLACE STREAM "OUT" ("a" DOUBLE);\nCREATE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM STEP("SOURCE_SQL_STREAM_001".ROWTIME BY 60) FROM "SOURCE_SQL_STREAM_001";',
+     "STEP(... BY INTERVAL 'n' SECOND|MINUTE|HOUR|DAY) expected"),
+    ('SELECT 1 # 2', "line 1, column 10: unexpected character '#'"),
+])
+def test_sql_errors_name_the_place(sql, message):
+    with pytest.raises(AnalyticsSqlError) as error:
+        check(app(sql))
+    assert message in str(error.value)
+
+
+def test_a_column_missing_from_the_schema_is_reported_by_the_pump(spark):
+    sql = '''CREATE OR REPLACE STREAM "OUT" ("a" DOUBLE);
+    CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM "volume" FROM "SOURCE_SQL_STREAM_001";'''
+    with pytest.raises(AnalyticsSqlError, match=r"pump P \(line 2\): .*volume"):
+        run(app(sql), [{"ticker": "A", "_arrival_time": t(0)}], spark)
+
+
+@pytest.mark.parametrize("schema, message", [
+    ({"RecordColumns": [{"Name": "a", "SqlType": "VARCHAR"}]}, "RecordColumns[0].SqlType: 'VARCHAR' is not a supported SQL type"),
+    ({"RecordColumns": [{"Name": "a", "SqlType": "INTEGER", "Mapping": "a.b"}]}, "RecordColumns[0].Mapping: 'a.b' is not a JSONPath"),
+    ({"RecordColumns": [{"Name": "ROWTIME", "SqlType": "TIMESTAMP"}]}, "'ROWTIME' is a system column"),
+    ({"RecordColumns": []}, "needs a non-empty RecordColumns list"),
+    ("{not json", "input_schema is not valid JSON"),
+])
+def test_invalid_input_schemas_name_the_column_and_field(schema, message):
+    with pytest.raises(AppDefinitionError) as error:
+        parse_schema(schema, "app")
+    assert message in str(error.value)
+
+
+def test_apps_load_from_the_stack_too():
+    from cauce.stack import load_stack
+
+    seed = load_app("realtime-analytics", load_stack(None))
+    assert seed.name == "realtime-processing" and [c.name for c in seed.columns] == ["timestamp", "data"]
+    with pytest.raises(AppDefinitionError, match="no analytics app 'nope'"):
+        load_app("nope")
