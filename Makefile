@@ -38,6 +38,7 @@ bench: setup
 	$(VENV)/bin/python benchmarks/etl_overhead.py
 	$(VENV)/bin/python benchmarks/handlers_throughput.py
 	$(VENV)/bin/python benchmarks/statemachines_overhead.py
+	$(VENV)/bin/python benchmarks/analytics_throughput.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .cauce

@@ -8,12 +8,14 @@ Each pump's SELECT is rewritten where the dialect differs from standard SQL, the
 written as Spark SQL by sqlglot (quoted case-sensitive identifiers, functions, casts, subqueries):
 - `SELECT STREAM` is a SELECT;
 - `STEP(x BY INTERVAL 'n' unit)` is the start of the n-unit tumbling window holding x (epoch-aligned);
-- `FLOOR(x TO unit)` is `date_trunc(unit, x)`.
+- `FLOOR(x TO unit)` is `date_trunc(unit, x)`;
+- a sliding window `OVER ([PARTITION BY ...] RANGE INTERVAL 'n' unit PRECEDING)` or `ROWS n PRECEDING`
+  (inline or in a `WINDOW w AS (...)` clause) is ordered by ROWTIME and ends at the current row.
 Output ROWTIME: a pump that groups by a STEP or FLOOR window emits each group at the window's end,
 and that end is its ROWTIME; any other pump keeps its input row's ROWTIME.
 
 What is not translated is refused up front, by name and line (never run with a wrong meaning):
-sliding windows (`OVER`), `WINDOWED BY STAGGER`, joins, and the machine-learning functions.
+`WINDOWED BY STAGGER`, joins, and the machine-learning functions.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ UNSUPPORTED = {
     "RANDOM_CUT_FOREST": "anomaly detection (RANDOM_CUT_FOREST) has no Spark equivalent in Cauce",
     "RANDOM_CUT_FOREST_WITH_EXPLANATION": "anomaly detection (RANDOM_CUT_FOREST_WITH_EXPLANATION) has no Spark equivalent in Cauce",
     "HOTSPOTS": "HOTSPOTS (density-based hotspot detection) has no Spark equivalent in Cauce",
-    "OVER": "sliding windows (OVER ... PRECEDING) are not translated yet",
     "WINDOWED": "WINDOWED BY STAGGER is not translated yet",
     "JOIN": "joins (stream-to-stream and reference data) are not translated yet",
 }
@@ -249,9 +250,39 @@ def _rewrite(tokens: list[Token]) -> tuple[str, str | None]:
                 window_end = window_end or end
                 index = close + 1
                 continue
+        if token.upper == "OVER" and following is not None and following.text == "(":
+            close = _matching(tokens, index + 1)
+            out.append("OVER (" + _window_spec(tokens[index + 2:close], token) + ")")
+            index = close + 1
+            continue
+        if token.upper == "AS" and following is not None and following.text == "(" and index >= 2 and tokens[index - 2].upper == "WINDOW":
+            close = _matching(tokens, index + 1)
+            out.append("AS (" + _window_spec(tokens[index + 2:close], token) + ")")
+            index = close + 1
+            continue
         out.append(token.text)
         index += 1
     return " ".join(out), window_end
+
+
+def _window_spec(tokens: list[Token], at: Token) -> str:
+    """A sliding window spec: ordered by ROWTIME, from n units (or rows) back to the current row."""
+    words = [t.upper for t in tokens]
+    frame = next((i for i, w in enumerate(words) if w in ("RANGE", "ROWS") and _depth(tokens, i) == 0), None)
+    if frame is None:
+        return " ".join(t.text for t in tokens)
+    head = " ".join(t.text for t in tokens[:frame])
+    if "ORDER" not in words[:frame]:
+        head = f"{head} ORDER BY ROWTIME".strip()
+    bound = tokens[frame + 1:]
+    if words[frame] == "RANGE":
+        if len(bound) != 4 or bound[0].upper != "INTERVAL" or bound[3].upper != "PRECEDING" or bound[2].upper not in UNIT_MICROS:
+            raise AnalyticsSqlError(f"line {tokens[frame].line}, column {tokens[frame].column}: "
+                                    "RANGE INTERVAL 'n' SECOND|MINUTE|HOUR|DAY PRECEDING expected")
+        return f"{head} RANGE BETWEEN INTERVAL {bound[1].text} {bound[2].upper} PRECEDING AND CURRENT ROW"
+    if len(bound) != 2 or bound[0].kind != "number" or bound[1].upper != "PRECEDING":
+        raise AnalyticsSqlError(f"line {tokens[frame].line}, column {tokens[frame].column}: ROWS n PRECEDING expected")
+    return f"{head} ROWS BETWEEN {bound[0].text} PRECEDING AND CURRENT ROW"
 
 
 def _matching(tokens: list[Token], open_index: int) -> int:

@@ -42,11 +42,22 @@ def check(app: AnalyticsApp) -> tuple[Program, dict[str, str]]:
 
 
 def run(app: AnalyticsApp, records: Iterable[Mapping[str, Any]], spark: Any, rowtime_column: str | None = None) -> AppResult:
-    from pyspark.sql import functions as F
-
+    """Run the app over `records` (deterministic mode): its output rows, and the records it refused."""
     program, plans = check(app)
     rows, errors = conform(app.columns, records, rowtime_column)
-    input_frame = spark.createDataFrame(rows, schema=_input_schema(app.columns)) if rows else spark.createDataFrame([], _input_schema(app.columns))
+    input_frame = spark.createDataFrame(rows, schema=_input_schema(app.columns))
+    frames = execute(program, plans, input_frame, spark)
+    outputs = {}
+    for name, frame in frames.items():
+        ordered = frame.orderBy("ROWTIME", *[c for c in frame.columns if c != "ROWTIME"])
+        outputs[name] = [row.asDict() for row in ordered.collect()]
+    return AppResult(outputs, errors, plans)
+
+
+def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark: Any) -> dict[str, Any]:
+    """The app's output streams as DataFrames, computed from the input stream's DataFrame."""
+    from pyspark.sql import functions as F
+
     input_frame.createOrReplaceTempView(f"`{INPUT_STREAM}`")
     read_by_pumps = {source for pump in program.pumps for source in pump.sources}
     frames: dict[str, Any] = {}
@@ -63,12 +74,7 @@ def run(app: AnalyticsApp, records: Iterable[Mapping[str, Any]], spark: Any, row
                                  for i, (name, sql_type) in enumerate(stream.columns)], F.col("ROWTIME").cast("timestamp").alias("ROWTIME"))
         frames[pump.target] = frames[pump.target].unionByName(shaped) if pump.target in frames else shaped
         frames[pump.target].createOrReplaceTempView(f"`{pump.target}`")
-    outputs = {}
-    for name, frame in frames.items():
-        if name not in read_by_pumps:
-            ordered = frame.orderBy("ROWTIME", *[c for c in frame.columns if c != "ROWTIME"])
-            outputs[name] = [row.asDict() for row in ordered.collect()]
-    return AppResult(outputs, errors, plans)
+    return {name: frame for name, frame in frames.items() if name not in read_by_pumps}
 
 
 def conform(columns: tuple[Column, ...], records: Iterable[Mapping[str, Any]], rowtime_column: str | None) -> tuple[list[tuple], list[dict]]:

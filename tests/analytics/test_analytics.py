@@ -82,6 +82,30 @@ def test_chained_pumps_and_floor_to_unit_windows_over_an_intermediate_stream(spa
     ]
 
 
+def test_sliding_windows_over_time_and_over_rows_emit_a_row_per_input_row(spark):
+    sql = '''
+    CREATE OR REPLACE STREAM "MOVING" ("ticker" VARCHAR(4), "price" DOUBLE, "avg_1m" DOUBLE, "max_last_2" DOUBLE);
+    CREATE OR REPLACE PUMP "P" AS INSERT INTO "MOVING"
+      SELECT STREAM "ticker", "price",
+             AVG("price") OVER (PARTITION BY "ticker" RANGE INTERVAL '1' MINUTE PRECEDING),
+             MAX("price") OVER W2
+      FROM "SOURCE_SQL_STREAM_001"
+      WINDOW W2 AS (PARTITION BY "ticker" ROWS 1 PRECEDING);
+    '''
+    records = [{"ticker": "A", "quote": {"price": p}, "_arrival_time": t(m, s)} for m, s, p in
+               [(0, 0, 10.0), (0, 30, 20.0), (1, 10, 60.0), (3, 0, 5.0)]] + [{"ticker": "B", "quote": {"price": 1.0}, "_arrival_time": t(0, 45)}]
+
+    result = run(app(sql), records, spark)
+
+    assert [(r["ticker"], r["price"], r["avg_1m"], r["max_last_2"], r["ROWTIME"]) for r in result.outputs["MOVING"]] == [
+        ("A", 10.0, 10.0, 10.0, ts(0, 0)),
+        ("A", 20.0, 15.0, 20.0, ts(0, 30)),
+        ("B", 1.0, 1.0, 1.0, ts(0, 45)),
+        ("A", 60.0, 40.0, 60.0, ts(1, 10)),  # 10:00:10..10:01:10 holds 20 and 60
+        ("A", 5.0, 5.0, 60.0, ts(3, 0)),
+    ]
+
+
 def test_records_that_do_not_fit_the_schema_go_to_the_errors_and_the_app_runs_on(spark):
     sql = '''CREATE OR REPLACE STREAM "OUT" ("ticker" VARCHAR(4));
     CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM "ticker" FROM "SOURCE_SQL_STREAM_001";'''
@@ -101,7 +125,6 @@ def test_records_that_do_not_fit_the_schema_go_to_the_errors_and_the_app_runs_on
 
 @pytest.mark.parametrize("construct, message", [
     ('SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM "price" FROM "SOURCE_SQL_STREAM_001")))', "RANDOM_CUT_FOREST: anomaly detection"),
-    ('SELECT STREAM "ticker", AVG("price") OVER (RANGE INTERVAL \'1\' MINUTE PRECEDING) FROM "SOURCE_SQL_STREAM_001"', "OVER: sliding windows"),
     ('SELECT STREAM "ticker", COUNT(*) FROM "SOURCE_SQL_STREAM_001" WINDOWED BY STAGGER (PARTITION BY "ticker" RANGE INTERVAL \'1\' MINUTE)', "WINDOWED: WINDOWED BY STAGGER"),
 ])
 def test_constructs_not_translated_are_refused_by_name_and_line(construct, message):
@@ -154,3 +177,28 @@ def test_apps_load_from_the_stack_too():
     assert seed.name == "realtime-processing" and [c.name for c in seed.columns] == ["timestamp", "data"]
     with pytest.raises(AppDefinitionError, match="no analytics app 'nope'"):
         load_app("nope")
+
+
+def test_an_app_reads_a_kinesis_stream_and_writes_its_output_stream(spark, aws):
+    import json
+
+    import boto3
+
+    from analytics.streams import read_stream, run_on_streams
+    from handlers.kpl import aggregate
+
+    kinesis = boto3.client("kinesis")
+    for name, shards in (("data-ingestion-stream", 2), ("processed-data-stream", 1)):
+        kinesis.create_stream(StreamName=name, ShardCount=shards)
+    events = [{"timestamp": t(0, s), "data": f"e{s}"} for s in range(5)]
+    kinesis.put_records(StreamName="data-ingestion-stream", Records=[{"Data": json.dumps(e).encode(), "PartitionKey": e["data"]} for e in events[:3]])
+    kinesis.put_record(StreamName="data-ingestion-stream", Data=aggregate([("k", json.dumps(e).encode()) for e in events[3:]]), PartitionKey="k")
+    kinesis.put_record(StreamName="data-ingestion-stream", Data=b"{broken", PartitionKey="x")
+
+    result = run_on_streams(load_app("realtime-processing"), spark, kinesis, "data-ingestion-stream", "processed-data-stream")
+
+    windows = result.outputs["DESTINATION_SQL_STREAM"]  # ROWTIME is the arrival time: now, one window or two
+    assert sum(w["events"] for w in windows) == 5  # KPL user records are counted one by one
+    assert [e["reason"].split(":")[0] for e in result.errors] == ["not valid JSON"]
+    written, unreadable = read_stream(kinesis, "processed-data-stream")
+    assert unreadable == [] and sum(w["events"] for w in written) == 5 and len(written) == len(windows)
