@@ -61,6 +61,8 @@ class AnalyticsApp:
     input_schema_version: str = "1.0"
     property_groups: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     source: str = ""
+    # reference tables the SQL may join: NAME -> {"path": "s3://bucket/key", "format": "csv" | "json"}
+    reference_data: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def parse_schema(schema: Any, where: str) -> tuple[Column, ...]:
@@ -107,7 +109,20 @@ def from_config(key: str, config: Mapping[str, Any], source: str) -> AnalyticsAp
         columns=parse_schema(sql_config.get("input_schema"), f"{source}.application_configuration.sql_configuration"),
         input_parallelism=int(config.get("input_parallelism", 1)), output_parallelism=int(config.get("output_parallelism", 1)),
         input_schema_version=str(config.get("input_schema_version", "1.0")), property_groups=properties, source=source,
+        reference_data=_reference_data(config.get("reference_data") or {}, source),
     )
+
+
+def _reference_data(tables: Mapping[str, Any], source: str) -> dict[str, dict[str, str]]:
+    problems = []
+    for name, spec in tables.items():
+        if not isinstance(spec, Mapping) or not str(spec.get("path", "")).startswith("s3://"):
+            problems.append(f"{source}.reference_data[{name!r}].path: an s3:// URI of the table's file(s)")
+        elif spec.get("format", "csv") not in ("csv", "json"):
+            problems.append(f"{source}.reference_data[{name!r}].format: csv or json, got {spec.get('format')!r}")
+    if problems:
+        raise AppDefinitionError("invalid reference data:\n  " + "\n  ".join(problems))
+    return {name: {"path": spec["path"], "format": spec.get("format", "csv")} for name, spec in tables.items()}
 
 
 def apps_dir() -> Path:

@@ -15,7 +15,8 @@ Output ROWTIME: a pump that groups by a STEP or FLOOR window emits each group at
 and that end is its ROWTIME; any other pump keeps its input row's ROWTIME.
 
 What is not translated is refused up front, by name and line (never run with a wrong meaning):
-`WINDOWED BY STAGGER`, joins, and the machine-learning functions.
+`WINDOWED BY STAGGER`, joins of two streams (a join with a reference table is fine), and the
+machine-learning functions.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ UNSUPPORTED = {
     "RANDOM_CUT_FOREST_WITH_EXPLANATION": "anomaly detection (RANDOM_CUT_FOREST_WITH_EXPLANATION) has no Spark equivalent in Cauce",
     "HOTSPOTS": "HOTSPOTS (density-based hotspot detection) has no Spark equivalent in Cauce",
     "WINDOWED": "WINDOWED BY STAGGER is not translated yet",
-    "JOIN": "joins (stream-to-stream and reference data) are not translated yet",
 }
 
 
@@ -192,7 +192,7 @@ def _pump(tokens: list[Token], head: Token) -> Pump:
     return Pump(name, target, rest, head.line)
 
 
-def translate_select(pump: Pump) -> tuple[str, str | None]:
+def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tuple[str, str | None]:
     """The pump's SELECT as Spark SQL, its last column the output ROWTIME, and the window-end
     expression when the pump groups by a window."""
     import sqlglot
@@ -207,7 +207,13 @@ def translate_select(pump: Pump) -> tuple[str, str | None]:
         first = error.errors[0] if error.errors else {}
         raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): {first.get('description', str(error))} "
                                 f"near {first.get('highlight', '')!r}") from None
-    pump.sources = sorted({table.name for table in expression.find_all(sqlglot.exp.Table)})
+    for join in expression.find_all(sqlglot.exp.Join):
+        joined = join.this.name if isinstance(join.this, sqlglot.exp.Table) else None
+        if joined not in references:
+            raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): a join with {joined or 'a subquery'!r}: joins of two streams are "
+                                    f"not translated yet; a join with reference data names a table of the app's reference_data "
+                                    f"({', '.join(sorted(references)) or 'none declared'})")
+    pump.sources = sorted({table.name for table in expression.find_all(sqlglot.exp.Table)} - references)
     if not isinstance(expression, sqlglot.exp.Select):
         raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): expected a single SELECT STREAM")
     if window_end is not None and expression.args.get("group"):

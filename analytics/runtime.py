@@ -32,7 +32,7 @@ class AppResult:
 def check(app: AnalyticsApp) -> tuple[Program, dict[str, str]]:
     """Parse and translate without running; raises AnalyticsSqlError naming line and column."""
     program = parse(app.sql)
-    plans = {pump.name: translate_select(pump)[0] for pump in program.pumps}
+    plans = {pump.name: translate_select(pump, frozenset(app.reference_data))[0] for pump in program.pumps}
     known = {INPUT_STREAM, *program.streams}
     for pump in program.pumps:
         unknown = [s for s in pump.sources if s not in known]
@@ -41,9 +41,14 @@ def check(app: AnalyticsApp) -> tuple[Program, dict[str, str]]:
     return program, plans
 
 
-def run(app: AnalyticsApp, records: Iterable[Mapping[str, Any]], spark: Any, rowtime_column: str | None = None) -> AppResult:
-    """Run the app over `records` (deterministic mode): its output rows, and the records it refused."""
+def run(app: AnalyticsApp, records: Iterable[Mapping[str, Any]], spark: Any, rowtime_column: str | None = None,
+        lake: Any = None) -> AppResult:
+    """Run the app over `records` (deterministic mode): its output rows, and the records it refused.
+
+    Reference tables are read from `lake` (an etl.LocalLake; default: $CAUCE_LAKE or .cauce/lake).
+    """
     program, plans = check(app)
+    load_reference_data(app, spark, lake)
     rows, errors = conform(app.columns, records, rowtime_column)
     input_frame = spark.createDataFrame(rows, schema=_input_schema(app.columns))
     frames = execute(program, plans, input_frame, spark)
@@ -75,6 +80,25 @@ def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark:
         frames[pump.target] = frames[pump.target].unionByName(shaped) if pump.target in frames else shaped
         frames[pump.target].createOrReplaceTempView(f"`{pump.target}`")
     return {name: frame for name, frame in frames.items() if name not in read_by_pumps}
+
+
+def load_reference_data(app: AnalyticsApp, spark: Any, lake: Any = None) -> None:
+    """Each reference table as a view the SQL can join (CSV with a header row, or JSON lines)."""
+    if not app.reference_data:
+        return
+    import os
+    from pathlib import Path
+
+    from etl.lake import LocalLake
+
+    lake = lake or LocalLake(Path(os.environ.get("CAUCE_LAKE", ".cauce/lake")))
+    for name, spec in app.reference_data.items():
+        path = lake.local_path(spec["path"])
+        if not path.exists():
+            raise AnalyticsSqlError(f"reference data {name}: nothing at {spec['path']} (local path {path})")
+        reader = spark.read.option("header", True).option("inferSchema", True)
+        frame = reader.csv(str(path)) if spec["format"] == "csv" else spark.read.json(str(path))
+        frame.createOrReplaceTempView(f"`{name}`")
 
 
 def conform(columns: tuple[Column, ...], records: Iterable[Mapping[str, Any]], rowtime_column: str | None) -> tuple[list[tuple], list[dict]]:
