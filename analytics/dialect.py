@@ -10,12 +10,15 @@ written as Spark SQL by sqlglot (quoted case-sensitive identifiers, functions, c
 - `STEP(x BY INTERVAL 'n' unit)` is the start of the n-unit tumbling window holding x (epoch-aligned);
 - `FLOOR(x TO unit)` is `date_trunc(unit, x)`;
 - a sliding window `OVER ([PARTITION BY ...] RANGE INTERVAL 'n' unit PRECEDING)` or `ROWS n PRECEDING`
-  (inline or in a `WINDOW w AS (...)` clause) is ordered by ROWTIME and ends at the current row.
+  (inline or in a `WINDOW w AS (...)` clause) is ordered by ROWTIME and ends at the current row;
+- `WINDOWED BY STAGGER (PARTITION BY ... RANGE INTERVAL 'n' unit)`: a window opens for a partition
+  with its first row and closes n units later; the next row of that partition opens the next one.
+  The runtime marks each row's window (in pandas, per partition) before the pump's query groups by it.
 Output ROWTIME: a pump that groups by a STEP or FLOOR window emits each group at the window's end,
 and that end is its ROWTIME; any other pump keeps its input row's ROWTIME.
 
 What is not translated is refused up front, by name and line (never run with a wrong meaning):
-`WINDOWED BY STAGGER`, joins of two streams (a join with a reference table is fine), and the
+joins of two streams (a join with a reference table is fine), and the
 machine-learning functions.
 """
 
@@ -34,7 +37,6 @@ UNSUPPORTED = {
     "RANDOM_CUT_FOREST": "anomaly detection (RANDOM_CUT_FOREST) has no Spark equivalent in Cauce",
     "RANDOM_CUT_FOREST_WITH_EXPLANATION": "anomaly detection (RANDOM_CUT_FOREST_WITH_EXPLANATION) has no Spark equivalent in Cauce",
     "HOTSPOTS": "HOTSPOTS (density-based hotspot detection) has no Spark equivalent in Cauce",
-    "WINDOWED": "WINDOWED BY STAGGER is not translated yet",
 }
 
 
@@ -67,12 +69,23 @@ class Stream:
 
 
 @dataclass
+class Stagger:
+    """A stagger window: the rows to window (a query on the pump's source), their partition columns, its length."""
+
+    view: str
+    view_sql: str
+    keys: list[str]
+    micros: int
+
+
+@dataclass
 class Pump:
     name: str
     target: str
     select: list[Token]
     line: int
     sources: list[str] = field(default_factory=list)
+    stagger: Stagger | None = None
 
 
 @dataclass
@@ -200,7 +213,8 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
     tokens = list(pump.select)
     if len(tokens) > 1 and tokens[1].upper == "STREAM":
         del tokens[1]
-    text, window_end = _rewrite(tokens)
+    stagger: list = []
+    text, window_end = _rewrite(tokens, stagger)
     try:
         expression = sqlglot.parse_one(text, read="postgres")
     except sqlglot.errors.ParseError as error:
@@ -216,7 +230,9 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
     pump.sources = sorted({table.name for table in expression.find_all(sqlglot.exp.Table)} - references)
     if not isinstance(expression, sqlglot.exp.Select):
         raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): expected a single SELECT STREAM")
-    if window_end is not None and expression.args.get("group"):
+    if stagger:
+        expression, rowtime = _stagger(pump, expression, stagger[0], stagger[1])
+    elif window_end is not None and expression.args.get("group"):
         rowtime = sqlglot.parse_one(window_end, read="postgres")
     else:  # a row keeps its input row's ROWTIME
         from_clause = expression.args.get("from_") or expression.args.get("from")
@@ -227,14 +243,34 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
     return expression.sql(dialect="spark"), window_end
 
 
-def _rewrite(tokens: list[Token]) -> tuple[str, str | None]:
-    """Token text with STEP and FLOOR ... TO rewritten; also the window-end expression, if any."""
+def _rewrite(tokens: list[Token], stagger: list | None = None) -> tuple[str, str | None]:
+    """Token text with STEP and FLOOR ... TO rewritten; also the window-end expression, if any.
+    A `WINDOWED BY STAGGER (...)` clause is removed, and its (partition expressions, micros) put in `stagger`."""
     out: list[str] = []
     window_end = None
     index = 0
     while index < len(tokens):
         token = tokens[index]
         following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if token.upper == "WINDOWED" and [t.upper for t in tokens[index + 1:index + 4]] == ["BY", "STAGGER", "("]:
+            close = _matching(tokens, index + 3)
+            inner = tokens[index + 4:close]
+            words = [t.upper for t in inner]
+            if words[:2] != ["PARTITION", "BY"] or "RANGE" not in words:
+                raise AnalyticsSqlError(f"line {token.line}, column {token.column}: WINDOWED BY STAGGER (PARTITION BY ... RANGE INTERVAL 'n' unit) expected")
+            range_at = words.index("RANGE")
+            keys, current = [], []
+            for part in inner[2:range_at]:
+                if part.text == "," and _depth(current, len(current)) == 0:
+                    keys.append(_rewrite(current)[0])
+                    current = []
+                else:
+                    current.append(part)
+            keys.append(_rewrite(current)[0])
+            if stagger is not None:
+                stagger.extend([keys, _interval_micros(inner[range_at + 1:], token)])
+            index = close + 1
+            continue
         if token.upper in ("STEP", "FLOOR") and following is not None and following.text == "(":
             close = _matching(tokens, index + 1)
             inner = tokens[index + 2:close]
@@ -289,6 +325,28 @@ def _window_spec(tokens: list[Token], at: Token) -> str:
     if len(bound) != 2 or bound[0].kind != "number" or bound[1].upper != "PRECEDING":
         raise AnalyticsSqlError(f"line {tokens[frame].line}, column {tokens[frame].column}: ROWS n PRECEDING expected")
     return f"{head} ROWS BETWEEN {bound[0].text} PRECEDING AND CURRENT ROW"
+
+
+def _stagger(pump: Pump, expression, keys: list[str], micros: int):
+    """The pump's query over its windowed rows: grouped by the partition and the window each row fell in."""
+    import sqlglot
+
+    from_clause = expression.args.get("from_") or expression.args.get("from")
+    table = from_clause.this if from_clause is not None else None
+    if not isinstance(table, sqlglot.exp.Table):
+        raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): WINDOWED BY STAGGER needs a stream in FROM")
+    alias = table.alias_or_name
+    where = expression.args.get("where")
+    key_sql = [sqlglot.parse_one(k, read="postgres").sql(dialect="spark") for k in keys]
+    view = f"__cauce_stagger_{re.sub(r'[^A-Za-z0-9_]', '_', pump.name)}"
+    view_sql = (f"SELECT *, {', '.join(f'{k} AS __cauce_key_{i}' for i, k in enumerate(key_sql))} "
+                f"FROM {table.sql(dialect='spark')}" + (f" WHERE {where.this.sql(dialect='spark')}" if where is not None else ""))
+    pump.stagger = Stagger(view, view_sql, [f"__cauce_key_{i}" for i in range(len(keys))], micros)
+    expression = expression.copy()
+    expression.set("where", None)
+    (expression.args.get("from_") or expression.args.get("from")).set("this", sqlglot.exp.to_table(view).as_(alias))
+    expression = expression.group_by(*[sqlglot.parse_one(k, read="postgres") for k in keys], "__cauce_window_open", "__cauce_window_close", append=False)
+    return expression, sqlglot.exp.column("__cauce_window_close")
 
 
 def _matching(tokens: list[Token], open_index: int) -> int:

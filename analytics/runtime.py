@@ -68,6 +68,8 @@ def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark:
     frames: dict[str, Any] = {}
     for pump in _in_dependency_order(program):
         try:
+            if pump.stagger is not None:
+                _stagger_windows(pump.stagger, spark).createOrReplaceTempView(pump.stagger.view)
             result = spark.sql(plans[pump.name])
         except Exception as error:  # Spark's AnalysisException: unknown column and the like
             raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): {_first_line(error)}") from None
@@ -80,6 +82,28 @@ def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark:
         frames[pump.target] = frames[pump.target].unionByName(shaped) if pump.target in frames else shaped
         frames[pump.target].createOrReplaceTempView(f"`{pump.target}`")
     return {name: frame for name, frame in frames.items() if name not in read_by_pumps}
+
+
+def _stagger_windows(stagger: Any, spark: Any) -> Any:
+    """The stagger pump's rows, each with the open and close of its window (per partition, in ROWTIME order)."""
+    import pandas as pd
+
+    rows = spark.sql(stagger.view_sql)
+    length = pd.Timedelta(microseconds=stagger.micros)
+
+    def windows(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.sort_values("ROWTIME", kind="stable")
+        opens, current = [], None
+        for rowtime in frame["ROWTIME"]:
+            if current is None or rowtime >= current + length:
+                current = rowtime
+            opens.append(current)
+        frame["__cauce_window_open"] = opens
+        frame["__cauce_window_close"] = frame["__cauce_window_open"] + length
+        return frame
+
+    schema = f"{rows.schema.simpleString()[7:-1]},__cauce_window_open:timestamp,__cauce_window_close:timestamp"
+    return rows.groupBy(*stagger.keys).applyInPandas(windows, schema)
 
 
 def load_reference_data(app: AnalyticsApp, spark: Any, lake: Any = None) -> None:

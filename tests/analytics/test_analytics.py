@@ -125,7 +125,7 @@ def test_records_that_do_not_fit_the_schema_go_to_the_errors_and_the_app_runs_on
 
 @pytest.mark.parametrize("construct, message", [
     ('SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM "price" FROM "SOURCE_SQL_STREAM_001")))', "RANDOM_CUT_FOREST: anomaly detection"),
-    ('SELECT STREAM "ticker", COUNT(*) FROM "SOURCE_SQL_STREAM_001" WINDOWED BY STAGGER (PARTITION BY "ticker" RANGE INTERVAL \'1\' MINUTE)', "WINDOWED: WINDOWED BY STAGGER"),
+    ('SELECT STREAM * FROM TABLE(HOTSPOTS(CURSOR(SELECT STREAM "price" FROM "SOURCE_SQL_STREAM_001"), 100, 0.013, 20))', "HOTSPOTS: HOTSPOTS"),
 ])
 def test_constructs_not_translated_are_refused_by_name_and_line(construct, message):
     sql = f'CREATE OR REPLACE STREAM "OUT" ("a" DOUBLE);\n\nCREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"\n  {construct};'
@@ -238,4 +238,30 @@ def test_moving_average_app_slides_by_arrival_and_summarises_by_event_time(spark
     assert result.outputs["MINUTE_SUMMARY"] == [  # windows of the event-time column, not of arrival
         {"minute": dt.datetime(2026, 11, 26, 9, 58), "ticker": "A", "trades": 1, "low": 20.0, "high": 20.0, "ROWTIME": dt.datetime(2026, 11, 26, 9, 59)},
         {"minute": dt.datetime(2026, 11, 26, 9, 59), "ticker": "A", "trades": 3, "low": 10.0, "high": 40.0, "ROWTIME": dt.datetime(2026, 11, 26, 10, 0)},
+    ]
+
+
+def test_stagger_windows_open_with_a_partitions_first_row_and_close_after_the_interval(spark):
+    sql = '''CREATE OR REPLACE STREAM "OUT" ("ticker" VARCHAR(4), "minute" TIMESTAMP, "n" INTEGER, "total" DOUBLE);
+    CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"
+      SELECT STREAM "ticker", FLOOR("at" TO MINUTE), COUNT(*), SUM("price")
+      FROM "SOURCE_SQL_STREAM_001" WHERE "price" > 0
+      WINDOWED BY STAGGER (PARTITION BY "ticker", FLOOR("at" TO MINUTE) RANGE INTERVAL '1' MINUTE);'''
+    schema = parse_schema({"RecordColumns": [{"Name": "ticker", "SqlType": "VARCHAR(4)"}, {"Name": "price", "SqlType": "DOUBLE"},
+                                             {"Name": "at", "SqlType": "TIMESTAMP"}]}, "test")
+
+    def trade(ticker, price, at, arrived):
+        return {"ticker": ticker, "price": price, "at": t(*at), "_arrival_time": t(*arrived)}
+
+    records = [trade("A", -1.0, (0, 1), (0, 1)),  # filtered out: opens no window
+               trade("A", 1.0, (0, 5), (0, 10)), trade("A", 2.0, (0, 50), (0, 55)),
+               trade("A", 4.0, (0, 59), (1, 20)),  # arrives after A's window closed: opens the next one
+               trade("B", 8.0, (0, 30), (0, 31))]
+
+    result = run(AnalyticsApp("stagger", sql, schema), records, spark)
+
+    assert result.outputs["OUT"] == [
+        {"ticker": "A", "minute": ts(0), "n": 2, "total": 3.0, "ROWTIME": ts(1, 10)},
+        {"ticker": "B", "minute": ts(0), "n": 1, "total": 8.0, "ROWTIME": ts(1, 31)},
+        {"ticker": "A", "minute": ts(0), "n": 1, "total": 4.0, "ROWTIME": ts(2, 20)},
     ]
