@@ -2,9 +2,9 @@
 
     from analytics import load_app, run
 
-Work in progress (issue 4): the dialect's streams, pumps, filters, scalar functions and tumbling
-windows (STEP, FLOOR ... TO) run in deterministic mode over finite input; sliding windows,
-STAGGER, joins, the Kinesis source and streaming execution are refused by name until they exist.
+See docs/analytics.md for the supported constructs: streams and pumps, filters, scalar functions,
+tumbling (STEP, FLOOR ... TO), sliding (OVER) and stagger windows, subqueries, reference data.
+Runs are deterministic over finite input (`run`), or continuous (`streaming.IncrementalRunner`).
 """
 
 from __future__ import annotations

@@ -210,9 +210,8 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
     expression when the pump groups by a window."""
     import sqlglot
 
-    tokens = list(pump.select)
-    if len(tokens) > 1 and tokens[1].upper == "STREAM":
-        del tokens[1]
+    # SELECT STREAM, at the top and in subqueries, is a SELECT
+    tokens = [t for i, t in enumerate(pump.select) if not (t.upper == "STREAM" and i and pump.select[i - 1].upper == "SELECT")]
     stagger: list = []
     text, window_end = _rewrite(tokens, stagger)
     try:

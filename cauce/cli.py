@@ -517,9 +517,9 @@ def analytics_explain(reference, stack_file):
 @analytics.command("run")
 @click.argument("reference", metavar="APP")
 @click.option("--input", "input_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
-              help="Records: JSON lines (an `_arrival_time` field, or --rowtime-column, gives ROWTIME).")
+              help="Records: JSON lines, or CSV with a header row (.csv); an `_arrival_time` field or --rowtime-column gives ROWTIME.")
 @click.option("--rowtime-column", default=None, help="Input column whose value is the record's arrival time (ROWTIME).")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the output rows as JSON lines here.")
+@click.option("--output", default=None, help="Write the output rows as JSON lines to this file, or to an s3:// key in the local lake.")
 @STACK_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print outputs and errors as JSON.")
 def analytics_run(reference, input_file, rowtime_column, output, stack_file, as_json):
@@ -530,21 +530,29 @@ def analytics_run(reference, input_file, rowtime_column, output, stack_file, as_
 
     app = _load_analytics_app(reference, stack_file)
     records, unreadable = [], []
-    for number, line in enumerate(input_file.read_text().splitlines(), start=1):
+    if input_file.suffix.lower() == ".csv":
+        import csv
+
+        with input_file.open(newline="") as handle:
+            records = list(csv.DictReader(handle))
+    for number, line in enumerate([] if input_file.suffix.lower() == ".csv" else input_file.read_text().splitlines(), start=1):
         if line.strip():
             try:
                 records.append(json.loads(line))
             except json.JSONDecodeError as error:  # reported with the schema's refusals, never dropped
                 unreadable.append({"line": number, "record": line, "reason": f"not valid JSON: {error.msg}"})
-    spark = LocalRuntime(Path(os.environ.get("CAUCE_LAKE", ".cauce/lake"))).spark
+    runtime = LocalRuntime(Path(os.environ.get("CAUCE_LAKE", ".cauce/lake")))
+    spark = runtime.spark
     try:
-        result = run(app, records, spark, rowtime_column=rowtime_column)
+        result = run(app, records, spark, rowtime_column=rowtime_column, lake=runtime.lake)
     except AnalyticsSqlError as error:
         raise click.ClickException(f"{app.name}: {error}") from None
     result.errors[:0] = unreadable
     rows = [{"stream": name, **row} for name, stream_rows in result.outputs.items() for row in stream_rows]
     if output is not None:
-        output.write_text("".join(json.dumps(row, default=str) + "\n" for row in rows))
+        target = runtime.lake.local_path(output) if output.startswith("s3://") else Path(output)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("".join(json.dumps(row, default=str) + "\n" for row in rows))
     if as_json:
         click.echo(json.dumps({"outputs": result.outputs, "errors": result.errors}, indent=2, default=str))
     else:

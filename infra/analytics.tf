@@ -3,17 +3,18 @@
 # runs as a Glue 5.0 streaming job executing Cauce's analytics runtime on its SQL, unchanged.
 
 locals {
-  analytics_role_arn = var.create_iam_roles ? try(aws_iam_role.this["analytics"].arn, null) : var.analytics_role_arn
-  analytics_script   = "s3://${local.artifacts_bucket}/analytics/runtime.py"
+  analytics_role_arn    = var.create_iam_roles ? try(aws_iam_role.this["analytics"].arn, null) : var.analytics_role_arn
+  analytics_script      = "s3://${local.artifacts_bucket}/analytics/glue_main.py"
+  analytics_script_file = coalesce(var.analytics_runtime_script, "${path.module}/../analytics/glue_main.py")
 }
 
 resource "aws_s3_object" "analytics_runtime" {
-  count = var.analytics_runtime_script != null ? 1 : 0
+  count = length(var.kinesis_config.analytics_config) > 0 ? 1 : 0
 
   bucket      = local.artifacts_bucket
-  key         = "analytics/runtime.py"
-  source      = var.analytics_runtime_script
-  source_hash = filemd5(var.analytics_runtime_script)
+  key         = "analytics/glue_main.py"
+  source      = local.analytics_script_file
+  source_hash = filemd5(local.analytics_script_file)
   kms_key_id  = local.kms_key_arn
   tags        = local.tags
 }
@@ -46,7 +47,7 @@ resource "aws_glue_job" "analytics" {
     script_location = local.analytics_script
   }
 
-  default_arguments = merge(local.glue_default_arguments, {
+  default_arguments = merge(local.glue_default_arguments, local.cauce_modules, {
     "--job-bookmark-option"  = "job-bookmark-disable"
     "--app_name"             = each.value.name
     "--sql_location"         = "s3://${local.artifacts_bucket}/${aws_s3_object.analytics_sql[each.key].key}"

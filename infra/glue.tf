@@ -13,6 +13,9 @@ locals {
     if can(regex("^\\{\\{resolve:secretsmanager:([^:}]+)", lookup(c.connection_properties, "PASSWORD", "")))
   }
 
+  # Glue installs Cauce (and the analytics dialect's parser) from the uploaded wheel
+  cauce_modules = var.cauce_wheel != null ? { "--additional-python-modules" = "s3://${local.artifacts_bucket}/packages/${basename(var.cauce_wheel)},sqlglot==30.30.0" } : {}
+
   glue_default_arguments = {
     "--enable-continuous-cloudwatch-log" = "true"
     "--continuous-log-logGroup"          = aws_cloudwatch_log_group.glue.name
@@ -76,6 +79,17 @@ check "connection_passwords_in_state" {
   }
 }
 
+resource "aws_s3_object" "cauce_wheel" {
+  count = var.cauce_wheel != null ? 1 : 0
+
+  bucket      = local.artifacts_bucket
+  key         = "packages/${basename(var.cauce_wheel)}"
+  source      = var.cauce_wheel
+  source_hash = filemd5(var.cauce_wheel)
+  kms_key_id  = local.kms_key_arn
+  tags        = local.tags
+}
+
 resource "aws_s3_object" "glue_scripts" {
   for_each = var.glue_job_scripts
 
@@ -100,7 +114,7 @@ resource "aws_glue_job" "jobs" {
   timeout                = each.value.timeout
   connections            = [for c in each.value.connections : try(aws_glue_connection.this[c].name, c)]
   security_configuration = aws_glue_security_configuration.this.name
-  default_arguments      = merge(local.glue_default_arguments, contains(var.glue_auto_scaling, each.key) ? { "--enable-auto-scaling" = "true" } : {}, each.value.default_arguments)
+  default_arguments      = merge(local.glue_default_arguments, local.cauce_modules, contains(var.glue_auto_scaling, each.key) ? { "--enable-auto-scaling" = "true" } : {}, each.value.default_arguments)
   execution_class        = lookup(var.glue_execution_class, each.key, "STANDARD")
 
   command {

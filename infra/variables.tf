@@ -314,6 +314,12 @@ variable "artifacts_bucket_name" {
   default     = null
 }
 
+variable "cauce_wheel" {
+  description = "Path of Cauce's wheel (`pip wheel --no-deps .` in the repository). Set: uploaded and installed on every Glue job (--additional-python-modules), which the jobs' `etl` and `analytics` imports need."
+  type        = string
+  default     = null
+}
+
 variable "glue_job_scripts" {
   description = "Local script files to upload, by job key; such a job runs the uploaded copy instead of its script_location."
   type        = map(string)
@@ -390,7 +396,7 @@ variable "state_machine_definitions_dir" {
 }
 
 variable "analytics_runtime_script" {
-  description = "Local path of Cauce's analytics runtime script, uploaded and run by each analytics app's Glue streaming job. Null: expected at s3://<artifacts>/analytics/runtime.py."
+  description = "Local path of the script each analytics app's Glue streaming job runs. Null: this repository's analytics/glue_main.py."
   type        = string
   default     = null
 }

@@ -165,3 +165,14 @@ def test_analytics_check_refuses_an_unsupported_construct_by_name(tmp_path):
         "input_schema": json.dumps({"RecordColumns": [{"Name": "v", "SqlType": "DOUBLE"}]})}}}))
     result = CliRunner().invoke(cli, ["analytics", "check", str(folder)])
     assert result.exit_code == 1 and "line 3, column" in result.output and "RANDOM_CUT_FOREST" in result.output
+
+
+def test_analytics_run_reads_csv_and_writes_to_the_lake(spark, tmp_path, monkeypatch):
+    monkeypatch.setenv("CAUCE_LAKE", str(tmp_path / "lake"))
+    records = tmp_path / "in.csv"
+    records.write_text("timestamp,data\n2026-11-26T10:00:01Z,a\n2026-11-26T10:01:01Z,b\n")
+    result = CliRunner().invoke(cli, ["analytics", "run", "realtime-processing", "--input", str(records), "--rowtime-column", "timestamp",
+                                      "--output", "s3://mi-bucket/analytics/out.jsonl"])
+    assert result.exit_code == 0, result.output
+    written = (tmp_path / "lake" / "mi-bucket" / "analytics" / "out.jsonl").read_text().splitlines()
+    assert [json.loads(line)["events"] for line in written] == [1, 1]

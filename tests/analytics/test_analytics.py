@@ -265,3 +265,62 @@ def test_stagger_windows_open_with_a_partitions_first_row_and_close_after_the_in
         {"ticker": "B", "minute": ts(0), "n": 1, "total": 8.0, "ROWTIME": ts(1, 31)},
         {"ticker": "A", "minute": ts(0), "n": 1, "total": 4.0, "ROWTIME": ts(2, 20)},
     ]
+
+
+@pytest.mark.parametrize("app_name", ["realtime-processing", "moving-average"])
+def test_micro_batches_emit_what_one_deterministic_run_emits_once_windows_close(spark, app_name):
+    from analytics.streaming import IncrementalRunner
+
+    target = load_app(app_name)
+    records = [{"timestamp": t(m, s), "data": f"e{m}{s}", "ticker": "AB"[(m + s) % 2], "price": float(m * 60 + s),
+                "traded_at": t(m, s), "_arrival_time": t(m, s)} for m in range(4) for s in (0, 17, 34, 51)]
+    records.append({"timestamp": t(9), "data": "late", "ticker": "A", "price": 1.0, "traded_at": t(9), "_arrival_time": t(9)})  # closes all
+    whole = run(target, records, spark).outputs
+
+    runner = IncrementalRunner(target, spark)
+    streamed: dict[str, list] = {}
+    for start in range(0, len(records), 3):  # micro-batches of 3 records
+        outputs, errors = runner.process(records[start:start + 3])
+        assert errors == []
+        for name, rows in outputs.items():
+            streamed.setdefault(name, []).extend(rows)
+
+    for name, rows in whole.items():
+        closed = [r for r in rows if r["ROWTIME"] <= ts(9)]
+        assert sorted(streamed.get(name, []), key=repr) == sorted(closed, key=repr), name
+
+
+def test_the_glue_jobs_batch_function_runs_micro_batches_into_the_output_stream(spark, aws):
+    import json
+
+    import boto3
+
+    from analytics.glue_main import make_batch_function
+    from analytics.streaming import IncrementalRunner
+    from analytics.streams import read_stream
+
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName="processed-data-stream", ShardCount=1)
+    process = make_batch_function(IncrementalRunner(load_app("realtime-processing"), spark), kinesis, "processed-data-stream")
+    epoch_ms = [int(dt.datetime(2026, 11, 26, 10, m, s, tzinfo=dt.timezone.utc).timestamp() * 1000) for m, s in [(0, 1), (0, 2), (1, 0), (2, 30)]]
+    # what Glue's Kinesis source gives: the record's fields, and its arrival time with addRecordTimestamp
+    batches = [[{"timestamp": t(0, 1), "data": "a", "__src_timestamp": epoch_ms[0]}, {"timestamp": t(0, 2), "data": "b", "__src_timestamp": epoch_ms[1]}],
+               [{"timestamp": t(1, 0), "data": "c", "__src_timestamp": epoch_ms[2]}],
+               [{"timestamp": t(2, 30), "data": "d", "__src_timestamp": epoch_ms[3]}, {"timestamp": "bad", "data": "e", "__src_timestamp": epoch_ms[3]}]]
+
+    for batch_id, rows in enumerate(batches):
+        process(spark.createDataFrame(rows, "timestamp string, data string, __src_timestamp bigint"), batch_id)
+
+    written, _ = read_stream(kinesis, "processed-data-stream")
+    assert [(w["window_start"], w["events"]) for w in written] == [("2026-11-26T10:00:00", 2), ("2026-11-26T10:01:00", 1)]
+    assert json.dumps(written)  # plain JSON in the output stream
+
+
+def test_a_subquery_in_from(spark):
+    sql = '''CREATE OR REPLACE STREAM "OUT" ("ticker" VARCHAR(4), "doubled" DOUBLE);
+    CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"
+      SELECT STREAM "ticker", "p2" FROM (SELECT STREAM "ticker", "price" * 2 AS "p2", ROWTIME FROM "SOURCE_SQL_STREAM_001") AS s
+      WHERE "p2" > 10;'''
+    records = [{"ticker": "A", "quote": {"price": 4.0}, "_arrival_time": t(0, 1)}, {"ticker": "B", "quote": {"price": 6.0}, "_arrival_time": t(0, 2)}]
+
+    assert run(app(sql), records, spark).outputs["OUT"] == [{"ticker": "B", "doubled": 12.0, "ROWTIME": ts(0, 2)}]
