@@ -41,6 +41,15 @@ def check(app: AnalyticsApp) -> tuple[Program, dict[str, str]]:
     return program, plans
 
 
+def analyze(app: AnalyticsApp, spark: Any, lake: Any = None) -> dict[str, list[str]]:
+    """Translate, then let Spark's analyzer resolve every pump against the input schema, with no data:
+    a column missing from the schema, or a function Spark lacks, is reported by pump. Output columns by stream."""
+    program, plans = check(app)
+    load_reference_data(app, spark, lake)
+    frames = execute(program, plans, spark.createDataFrame([], _input_schema(app.columns)), spark)
+    return {name: frame.columns for name, frame in frames.items()}
+
+
 def run(app: AnalyticsApp, records: Iterable[Mapping[str, Any]], spark: Any, rowtime_column: str | None = None,
         lake: Any = None) -> AppResult:
     """Run the app over `records` (deterministic mode): its output rows, and the records it refused.

@@ -480,15 +480,24 @@ def _load_analytics_app(reference, stack_file):
 @analytics.command("check")
 @click.argument("reference", metavar="APP")
 @STACK_OPTION
+@click.option("--no-spark", is_flag=True, help="Only parse and translate (skip Spark's check of columns and functions).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def analytics_check(reference, stack_file, as_json):
-    """Parse and translate an app (a folder, a name in analytics/apps, or a stack key) without running it."""
+def analytics_check(reference, stack_file, no_spark, as_json):
+    """Parse, translate and check an app against its input schema (no data is run).
+
+    APP is a folder, a name in analytics/apps, or a stack key.
+    """
     from analytics.dialect import AnalyticsSqlError
-    from analytics.runtime import check
+    from analytics.runtime import analyze, check
 
     app = _load_analytics_app(reference, stack_file)
     try:
         program, plans = check(app)
+        if not no_spark:
+            from etl.runtimes.local import LocalRuntime
+
+            runtime = LocalRuntime(Path(os.environ.get("CAUCE_LAKE", ".cauce/lake")))
+            analyze(app, runtime.spark, runtime.lake)
     except AnalyticsSqlError as error:
         raise click.ClickException(f"{app.name}: {error}") from None
     document = {"app": app.name, "streams": {n: s.columns for n, s in program.streams.items()},

@@ -146,6 +146,7 @@ def test_sfn_diagram_mermaid_and_svg(tmp_path):
 
 def test_analytics_check_explain_and_run_the_seed_app(spark, tmp_path):
     assert "STREAM_PUMP: SOURCE_SQL_STREAM_001 -> DESTINATION_SQL_STREAM" in invoke("analytics", "check", "realtime-processing").output
+    assert invoke("analytics", "check", "realtime-processing", "--no-spark").exit_code == 0
     assert "UNIX_MICROS" in invoke("analytics", "explain", "realtime-processing").output
     records = tmp_path / "in.jsonl"
     records.write_text('{"timestamp": "2026-11-26T10:00:01Z", "data": "a"}\n{"timestamp": "2026-11-26T10:00:02Z", "data": "b"}\n{oops\n')
@@ -165,6 +166,9 @@ def test_analytics_check_refuses_an_unsupported_construct_by_name(tmp_path):
         "input_schema": json.dumps({"RecordColumns": [{"Name": "v", "SqlType": "DOUBLE"}]})}}}))
     result = CliRunner().invoke(cli, ["analytics", "check", str(folder)])
     assert result.exit_code == 1 and "line 3, column" in result.output and "RANDOM_CUT_FOREST" in result.output
+    (folder / "app.sql").write_text('CREATE STREAM "O" ("s" DOUBLE);\nCREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM "volume" FROM "SOURCE_SQL_STREAM_001";')
+    result = CliRunner().invoke(cli, ["analytics", "check", str(folder)])  # Spark's analyzer, with no data
+    assert result.exit_code == 1 and "pump P (line 2)" in result.output and "volume" in result.output
 
 
 def test_analytics_run_reads_csv_and_writes_to_the_lake(spark, tmp_path, monkeypatch):
