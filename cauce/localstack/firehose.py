@@ -1,0 +1,236 @@
+"""Firehose delivery into the local lake, the way Amazon Data Firehose documents it.
+
+moto's Firehose delivers synchronously, ignores buffering hints and the Lambda processor, and never
+reads from a Kinesis stream, so Cauce emulates delivery for the stack's `firehose_config` entries:
+- records are buffered until `buffer_size` MB or `buffer_interval` seconds (the clock is injected);
+- with processing on, the Lambda processor (the stack's handler, in process) gets the buffered records
+  in invocations of at most its BufferSizeInMBs (1 MB by default), and its results are honoured:
+  Ok records are delivered, Dropped ones counted, ProcessingFailed ones written under the error prefix
+  with `!{firehose:error-output-type}` = processing-failed, in Firehose's error record format;
+- an invocation that raises is retried (Firehose retries 3 times by default); if it keeps failing, its
+  records go to the error prefix as processing-failed with the error, never lost;
+- prefixes evaluate `!{timestamp:...}` (each record's arrival time, UTC), `!{partitionKeyFromLambda:k}`
+  and `!{firehose:error-output-type}`; objects are named `<stream>-1-<yyyy-MM-dd-HH-mm-ss>-<id>` and
+  GZIP-compressed when configured;
+- with `s3_backup_mode` Enabled the source records are also written under `backup/<stream>/`.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_PREFIX = "!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"
+PROCESSOR_BUFFER_BYTES = 1024 * 1024
+INVOCATION_RETRIES = 3
+_JAVA_PATTERNS = {"yyyy": "%Y", "yy": "%y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}
+_EXPRESSION = re.compile(r"!\{(timestamp|partitionKeyFromLambda|partitionKeyFromQuery|firehose):([^}]+)\}")
+
+
+class FirehoseConfigError(ValueError):
+    """A Firehose stream configuration the emulation cannot honour; the message names the field."""
+
+
+class MissingPartitionKey(FirehoseConfigError):
+    """The prefix asks for a partition key the processor did not return for a record."""
+
+
+@dataclass
+class DeliveryStats:
+    records_in: int = 0
+    bytes_in: int = 0
+    delivered: int = 0
+    dropped: int = 0
+    processing_failed: int = 0
+    partitioning_failed: int = 0
+    objects: int = 0
+    invocations: int = 0
+    invocation_errors: int = 0
+    keys: list[str] = field(default_factory=list)
+
+    def reconciles(self) -> bool:
+        return self.records_in == self.delivered + self.dropped + self.processing_failed + self.partitioning_failed
+
+
+@dataclass
+class _Buffered:
+    data: bytes
+    arrival: dt.datetime
+    record_id: str
+
+
+class FirehoseDelivery:
+    def __init__(self, config: Mapping[str, Any], lake: Any, transform: Callable[[Any, Any], Any] | None = None,
+                 clock: Callable[[], float] = time.time, bucket: str = "mi-bucket") -> None:
+        self.name = config["name"]
+        self.config = config
+        self.lake = lake
+        self.bucket = bucket
+        self.clock = clock
+        self.buffer_bytes = int(config.get("buffer_size", 5)) * 1024 * 1024
+        self.buffer_seconds = float(config.get("buffer_interval", 300))
+        self.compress = config.get("compression_format", "UNCOMPRESSED") == "GZIP"
+        self.prefix = config.get("prefix") or DEFAULT_PREFIX
+        self.error_prefix = config.get("error_output_prefix") or "errors/!{firehose:error-output-type}/" + DEFAULT_PREFIX
+        self.backup = config.get("s3_backup_mode") == "Enabled"
+        processing = config.get("processing_configuration") or {}
+        self.transform = transform if processing.get("enabled") else None
+        if processing.get("enabled") and transform is None:
+            raise FirehoseConfigError(f"firehose {self.name}: processing is enabled but no transform handler is bound")
+        self.processor_bytes = PROCESSOR_BUFFER_BYTES
+        for processor in processing.get("processors", []):
+            for parameter in processor.get("parameters", []):
+                if parameter.get("parameter_name") == "BufferSizeInMBs":
+                    self.processor_bytes = int(float(parameter["parameter_value"]) * 1024 * 1024)
+        self.stats = DeliveryStats()
+        self._buffer: list[_Buffered] = []
+        self._buffered_bytes = 0
+        self._opened_at: float | None = None
+
+    # --- input --------------------------------------------------------------------------------
+
+    def put_records(self, records: Iterable[bytes], arrival: dt.datetime | None = None) -> None:
+        """PutRecordBatch (or a Kinesis source's records): buffer, and deliver what the hints say."""
+        for data in records:
+            self.put(data, arrival)
+
+    def put(self, data: bytes, arrival: dt.datetime | None = None) -> None:
+        now = self.clock()
+        self.stats.records_in += 1
+        self.stats.bytes_in += len(data)
+        self._buffer.append(_Buffered(data, arrival or dt.datetime.fromtimestamp(now, dt.timezone.utc), f"{self.stats.records_in:012d}"))
+        self._buffered_bytes += len(data)
+        self._opened_at = self._opened_at if self._opened_at is not None else now
+        if self._buffered_bytes >= self.buffer_bytes:
+            self.flush()
+
+    def tick(self) -> None:
+        """Deliver when the buffer has waited `buffer_interval` (call it as time passes)."""
+        if self._buffer and self._opened_at is not None and self.clock() - self._opened_at >= self.buffer_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        """Deliver the buffer now (as at the buffer hints, or when the stack stops)."""
+        buffered, self._buffer, self._buffered_bytes, self._opened_at = self._buffer, [], 0, None
+        if not buffered:
+            return
+        if self.backup:
+            self._write_objects(f"backup/{self.name}/", [(b.arrival, b.data, {}) for b in buffered], error_type=None)
+        if self.transform is None:
+            delivered = [(b.arrival, b.data, {}) for b in buffered]
+            failed: list[tuple[_Buffered, str, str]] = []
+        else:
+            delivered, failed = self._process(buffered)
+        placed, unplaced = [], []
+        for arrival, data, keys in delivered:
+            try:
+                self._evaluate(self.prefix, arrival, keys, None)
+                placed.append((arrival, data, keys))
+            except MissingPartitionKey as error:
+                unplaced.append((arrival, self._error_record(_Buffered(data, arrival, ""), "DynamicPartitioning.MissingKey", str(error)), {}))
+        self.stats.delivered += len(placed)
+        self.stats.processing_failed += len(failed)
+        self.stats.partitioning_failed += len(unplaced)
+        self._write_objects(self.prefix, placed, error_type=None)
+        if unplaced:
+            self._write_objects(self.error_prefix, unplaced, error_type="partitioning-failed")
+        if failed:
+            self._write_objects(self.error_prefix, [(b.arrival, self._error_record(b, code, message), {}) for b, code, message in failed],
+                                error_type="processing-failed")
+
+    # --- processing -----------------------------------------------------------------------------
+
+    def _process(self, buffered: list[_Buffered]):
+        from handlers.testing import lambda_context
+
+        delivered, failed = [], []
+        for chunk in _chunks(buffered, self.processor_bytes):
+            event = {
+                "invocationId": str(uuid.uuid4()), "deliveryStreamArn": f"arn:aws:firehose:us-east-1:123456789012:deliverystream/{self.name}",
+                "region": "us-east-1",
+                "records": [{"recordId": b.record_id, "approximateArrivalTimestamp": int(b.arrival.timestamp() * 1000),
+                             "data": base64.b64encode(b.data).decode()} for b in chunk],
+            }
+            response, error = None, None
+            for _attempt in range(1 + INVOCATION_RETRIES):
+                self.stats.invocations += 1
+                try:
+                    response = self.transform(event, lambda_context(function_name=f"{self.name}-processor", timeout_seconds=60))
+                    break
+                except Exception as exc:  # Firehose retries an invocation that fails, then gives up on its records
+                    self.stats.invocation_errors += 1
+                    error = f"{type(exc).__name__}: {exc}"
+            if response is None:
+                failed += [(b, "Lambda.FunctionError", f"the processor failed {1 + INVOCATION_RETRIES} times: {error}") for b in chunk]
+                continue
+            results = {r.get("recordId"): r for r in response.get("records", [])} if isinstance(response, Mapping) else {}
+            for b in chunk:
+                result = results.get(b.record_id)
+                if result is None:
+                    failed.append((b, "Lambda.MissingRecordId", "the processor's response has no result for this recordId"))
+                elif result.get("result") == "Ok":
+                    keys = (result.get("metadata") or {}).get("partitionKeys") or {}
+                    delivered.append((b.arrival, base64.b64decode(result.get("data", "")), keys))
+                elif result.get("result") == "Dropped":
+                    self.stats.dropped += 1
+                else:
+                    failed.append((b, "Lambda.ProcessingFailedStatus", "the processor returned ProcessingFailed"))
+        return delivered, failed
+
+    def _error_record(self, record: _Buffered, code: str, message: str) -> bytes:
+        """Firehose's format for a record that failed processing (the raw data kept, base64)."""
+        now_ms = int(self.clock() * 1000)
+        return (json.dumps({"attemptsMade": 1 + INVOCATION_RETRIES, "arrivalTimestamp": int(record.arrival.timestamp() * 1000),
+                            "errorCode": code, "errorMessage": message, "attemptEndingTimestamp": now_ms,
+                            "rawData": base64.b64encode(record.data).decode(), "lambdaArn": f"{self.name}-processor"}) + "\n").encode()
+
+    # --- output ---------------------------------------------------------------------------------
+
+    def _write_objects(self, prefix_template: str, records: list[tuple[dt.datetime, bytes, dict]], error_type: str | None) -> None:
+        groups: dict[str, list[bytes]] = {}
+        for arrival, data, keys in records:
+            groups.setdefault(self._evaluate(prefix_template, arrival, keys, error_type), []).append(data)
+        stamp = dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc).strftime("%Y-%m-%d-%H-%M-%S")
+        for prefix, chunks in groups.items():
+            body = b"".join(chunks)
+            key = f"{prefix}{self.name}-1-{stamp}-{uuid.uuid4()}" + (".gz" if self.compress else "")
+            self.lake.put_object(f"s3://{self.bucket}/{key}", body)  # the lake gzips a .gz key, as an upload of it would be
+            self.stats.objects += 1
+            self.stats.keys.append(key)
+
+    def _evaluate(self, template: str, arrival: dt.datetime, keys: Mapping[str, str], error_type: str | None) -> str:
+        def value(match: re.Match) -> str:
+            namespace, argument = match.groups()
+            if namespace == "timestamp":
+                pattern = argument
+                for java, python in sorted(_JAVA_PATTERNS.items(), key=lambda item: -len(item[0])):
+                    pattern = pattern.replace(java, python)
+                return arrival.astimezone(dt.timezone.utc).strftime(pattern)
+            if namespace == "partitionKeyFromLambda":
+                if argument not in keys:
+                    raise MissingPartitionKey(f"firehose {self.name}: the prefix needs partition key {argument!r}, which the processor did not return")
+                return str(keys[argument])
+            if namespace == "firehose" and argument == "error-output-type":
+                return error_type or ""
+            raise FirehoseConfigError(f"firehose {self.name}: the prefix expression {match.group(0)} is not supported locally")
+
+        return _EXPRESSION.sub(value, template)
+
+
+def _chunks(buffered: list[_Buffered], limit: int) -> Iterable[list[_Buffered]]:
+    chunk, size = [], 0
+    for record in buffered:
+        if chunk and size + len(record.data) > limit:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(record)
+        size += len(record.data)
+    if chunk:
+        yield chunk
