@@ -89,6 +89,9 @@ class LocalCatalog:
         self.create_database(database)
         atomic_write_json(self._table_path(database, definition["Name"]), definition)
 
+    def delete_table(self, database: str, table: str) -> None:
+        self._table_path(database, table).unlink(missing_ok=True)
+
     def tables(self, database: str) -> list[str]:
         folder = self.root / "databases" / database
         return sorted(p.stem for p in folder.glob("*.json")) if folder.exists() else []
