@@ -10,6 +10,8 @@ moto 5.2.5; tests/statemachines/test_bindings.py fails loudly if an upgrade move
 - Lambda: `LambdaSimpleBackend.invoke` (moto's Lambda without Docker) runs the bound handler with the invocation's payload and a
   realistic context; an exception becomes Lambda's error payload, so `errorType` is the
   exception's class name and Retry/Catch match it.
+- Glue crawlers: `GlueBackend.start_crawler` (what `aws-sdk:glue:startCrawler` calls) runs the
+  stack's crawler on the local lake (cauce.localstack.crawler).
 - Glue: `GlueBackend.start_job_run` runs the job class to its end (with the stack's
   default_arguments, the Task's Arguments and the job's retry policy) and `get_job_run` answers
   with Glue's JobRun shape. For `startJobRun.sync`, moto's own integration always fails
@@ -170,6 +172,8 @@ class LocalStepFunctions:
         self.stack = dict(stack) if stack is not None else load_stack(None)
         self.clock = VirtualClock() if virtual_time else RealClock()
         self._function_configs = {f["function_name"]: f for f in (self.stack.get("lambda_config") or {}).values()}
+        self._crawler_configs = {c["name"]: c for c in ((self.stack.get("glue_config") or {}).get("crawler_config") or {}).values()}
+        self.crawls: list[Any] = []
         self._handlers: dict[str, Callable[[Any, Any], Any]] = dict(functions or {})
         self._job_classes: dict[str, type] = dict(jobs or {})
         self._runtime = runtime
@@ -191,8 +195,7 @@ class LocalStepFunctions:
         return KnownTargets(
             functions=frozenset(set(self._handlers) | set(self._function_configs)),
             jobs=frozenset(jobs),
-            unsupported={"arn:aws:states:::aws-sdk:glue:startCrawler":
-                         "glue:startCrawler has no local binding yet: the local crawler comes with the local stack"},
+            crawlers=frozenset(self._crawler_configs),
         )
 
     def handler_for(self, function_name: str) -> Callable[[Any, Any], Any]:
@@ -244,6 +247,9 @@ class LocalStepFunctions:
         def start_job_run(backend, name, arguments, *_args, **_kwargs):
             return runner._run_glue_job(name, arguments or {})
 
+        def start_crawler(backend, name):
+            runner._run_crawler(name)
+
         def get_job_run(backend, name, run_id):
             run = runner.glue_runs.get(run_id)
             if run is None or run.job_name != name:
@@ -275,6 +281,7 @@ class LocalStepFunctions:
         stack.enter_context(mock.patch.object(LambdaSimpleBackend, "invoke", invoke))
         stack.enter_context(mock.patch.object(GlueBackend, "start_job_run", start_job_run))
         stack.enter_context(mock.patch.object(GlueBackend, "get_job_run", get_job_run))
+        stack.enter_context(mock.patch.object(GlueBackend, "start_crawler", start_crawler))
         stack.enter_context(mock.patch.object(StateTaskServiceGlue, "_eval_integration_pattern", glue_integration))
         stack.enter_context(mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=clock.sleep)))
         stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", wait_interval))
@@ -393,6 +400,19 @@ class LocalStepFunctions:
         with self._lock:
             self.glue_runs[run_id] = run
         return run_id
+
+    def _run_crawler(self, name: str) -> None:
+        """glue:StartCrawler: the stack's crawler runs on the local lake now (AWS starts it and returns)."""
+        from moto.glue.exceptions import CrawlerNotFoundException
+
+        from cauce.localstack.crawler import LocalCrawler
+
+        if name not in self._crawler_configs:
+            raise CrawlerNotFoundException(name)
+        runtime = self._glue_runtime()
+        result = LocalCrawler(self._crawler_configs[name], runtime.lake, runtime.catalog, runtime.spark).run()
+        with self._lock:
+            self.crawls.append(result)
 
     def _glue_runtime(self):
         if self._runtime is None:

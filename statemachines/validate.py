@@ -85,6 +85,7 @@ class KnownTargets:
 
     functions: frozenset[str] = frozenset()
     jobs: frozenset[str] = frozenset()
+    crawlers: frozenset[str] = frozenset()
     unsupported: Mapping[str, str] = field(default_factory=dict)  # resource -> why it cannot run locally
 
 
@@ -233,10 +234,16 @@ def _check_task(state, where, problems, known) -> None:
             problems.append(Problem(f"{where}.Parameters.JobName", "required for glue:startJobRun"))
         elif isinstance(job, str) and job not in known.jobs:
             problems.append(Problem(f"{where}.Parameters.JobName", f"no local Glue job {job!r} (known: {', '.join(sorted(known.jobs)) or 'none'})"))
+    elif resource == "arn:aws:states:::aws-sdk:glue:startCrawler":
+        crawler = parameters.get("Name")
+        if crawler is None and "Name.$" not in parameters:
+            problems.append(Problem(f"{where}.Parameters.Name", "required for glue:startCrawler"))
+        elif isinstance(crawler, str) and crawler not in known.crawlers:
+            problems.append(Problem(f"{where}.Parameters.Name", f"no crawler {crawler!r} in the stack (known: {', '.join(sorted(known.crawlers)) or 'none'})"))
     elif resource in known.unsupported:
         problems.append(Problem(f"{where}.Resource", known.unsupported[resource]))
     else:
-        problems.append(Problem(f"{where}.Resource", f"{resource!r} has no local binding (bound: lambda:invoke, Lambda function ARNs, glue:startJobRun[.sync])"))
+        problems.append(Problem(f"{where}.Resource", f"{resource!r} has no local binding (bound: lambda:invoke, Lambda function ARNs, glue:startJobRun[.sync], aws-sdk:glue:startCrawler)"))
 
 
 def _check_known_function(name: str, where: str, known: KnownTargets, problems: list[Problem]) -> None:

@@ -25,6 +25,8 @@ PATCHED = [
     ("moto.stepfunctions.parser.models", "stepfunctions_parser_backends"),
     ("moto.stepfunctions.parser.models", "StepFunctionsParserBackend.get_execution_history"),
     ("moto.glue.exceptions", "JobRunNotFoundException"),
+    ("moto.glue.exceptions", "CrawlerNotFoundException"),
+    ("moto.glue.models", "GlueBackend.start_crawler"),
 ]
 
 

@@ -237,3 +237,23 @@ def test_glue_start_job_run_without_sync_returns_the_run_id_and_arguments_reach_
     assert result.output["JobRunId"] == run.run_id and result.output["JobName"] == "etl-proceso-principal"
     assert run.arguments == {"--target_path": "s3://mi-bucket/other/"}
     assert raw_events.local_path("s3://mi-bucket/other/").exists()
+
+
+def test_start_crawler_runs_the_stacks_crawler_on_the_local_lake(local_runtime, raw_events):
+    document = {"StartAt": "Crawl", "States": {"Crawl": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:glue:startCrawler", "Parameters": {"Name": "raw-data-crawler"}, "End": True}}}
+
+    with LocalStepFunctions(runtime=local_runtime) as sfn:
+        result = sfn.run(document)
+
+    assert result.status == "SUCCEEDED", result.cause
+    [crawl] = sfn.crawls
+    assert crawl.tables_created == ["raw_raw_data"]
+    assert local_runtime.catalog.tables("raw_data") == ["raw_raw_data"]
+
+
+def test_an_unknown_crawler_is_refused_before_running():
+    document = {"StartAt": "Crawl", "States": {"Crawl": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:glue:startCrawler", "Parameters": {"Name": "nope"}, "End": True}}}
+    with LocalStepFunctions() as sfn, pytest.raises(AslValidationError, match="States.Crawl.Parameters.Name: no crawler 'nope' in the stack"):
+        sfn.run(document)
