@@ -63,11 +63,23 @@ def test_unknown_job_exits_non_zero():
     assert result.exit_code == 1 and "no job named 'no-such-job' (known: etl-proceso-principal" in result.output
 
 
-def test_demo_reconciles(tmp_path, spark):
-    result = invoke("demo", "--events", "300", "--malformed-share", "0.1", "--lake", str(tmp_path / "demo"), "--json")
+def test_demo_etl_only_reconciles(tmp_path, spark):
+    result = invoke("demo", "--etl-only", "--events", "300", "--malformed-share", "0.1", "--lake", str(tmp_path / "demo"), "--json")
     report = json.loads(result.stdout)
     assert result.exit_code == 0 and report["reconciled"], report["checks"]
     assert report["totals"]["malformed"] == report["quarantined_rows"] > 0
+
+
+def test_demo_runs_the_whole_stack_and_reconciles_every_event(tmp_path, spark):
+    result = CliRunner().invoke(cli, ["demo", "--events", "400", "--malformed-share", "0.2", "--lake", str(tmp_path / "demo"), "--json"])
+    assert result.exit_code == 0, result.output[-2000:]
+    report = json.loads(result.stdout)
+    assert report["reconciled"], report["checks"]
+    stages = report["stages"]
+    assert stages["firehose"]["processing_failed"] > 0 and stages["workflow"]["rows_quarantined"] > 0  # both nets caught bad events
+    assert stages["firehose"]["processing_failed"] + stages["workflow"]["rows_quarantined"] == report["expected"]["malformed"]
+    assert stages["workflow"]["status"] == "SUCCEEDED" and stages["crawler"]["tables"] == ["raw_raw_data"]
+    assert report["stages"]["analytics"]["realtime-processing"]["events_counted"] > 0
 
 
 def test_invoke_prints_only_the_response_on_stdout_with_json(tmp_path):
