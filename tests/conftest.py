@@ -1,4 +1,6 @@
-"""Shared fixtures: a real PostgreSQL server for the JDBC tests, and moto for AWS APIs.
+"""Shared fixtures: a real PostgreSQL server for the JDBC tests, moto for AWS APIs, and for
+handler tests a service name and log buffer of their own (Powertools binds one logging handler
+per service name for the life of the process).
 
 The `spark`, `cauce_lake`, `local_runtime` and `run_glue_job` fixtures come from Cauce's
 own pytest plugin (cauce.pytest_plugin), exactly as users get them.
@@ -6,6 +8,9 @@ own pytest plugin (cauce.pytest_plugin), exactly as users get them.
 
 from __future__ import annotations
 
+import io
+import itertools
+import json
 import os
 import shutil
 import socket
@@ -81,3 +86,33 @@ def aws(monkeypatch):
         monkeypatch.setenv(name, value)
     with mock_aws():
         yield
+
+_services = itertools.count()
+
+
+class LogBuffer(io.StringIO):
+    def records(self) -> list[dict]:
+        return [json.loads(line) for line in self.getvalue().splitlines() if line.strip()]
+
+    def messages(self, message: str) -> list[dict]:
+        return [r for r in self.records() if r.get("message") == message]
+
+
+@pytest.fixture
+def logs() -> LogBuffer:
+    return LogBuffer()
+
+
+@pytest.fixture
+def service() -> str:
+    return f"test-handler-{next(_services)}"
+
+
+@pytest.fixture
+def emf_documents():
+    """Parse the CloudWatch EMF documents out of captured stdout."""
+
+    def parse(captured_stdout: str) -> list[dict]:
+        return [d for d in map(json.loads, filter(None, captured_stdout.splitlines())) if "_aws" in d]
+
+    return parse

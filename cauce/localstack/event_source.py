@@ -1,0 +1,131 @@
+"""Kinesis event source mappings for consumer handlers, the way Lambda documents them.
+
+Lambda reads each shard in order and invokes the function with batches of at most `batch_size`
+records. With ReportBatchItemFailures, a response naming failed items makes the mapping retry
+from the lowest failed sequence number; a function error retries the whole batch (split in two
+with `bisect_batch_on_function_error`). After `maximum_retry_attempts`, the batch's description
+(not its data) goes to the on-failure destination and the shard moves on. Records are never
+skipped silently: each is processed, or named in a failure record.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class MappingStats:
+    records_read: int = 0
+    invocations: int = 0
+    function_errors: int = 0
+    records_succeeded: int = 0
+    records_sent_to_destination: int = 0
+    failure_records: list[dict[str, Any]] = field(default_factory=list)
+
+
+class KinesisEventSourceMapping:
+    def __init__(self, kinesis: Any, stream: str, handler: Callable[[Any, Any], Any], *, function_name: str = "consumer",
+                 batch_size: int = 100, maximum_retry_attempts: int = 3, bisect_batch_on_function_error: bool = True,
+                 on_failure: Callable[[dict[str, Any]], None] | None = None, region: str = "us-east-1") -> None:
+        self.kinesis, self.stream, self.handler = kinesis, stream, handler
+        self.function_name = function_name
+        self.batch_size = batch_size
+        self.retries = maximum_retry_attempts
+        self.bisect = bisect_batch_on_function_error
+        self.on_failure = on_failure
+        self.stream_arn = f"arn:aws:kinesis:{region}:123456789012:stream/{stream}"
+        self.region = region
+        self.stats = MappingStats()
+
+    def drain(self) -> MappingStats:
+        """Process every record the stream holds now, shard by shard, in order."""
+        for shard in self.kinesis.list_shards(StreamName=self.stream)["Shards"]:
+            records = self._read(shard["ShardId"])
+            self.stats.records_read += len(records)
+            for start in range(0, len(records), self.batch_size):
+                self._deliver(shard["ShardId"], records[start:start + self.batch_size])
+        return self.stats
+
+    def _read(self, shard_id: str) -> list[dict[str, Any]]:
+        iterator = self.kinesis.get_shard_iterator(StreamName=self.stream, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records = []
+        while iterator:
+            page = self.kinesis.get_records(ShardIterator=iterator, Limit=10000)
+            records += page["Records"]
+            iterator = page.get("NextShardIterator") if page["Records"] else None
+        return records
+
+    def _deliver(self, shard_id: str, batch: list[dict[str, Any]], attempts_left: int | None = None) -> None:
+        attempts_left = self.retries if attempts_left is None else attempts_left
+        while batch:
+            failed_from, function_error = self._invoke(shard_id, batch)
+            if failed_from is None:
+                self.stats.records_succeeded += len(batch)
+                return
+            if function_error and self.bisect and len(batch) > 1 and attempts_left > 0:
+                half = len(batch) // 2
+                self._deliver(shard_id, batch[:half], attempts_left - 1)
+                self._deliver(shard_id, batch[half:], attempts_left - 1)
+                return
+            self.stats.records_succeeded += failed_from  # records before the lowest failure were processed
+            batch = batch[failed_from:]
+            if attempts_left == 0:
+                self._give_up(shard_id, batch)
+                return
+            attempts_left -= 1
+
+    def _invoke(self, shard_id: str, batch: list[dict[str, Any]]) -> tuple[int | None, bool]:
+        """(index of the lowest failed record, or None; whether the function itself failed)."""
+        from handlers.testing import lambda_context
+
+        event = {"Records": [self._event_record(shard_id, r) for r in batch]}
+        self.stats.invocations += 1
+        try:
+            response = self.handler(event, lambda_context(function_name=self.function_name))
+        except Exception:
+            self.stats.function_errors += 1
+            return 0, True
+        failures = {f.get("itemIdentifier") for f in (response or {}).get("batchItemFailures", [])} if isinstance(response, dict) else set()
+        if not failures:
+            return None, False
+        sequence_numbers = [r["SequenceNumber"] for r in batch]
+        positions = [sequence_numbers.index(f) for f in failures if f in sequence_numbers]
+        # an identifier that is empty or unknown fails the whole batch, as on AWS
+        return (min(positions) if positions and len(positions) == len(failures) else 0), False
+
+    def _give_up(self, shard_id: str, batch: list[dict[str, Any]]) -> None:
+        failure = {
+            "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": f"arn:aws:lambda:{self.region}:123456789012:function:{self.function_name}",
+                               "condition": "RetryAttemptsExhausted", "approximateInvokeCount": self.retries + 1},
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
+            "version": "1.0", "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "KinesisBatchInfo": {"shardId": shard_id, "startSequenceNumber": batch[0]["SequenceNumber"],
+                                 "endSequenceNumber": batch[-1]["SequenceNumber"], "batchSize": len(batch),
+                                 "approximateArrivalOfFirstRecord": batch[0]["ApproximateArrivalTimestamp"].isoformat(),
+                                 "approximateArrivalOfLastRecord": batch[-1]["ApproximateArrivalTimestamp"].isoformat(),
+                                 "streamArn": self.stream_arn},
+        }
+        self.stats.records_sent_to_destination += len(batch)
+        self.stats.failure_records.append(failure)
+        if self.on_failure is not None:
+            self.on_failure(failure)
+
+    def _event_record(self, shard_id: str, record: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": record["PartitionKey"], "sequenceNumber": record["SequenceNumber"],
+                        "data": base64.b64encode(record["Data"]).decode(), "approximateArrivalTimestamp": record["ApproximateArrivalTimestamp"].timestamp()},
+            "eventSource": "aws:kinesis", "eventVersion": "1.0", "eventID": f"{shard_id}:{record['SequenceNumber']}",
+            "eventName": "aws:kinesis:record", "invokeIdentityArn": "arn:aws:iam::123456789012:role/local", "awsRegion": self.region,
+            "eventSourceARN": self.stream_arn,
+        }
+
+
+def sqs_destination(sqs: Any, queue_url: str) -> Callable[[dict[str, Any]], None]:
+    """An on-failure destination that sends the failure record to an SQS queue."""
+    return lambda failure: sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(failure))
