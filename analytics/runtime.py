@@ -46,7 +46,7 @@ def analyze(app: AnalyticsApp, spark: Any, lake: Any = None) -> dict[str, list[s
     a column missing from the schema, or a function Spark lacks, is reported by pump. Output columns by stream."""
     program, plans = check(app)
     load_reference_data(app, spark, lake)
-    frames = execute(program, plans, spark.createDataFrame([], _input_schema(app.columns)), spark)
+    frames = execute(program, plans, spark.createDataFrame([], input_schema(app.columns)), spark)
     return {name: frame.columns for name, frame in frames.items()}
 
 
@@ -59,7 +59,7 @@ def run(app: AnalyticsApp, records: Iterable[Mapping[str, Any]], spark: Any, row
     program, plans = check(app)
     load_reference_data(app, spark, lake)
     rows, errors = conform(app.columns, records, rowtime_column)
-    input_frame = spark.createDataFrame(rows, schema=_input_schema(app.columns))
+    input_frame = spark.createDataFrame(rows, schema=input_schema(app.columns))
     frames = execute(program, plans, input_frame, spark)
     outputs = {}
     for name, frame in frames.items():
@@ -203,7 +203,8 @@ def _path(mapping: str) -> list[Any]:
             for part in [next(p for p in part if p)]]
 
 
-def _input_schema(columns: tuple[Column, ...]) -> str:
+def input_schema(columns: tuple[Column, ...]) -> str:
+    """The input stream's Spark schema: the app's columns, then ROWTIME and APPROXIMATE_ARRIVAL_TIME."""
     fields = [f"`{c.name}` {c.spark_type}" for c in columns]
     return ", ".join([*fields, "ROWTIME timestamp", "APPROXIMATE_ARRIVAL_TIME timestamp"])
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from analytics.app import AnalyticsApp
 from analytics.dialect import UNIT_MICROS
-from analytics.runtime import conform, check, execute, load_reference_data, _input_schema
+from analytics.runtime import conform, check, execute, load_reference_data, input_schema
 
 
 class IncrementalRunner:
@@ -47,7 +47,7 @@ class IncrementalRunner:
         previous = self.watermark
         self.watermark = max([r[rowtime_index] for r in rows] + ([previous] if previous else []))
         batch = self.carry + rows
-        frame = self.spark.createDataFrame(batch, schema=_input_schema(self.app.columns))
+        frame = self.spark.createDataFrame(batch, schema=input_schema(self.app.columns))
         outputs = {}
         for name, result in execute(self.program, self.plans, frame, self.spark).items():
             final = result.where(F.col("ROWTIME") <= F.lit(self.watermark))
