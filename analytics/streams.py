@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from analytics.app import AnalyticsApp
@@ -20,28 +20,37 @@ from analytics.runtime import ARRIVAL_FIELD, AppResult, run
 PUT_RECORDS_LIMIT = 500
 
 
+def shard_records(client: Any, stream_name: str, shard_id: str) -> Iterator[dict[str, Any]]:
+    """Every record a shard holds now, in order (GetRecords from TRIM_HORIZON to the tip)."""
+    iterator = client.get_shard_iterator(StreamName=stream_name, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    while iterator:
+        page = client.get_records(ShardIterator=iterator, Limit=10000)
+        yield from page["Records"]
+        iterator = page.get("NextShardIterator") if page["Records"] or page.get("MillisBehindLatest", 0) > 0 else None
+
+
+def stream_shards(client: Any, stream_name: str) -> list[str]:
+    return [shard["ShardId"] for shard in client.list_shards(StreamName=stream_name)["Shards"]]
+
+
 def read_stream(client: Any, stream_name: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(records, unreadable) of everything the stream holds now."""
     from handlers.kpl import deaggregate
 
     records, unreadable = [], []
-    for shard in client.list_shards(StreamName=stream_name)["Shards"]:
-        iterator = client.get_shard_iterator(StreamName=stream_name, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        while iterator:
-            page = client.get_records(ShardIterator=iterator, Limit=10000)
-            for record in page["Records"]:
-                arrival = record["ApproximateArrivalTimestamp"]
-                for user in deaggregate(record["Data"], record.get("PartitionKey")):
-                    try:
-                        value = json.loads(user.data)
-                    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-                        unreadable.append({"shard": shard["ShardId"], "sequence_number": record["SequenceNumber"],
-                                           "record": base64.b64encode(user.data).decode(), "reason": f"not valid JSON: {error}"})
-                        continue
-                    if isinstance(value, dict):
-                        value.setdefault(ARRIVAL_FIELD, arrival.isoformat() if isinstance(arrival, dt.datetime) else arrival)
-                    records.append(value)
-            iterator = page.get("NextShardIterator") if page["Records"] or page.get("MillisBehindLatest", 0) > 0 else None
+    for shard_id in stream_shards(client, stream_name):
+        for record in shard_records(client, stream_name, shard_id):
+            arrival = record["ApproximateArrivalTimestamp"]
+            for user in deaggregate(record["Data"], record.get("PartitionKey")):
+                try:
+                    value = json.loads(user.data)
+                except (json.JSONDecodeError, UnicodeDecodeError) as error:
+                    unreadable.append({"shard": shard_id, "sequence_number": record["SequenceNumber"],
+                                       "record": base64.b64encode(user.data).decode(), "reason": f"not valid JSON: {error}"})
+                    continue
+                if isinstance(value, dict):
+                    value.setdefault(ARRIVAL_FIELD, arrival.isoformat() if isinstance(arrival, dt.datetime) else arrival)
+                records.append(value)
     return records, unreadable
 
 

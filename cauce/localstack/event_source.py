@@ -45,21 +45,14 @@ class KinesisEventSourceMapping:
 
     def drain(self) -> MappingStats:
         """Process every record the stream holds now, shard by shard, in order."""
-        for shard in self.kinesis.list_shards(StreamName=self.stream)["Shards"]:
-            records = self._read(shard["ShardId"])
+        from analytics.streams import shard_records, stream_shards
+
+        for shard_id in stream_shards(self.kinesis, self.stream):
+            records = list(shard_records(self.kinesis, self.stream, shard_id))
             self.stats.records_read += len(records)
             for start in range(0, len(records), self.batch_size):
-                self._deliver(shard["ShardId"], records[start:start + self.batch_size])
+                self._deliver(shard_id, records[start:start + self.batch_size])
         return self.stats
-
-    def _read(self, shard_id: str) -> list[dict[str, Any]]:
-        iterator = self.kinesis.get_shard_iterator(StreamName=self.stream, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        records = []
-        while iterator:
-            page = self.kinesis.get_records(ShardIterator=iterator, Limit=10000)
-            records += page["Records"]
-            iterator = page.get("NextShardIterator") if page["Records"] else None
-        return records
 
     def _deliver(self, shard_id: str, batch: list[dict[str, Any]], attempts_left: int | None = None) -> None:
         attempts_left = self.retries if attempts_left is None else attempts_left

@@ -22,7 +22,7 @@ def run_pipeline(lake_dir: Path, events: int, malformed_share: float, duplicate_
     import boto3
 
     from analytics.app import load_app
-    from analytics.streams import run_on_streams
+    from analytics.streams import run_on_streams, shard_records, stream_shards
     from cauce.demo import generate_events
     from cauce.localstack.crawler import LocalCrawler
     from cauce.localstack.firehose import FirehoseDelivery
@@ -62,13 +62,9 @@ def run_pipeline(lake_dir: Path, events: int, malformed_share: float, duplicate_
                     if parameter.get("parameter_name") == "LambdaArn":
                         transform = sfn.handler_for(parameter["parameter_value"].rsplit(":", 1)[-1])
             delivery = FirehoseDelivery(firehose, lake, transform=transform, bucket=_lake_bucket(stack))
-            for shard in kinesis.list_shards(StreamName=ingest)["Shards"]:
-                iterator = kinesis.get_shard_iterator(StreamName=ingest, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-                while iterator:
-                    page = kinesis.get_records(ShardIterator=iterator, Limit=10000)
-                    for record in page["Records"]:
-                        delivery.put(record["Data"], record["ApproximateArrivalTimestamp"])
-                    iterator = page.get("NextShardIterator") if page["Records"] else None
+            for shard_id in stream_shards(kinesis, ingest):
+                for record in shard_records(kinesis, ingest, shard_id):
+                    delivery.put(record["Data"], record["ApproximateArrivalTimestamp"])
             delivery.flush()
             deliveries.append(delivery)
             stats = delivery.stats
