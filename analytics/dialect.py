@@ -342,7 +342,8 @@ def _stagger(pump: Pump, expression, keys: list[str], micros: int):
     where = expression.args.get("where")
     key_sql = [sqlglot.parse_one(k, read="postgres").sql(dialect="spark") for k in keys]
     view = f"__cauce_stagger_{re.sub(r'[^A-Za-z0-9_]', '_', pump.name)}"
-    view_sql = (f"SELECT *, {', '.join(f'{k} AS __cauce_key_{i}' for i, k in enumerate(key_sql))} "
+    # the app's own SQL, re-rendered by sqlglot: no outside value is interpolated
+    view_sql = (f"SELECT *, {', '.join(f'{k} AS __cauce_key_{i}' for i, k in enumerate(key_sql))} "  # nosec B608
                 f"FROM {table.sql(dialect='spark')}" + (f" WHERE {where.this.sql(dialect='spark')}" if where is not None else ""))
     pump.stagger = Stagger(view, view_sql, [f"__cauce_key_{i}" for i in range(len(keys))], micros)
     expression = expression.copy()

@@ -7,7 +7,8 @@ records plus the recent ones it still needs, and emits only what is final:
 - records younger than the longest window are carried into the next batch, because a window
   still open (tumbling or stagger) or a sliding window ending later can need them.
 So the rows emitted over many batches are the rows one deterministic run over all the records
-gives, except the windows not yet closed at the end, which wait for later records.
+gives, except the windows not yet closed at the end, which wait for later records, or for
+`finish` when the stream has ended.
 
 This is what an app's Glue streaming job runs on each Kinesis micro-batch (analytics/glue_main.py).
 The carried records live in the driver's memory: a restarted job starts from its checkpoint with
@@ -57,6 +58,22 @@ class IncrementalRunner:
             outputs[name] = [row.asDict() for row in ordered.collect()]
         self.carry = [r for r in batch if r[rowtime_index] > self.watermark - self.horizon]
         return outputs, errors
+
+    def finish(self) -> dict[str, list[dict[str, Any]]]:
+        """The stream has ended: emit what is still open (every row after the watermark), so
+        that all the batches together give what one deterministic run over all records gives."""
+        if not self.carry:
+            return {}
+        from pyspark.sql import functions as F
+
+        frame = self.spark.createDataFrame(self.carry, schema=input_schema(self.app.columns))
+        outputs = {}
+        for name, result in execute(self.program, self.plans, frame, self.spark).items():
+            final = result.where(F.col("ROWTIME") > F.lit(self.watermark))
+            ordered = final.orderBy("ROWTIME", *[c for c in final.columns if c != "ROWTIME"])
+            outputs[name] = [row.asDict() for row in ordered.collect()]
+        self.carry = []
+        return outputs
 
 
 def _longest_window_micros(sql: str, program: Any) -> int:

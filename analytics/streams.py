@@ -20,38 +20,61 @@ from analytics.runtime import ARRIVAL_FIELD, AppResult, run
 PUT_RECORDS_LIMIT = 500
 
 
-def shard_records(client: Any, stream_name: str, shard_id: str) -> Iterator[dict[str, Any]]:
-    """Every record a shard holds now, in order (GetRecords from TRIM_HORIZON to the tip)."""
-    iterator = client.get_shard_iterator(StreamName=stream_name, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-    while iterator:
-        page = client.get_records(ShardIterator=iterator, Limit=10000)
-        yield from page["Records"]
-        iterator = page.get("NextShardIterator") if page["Records"] or page.get("MillisBehindLatest", 0) > 0 else None
+class StreamReader:
+    """A consumer's position in every shard of a stream: each `read` returns only the records put
+    since the previous one, shard by shard in order, as a Kinesis consumer holding its shard
+    iterators does. The first read starts at TRIM_HORIZON."""
+
+    def __init__(self, client: Any, stream_name: str) -> None:
+        self.client = client
+        self.stream_name = stream_name
+        self._iterators: dict[str, str] = {}
+        self.last_sequence: dict[str, str] = {}
+
+    def read(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(shard id, record) for every record that arrived since the last read."""
+        for shard_id in stream_shards(self.client, self.stream_name):
+            iterator = self._iterators.get(shard_id) or self.client.get_shard_iterator(
+                StreamName=self.stream_name, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            while True:
+                page = self.client.get_records(ShardIterator=iterator, Limit=10000)
+                iterator = page["NextShardIterator"]
+                for record in page["Records"]:
+                    self.last_sequence[shard_id] = record["SequenceNumber"]
+                    yield shard_id, record
+                if not page["Records"] and not page.get("MillisBehindLatest", 0):
+                    break
+            self._iterators[shard_id] = iterator
 
 
 def stream_shards(client: Any, stream_name: str) -> list[str]:
     return [shard["ShardId"] for shard in client.list_shards(StreamName=stream_name)["Shards"]]
 
 
-def read_stream(client: Any, stream_name: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(records, unreadable) of everything the stream holds now."""
+def decode_records(records: Iterable[tuple[str, dict[str, Any]]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(rows, unreadable) of Kinesis records: KPL aggregates unpacked, each JSON object given its
+    arrival time as ROWTIME; what is not JSON is named with its shard and sequence number."""
     from handlers.kpl import deaggregate
 
-    records, unreadable = [], []
-    for shard_id in stream_shards(client, stream_name):
-        for record in shard_records(client, stream_name, shard_id):
-            arrival = record["ApproximateArrivalTimestamp"]
-            for user in deaggregate(record["Data"], record.get("PartitionKey")):
-                try:
-                    value = json.loads(user.data)
-                except (json.JSONDecodeError, UnicodeDecodeError) as error:
-                    unreadable.append({"shard": shard_id, "sequence_number": record["SequenceNumber"],
-                                       "record": base64.b64encode(user.data).decode(), "reason": f"not valid JSON: {error}"})
-                    continue
-                if isinstance(value, dict):
-                    value.setdefault(ARRIVAL_FIELD, arrival.isoformat() if isinstance(arrival, dt.datetime) else arrival)
-                records.append(value)
-    return records, unreadable
+    rows, unreadable = [], []
+    for shard_id, record in records:
+        arrival = record["ApproximateArrivalTimestamp"]
+        for user in deaggregate(record["Data"], record.get("PartitionKey")):
+            try:
+                value = json.loads(user.data)
+            except (json.JSONDecodeError, UnicodeDecodeError) as error:
+                unreadable.append({"shard": shard_id, "sequence_number": record["SequenceNumber"],
+                                   "record": base64.b64encode(user.data).decode(), "reason": f"not valid JSON: {error}"})
+                continue
+            if isinstance(value, dict):
+                value.setdefault(ARRIVAL_FIELD, arrival.isoformat() if isinstance(arrival, dt.datetime) else arrival)
+            rows.append(value)
+    return rows, unreadable
+
+
+def read_stream(client: Any, stream_name: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(records, unreadable) of everything the stream holds now."""
+    return decode_records(StreamReader(client, stream_name).read())
 
 
 def write_stream(client: Any, stream_name: str, rows: Iterable[Mapping[str, Any]], partition_column: str | None = None) -> int:

@@ -136,17 +136,22 @@ def shell(lake):
 @click.option("--lake", type=click.Path(file_okay=False, path_type=Path), default=Path(".cauce/demo-lake"), show_default=True,
               help="Lake folder for the demo (emptied first).")
 @click.option("--etl-only", is_flag=True, help="Only the ETL job, on two batches written straight to the lake (with bookmarks).")
+@STACK_OPTION
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="HTML report to write (default: demo-report.html beside the lake); its log file takes the same name with .log.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--verbose", is_flag=True, help="Also print the jobs' and handlers' structured log lines.")
-def demo(events, malformed_share, duplicate_share, seed, lake, etl_only, as_json, verbose):
+@click.option("--verbose", is_flag=True, help="Print the jobs' and handlers' structured log lines (on stderr) instead of to the log file.")
+def demo(events, malformed_share, duplicate_share, seed, lake, etl_only, stack_file, report_path, as_json, verbose):
     """The main job on embedded defaults: the seed's whole stack on this machine, every event reconciled.
 
     Events go into the Kinesis stream, Firehose delivers them through the data-processor into the lake,
     the crawler catalogs them, the etl-workflow runs the Glue job then the data-processor, and the SQL
     analytics app counts them per minute.
     """
+    import atexit
     import contextlib
-    import io
+
+    from cauce.stack import StackError, load_stack
 
     if etl_only:
         from cauce.demo import run_demo
@@ -157,22 +162,170 @@ def demo(events, malformed_share, duplicate_share, seed, lake, etl_only, as_json
             sys.exit(1)
         return
     from cauce.localstack.pipeline import run_pipeline
+    from cauce.localstack.report import write_html_report
 
-    terminal = sys.stdout  # the stages' progress; the handlers' logs and metrics go to `logs`
+    terminal = sys.stdout  # progress and stage lines; the handlers' and jobs' logs go to the log file
+    lake.mkdir(parents=True, exist_ok=True)
+    log_path = report_path.with_suffix(".log") if report_path else lake.parent / "demo.log"
     say = (lambda _line: None) if as_json else (lambda line: click.echo(line, file=terminal))
-    logs = sys.stderr if verbose else io.StringIO()
-    with contextlib.redirect_stderr(logs), contextlib.redirect_stdout(logs):
-        report = run_pipeline(lake, events, malformed_share, duplicate_share, seed, say=say)
+    bar = click.progressbar(length=events, label="stream stages", file=terminal, hidden=as_json,
+                            item_show_func=lambda detail: detail)
+    done = 0
+
+    def progress(events_done: int, detail: str) -> None:
+        nonlocal done
+        bar.update(events_done - done, detail)
+        done = events_done
+        if events_done >= events:
+            bar.render_finish()
+
+    # The handlers' loggers keep the stream they are created with, so the log file stays open until exit.
+    log_file = open(log_path, "w")
+    atexit.register(log_file.close)
+    with contextlib.ExitStack() as outputs:
+        if not verbose:
+            outputs.enter_context(contextlib.redirect_stderr(log_file))
+            outputs.enter_context(contextlib.redirect_stdout(log_file))
+        else:
+            outputs.enter_context(contextlib.redirect_stdout(sys.stderr))
+        try:
+            stack = load_stack(stack_file)
+        except StackError as error:
+            raise click.ClickException(str(error)) from None
+        with bar:
+            report = run_pipeline(lake, events, malformed_share, duplicate_share, seed, stack=stack, say=say, progress=progress)
+    report["log"] = str(log_path)
+    if report_path is None:
+        report_path = lake.parent / "demo-report.html"
+    report["html_report"] = str(write_html_report(report, report_path))
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
     else:
-        click.echo("")
-        for check in report["checks"]:
-            click.echo(f"  [{'ok' if check['ok'] else 'FAILED'}] {check['check']}")
-        click.echo(f"lake: {report['lake']}  (raw-data/, errors/, backup/, curated/, quarantine/)")
-        click.echo("Reconciled: nothing lost." if report["reconciled"] else "NOT reconciled: see the failed checks above.")
+        click.echo(_pipeline_text(report))
     if not report["reconciled"]:
         sys.exit(1)
+
+
+def _pipeline_text(report: dict) -> str:
+    lines = [""]
+    for check in report["checks"]:
+        lines.append(f"  [{'ok' if check['ok'] else 'FAILED'}] {check['check']}")
+    lines.append("")
+    lines.append("where the outputs are (s3:// maps into the lake folder " + report["lake"] + "):")
+    lines += [f"  {name:<34} {place}" for name, place in report["outputs"].items()]
+    settings = report["not_applicable_locally"]
+    if settings:
+        lines.append(f"{sum(len(paths) for paths in settings.values())} AWS-only settings were accepted but do not apply locally "
+                     f"(listed in the HTML report and --json), e.g. {next(iter(settings))}")
+    lines.append(f"report: {report['html_report']}   logs: {report['log']}")
+    if report["reconciled"]:
+        lines.append(f"Reconciled: nothing lost ({report['records_put']:,} records in {report['seconds']:.0f} s).")
+    else:
+        reason = f": {report['failure']}" if report["failure"] else ": see the failed checks above"
+        lines.append(f"NOT reconciled. The {report['failed_stage']} stage failed{reason}")
+    return "\n".join(lines)
+
+
+STATE_OPTION = click.option(
+    "--state", "state_dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".cauce/stack"), show_default=True,
+    help="The local stack's state folder (lake, catalog, bookmarks, server log).",
+)
+
+
+@cli.command()
+@STACK_OPTION
+@STATE_OPTION
+@click.option("--port", type=click.IntRange(1024, 65535), default=None, help="Port on 127.0.0.1 (default: a free one).")
+@click.option("--json", "as_json", is_flag=True, help="Print the endpoint and resources as JSON.")
+def up(stack_file, state_dir, port, as_json):
+    """Start the local stack as a server on 127.0.0.1 (moto), with Firehose delivery and event source mappings running.
+
+    Any AWS client can use it: export AWS_ENDPOINT_URL as printed. Stop it with `cauce down`.
+    """
+    from cauce.localstack.applicability import not_applicable_locally
+    from cauce.localstack.control import StackStartFailed, status
+    from cauce.localstack.control import up as start
+    from cauce.stack import StackError, load_stack
+
+    try:
+        stack = load_stack(stack_file)
+        record = start(state_dir, stack_file, port)
+        document = {**status(state_dir), "already_running": record["already_running"],
+                    "not_applicable_locally": not_applicable_locally(stack)}
+    except (StackError, StackStartFailed) as error:
+        raise click.ClickException(str(error)) from None
+    lines = [("already running" if record["already_running"] else "started") + f": {document['endpoint']} (pid {document['pid']})",
+             f"  export AWS_ENDPOINT_URL={document['endpoint']} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+             f"AWS_DEFAULT_REGION={document['region']}",
+             "  streams: " + ", ".join(f"{name} ({s['shards']} shards)" for name, s in document["streams"].items()),
+             "  firehose: " + (", ".join(document.get("firehose", {})) or "none"),
+             f"  lake: {document['lake']['path']}   log: {state_dir / 'server.log'}"]
+    settings = document["not_applicable_locally"]
+    if settings:
+        lines.append(f"  {sum(len(p) for p in settings.values())} AWS-only settings do not apply locally:")
+        lines += [f"    {reason}: {', '.join(paths)}" for reason, paths in settings.items()]
+    _emit(as_json, document, "\n".join(lines))
+
+
+@cli.command()
+@STATE_OPTION
+@click.option("--purge", is_flag=True, help="Also delete the state folder: the lake, catalog, bookmarks and logs.")
+@click.option("--json", "as_json", is_flag=True, help="Print the final counts as JSON.")
+def down(state_dir, purge, as_json):
+    """Stop the local stack (Firehose buffers are delivered first)."""
+    from cauce.localstack.control import down as stop
+
+    document = stop(state_dir, purge)
+    firehose = document["final_status"].get("firehose", {})
+    text = ("stopped" if document["stopped"] else "no local stack was running") + "".join(
+        f"\n  firehose {name}: {f['delivered']:,} delivered, {f['processing_failed']:,} processing-failed" for name, f in firehose.items())
+    if purge:
+        text += f"\n  removed {state_dir}"
+    _emit(as_json, document, text)
+
+
+@cli.command()
+@click.argument("stream")
+@click.argument("source", type=click.File("r"))
+@STATE_OPTION
+@click.option("--partition-key-field", default=None, help="JSON field whose value is the partition key (default: the line number).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def send(stream, source, state_dir, partition_key_field, as_json):
+    """Put the lines of SOURCE (JSON lines; '-' for standard input) into STREAM of the running local stack."""
+    from cauce.localstack.control import StackNotRunning
+    from cauce.localstack.control import send as put
+
+    with click.progressbar(length=0, label=f"sending to {stream}", hidden=as_json, show_pos=True) as bar:
+        try:
+            document = put(state_dir, stream, source, partition_key_field, progress=bar.update)
+        except StackNotRunning as error:
+            raise click.ClickException(str(error)) from None
+        except Exception as error:  # e.g. ResourceNotFoundException: the message names the stream
+            raise click.ClickException(f"sending to {stream} failed: {error}") from None
+    _emit(as_json, document, f"sent {document['records']:,} records to {stream}")
+
+
+@cli.command()
+@STATE_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status(state_dir, as_json):
+    """The running local stack: endpoint, streams, Firehose and consumer counts, lake size."""
+    from cauce.localstack.control import StackNotRunning
+    from cauce.localstack.control import status as read
+
+    try:
+        document = read(state_dir)
+    except StackNotRunning as error:
+        raise click.ClickException(str(error)) from None
+    lines = [f"local stack at {document['endpoint']} (pid {document['pid']})"]
+    lines += [f"  stream   {name}: {s['status']}, {s['shards']} shards" for name, s in document["streams"].items()]
+    lines += [f"  firehose {name}: {f['records_in']:,} in, {f['buffered']:,} buffered (up to {f['buffer_interval']:.0f} s), "
+              f"{f['delivered']:,} delivered, {f['processing_failed']:,} processing-failed, {f['objects']} objects"
+              for name, f in document.get("firehose", {}).items()]
+    lines += [f"  consumer {key}: {m['records_read']:,} read, {m['succeeded']:,} processed, {m['to_destination']:,} to destination"
+              for key, m in document.get("event_sources", {}).items()]
+    lines.append(f"  lake     {document['lake']['path']}: {document['lake']['objects']} objects, {document['lake']['bytes']:,} bytes")
+    _emit(as_json, document, "\n".join(lines))
 
 
 @cli.group()

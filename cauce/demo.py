@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import random
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,14 @@ from etl.lake import LocalLake
 EVENT_TYPES = ("view", "click", "purchase", "refund")
 
 
-def generate_events(count: int, malformed_share: float, duplicate_share: float, rng: random.Random, start: dt.datetime, prefix: str):
-    """Lines of a Firehose-delivered batch, and what they should become."""
-    lines, expected = [], {"valid": 0, "malformed": 0, "duplicates": 0}
+def new_expectation() -> dict[str, int]:
+    return {"valid": 0, "malformed": 0, "duplicates": 0}
+
+
+def generate_events(count: int, malformed_share: float, duplicate_share: float, rng: random.Random, start: dt.datetime,
+                    prefix: str, expected: dict[str, int]) -> Iterator[str]:
+    """Event lines, one at a time (a long run never holds them all); `expected` counts, as they are
+    generated, what each should become (see `new_expectation`)."""
     for index in range(count):
         if rng.random() < malformed_share:
             kind = rng.choice(("not-json", "bad-type", "missing-id", "negative"))
@@ -36,8 +42,8 @@ def generate_events(count: int, malformed_share: float, duplicate_share: float, 
                 line = json.dumps({"event_type": "view", "event_time": start.isoformat()})
             else:
                 line = json.dumps({"event_id": f"{prefix}-{index}", "event_type": "purchase", "amount": -5.0, "event_time": start.isoformat()})
-            lines.append(line)
             expected["malformed"] += 1
+            yield line
             continue
         event_type = rng.choice(EVENT_TYPES)
         event = {
@@ -48,12 +54,11 @@ def generate_events(count: int, malformed_share: float, duplicate_share: float, 
             "currency": rng.choice(("eur", "usd", None)),
             "event_time": (start + dt.timedelta(seconds=rng.randrange(86400 * 60))).isoformat(),
         }
-        lines.append(json.dumps(event))
         expected["valid"] += 1
+        yield json.dumps(event)
         if rng.random() < duplicate_share:  # Firehose re-delivers: same event twice
-            lines.append(json.dumps(event))
             expected["duplicates"] += 1
-    return lines, expected
+            yield json.dumps(event)
 
 
 def _write_batch(lake: LocalLake, lines: list[str], batch: int, progress: bool) -> None:
@@ -83,7 +88,8 @@ def run_demo(lake_dir: Path, events: int, malformed_share: float, duplicate_shar
     runs, totals = [], {"generated": 0, "valid": 0, "malformed": 0, "duplicates": 0}
     for batch in (1, 2):
         start = dt.datetime(2026, 9 + batch, 1, tzinfo=dt.timezone.utc)
-        lines, expected = generate_events(events, malformed_share, duplicate_share, rng, start, f"b{batch}")
+        expected = new_expectation()
+        lines = list(generate_events(events, malformed_share, duplicate_share, rng, start, f"b{batch}", expected))
         _write_batch(lake, lines, batch, progress)
         result = run_job(EtlProcesoPrincipal, dict(arguments), runtime, RunPolicy())
         runs.append({"batch": batch, "lines": len(lines), **expected, "result": result.as_dict()})

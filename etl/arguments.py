@@ -148,7 +148,7 @@ def parse_glue_arguments(values: dict[str, str], default_job_name: str) -> GlueA
     option = values.get("job-bookmark-option", "job-bookmark-disable")
     if option not in BOOKMARK_OPTIONS:
         raise JobArgumentError(
-            values.get("JOB_NAME", default_job_name),
+            values.get("JOB_NAME") or default_job_name,
             [f"--job-bookmark-option: {option!r} is not one of {', '.join(BOOKMARK_OPTIONS)}"],
         )
     return GlueArguments(

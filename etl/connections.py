@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from cauce.redaction import register_secret
+
 _RESOLVE = re.compile(r"^\{\{resolve:secretsmanager:(?P<secret>[^:}]+(?::[^:}]+)*?)(?::SecretString:(?P<key>[^:}]+))?(?::[^}]*)?\}\}$")
 _DRIVERS = {
     "postgresql": "org.postgresql.Driver",
@@ -85,6 +87,7 @@ def resolve_jdbc_connection(definition: dict[str, Any], secrets_client: Callable
             password = secret
     if not user or password is None:
         raise JdbcConnectionError(f"connection {name}: needs USERNAME and PASSWORD (or SECRET_ID)")
+    register_secret(password)  # masked wherever it would appear in a log line or an error message
     return JdbcConnection(name=name, url=url, user=user, password=password)
 
 

@@ -35,11 +35,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
+from cauce.redaction import redact_text
 from etl.arguments import GlueArguments, JobArgumentError, NoArguments, parse_glue_arguments, parse_job_arguments, split_argv
 from etl.metrics import job_logger, log_event
 from etl.quality import Check, QualityGate, rule_violations, schema_violations
 from etl.sinks import S3Sink
-from etl.sources import S3Source
+from etl.sources import JdbcSource, S3Source
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -116,6 +117,7 @@ class GlueJob:
         self.logger = job_logger(glue.JOB_NAME)
         self._quality = QualityGate()
         self._read_observations: dict[str, Any] = {}
+        self._jdbc_sources: list[JdbcSource] = []  # named when a database fails part-way through a read
         self._write_observations: dict[str, Any] = {}
 
     # -- what job code uses --------------------------------------------------------------
@@ -129,6 +131,8 @@ class GlueJob:
         from pyspark.sql import functions as F
 
         df = self.runtime.read(source, ctx)
+        if isinstance(source, JdbcSource):
+            self._jdbc_sources.append(source)
         schema = getattr(source, "schema", None)
         if isinstance(source, S3Source) and schema is not None:
             reason = schema_violations(schema, "_corrupt_record" in df.columns)
@@ -222,8 +226,9 @@ def execute(job_cls: type[GlueJob], values: dict[str, str], runtime: "Runtime", 
     except BaseException as error:  # a failed run publishes nothing, whatever went wrong
         runtime.abort()
         result.status = "TIMEOUT" if getattr(error, "timed_out", False) else "FAILED"
-        result.error = f"{type(error).__name__}: {_describe(error)}"
-        result.error_type = type(error).__name__
+        error_type, message = _classify(error, job)
+        result.error = redact_text(f"{error_type}: {message}")  # a driver error may quote a password
+        result.error_type = error_type
         if isinstance(error, KeyboardInterrupt):
             raise
     finally:
@@ -278,6 +283,20 @@ def _collect_counts(job: GlueJob, result: JobRunResult) -> None:
         raise ReconciliationError(
             f"job {job.glue.JOB_NAME}: checks failed {failed_total} row(s) but {result.rows_quarantined} reached the quarantine"
         )
+
+
+def _classify(error: BaseException, job: GlueJob | None) -> tuple[str, str]:
+    """(error type, message). Spark reads lazily, so a database that fails part-way through a JDBC
+    read surfaces later, as a Java error in whatever action ran: it is named as the JDBC read it is."""
+    message = _describe(error)
+    jdbc_sources = job._jdbc_sources if job is not None else []
+    if jdbc_sources and type(error).__module__.startswith(("py4j", "pyspark")) and _JDBC_FAILURE.search(str(error)):
+        reads = ", ".join(f"connection {s.connection}: reading {s.table}" for s in jdbc_sources)
+        return "JdbcConnectionError", f"{reads}: the database failed part-way: {message}"
+    return type(error).__name__, message
+
+
+_JDBC_FAILURE = re.compile(r"java\.sql\.\w*Exception|org\.postgresql|PSQLException|SQLException|jdbc", re.I)
 
 
 def _describe(error: BaseException) -> str:

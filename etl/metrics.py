@@ -2,7 +2,7 @@
 
 ETL logs go through the standard `logging` module with a one-line JSON formatter rather
 than Powertools Logger, so that nothing beyond the Glue runtime's own packages has to be
-installed on Glue workers. With `--enable-metrics` on Glue, the job's counters are also
+installed on Glue workers. Secrets are masked (cauce.redaction). With `--enable-metrics` on Glue, the job's counters are also
 published to CloudWatch (namespace `Cauce/Glue`, dimension JobName).
 """
 
@@ -13,6 +13,8 @@ import json
 import logging
 import sys
 from typing import Any, Mapping
+
+from cauce.redaction import redact
 
 NAMESPACE = "Cauce/Glue"
 
@@ -28,7 +30,7 @@ class JsonFormatter(logging.Formatter):
         document.update(getattr(record, "fields", {}))
         if record.exc_info:
             document["exception"] = self.formatException(record.exc_info)
-        return json.dumps(document, default=str)
+        return json.dumps(redact(document), default=str)
 
 
 def job_logger(job_name: str) -> logging.Logger:

@@ -1,6 +1,7 @@
 """Logger, Metrics and Tracer from Powertools, set up the same way for every Cauce handler.
 
-Logs are Powertools' structured JSON with the Lambda context and a correlation id; metrics go
+Logs are Powertools' structured JSON with the Lambda context and a correlation id, secrets
+masked (cauce.redaction); metrics go
 out as CloudWatch EMF once per invocation; traces are recorded only where X-Ray is (Powertools'
 Tracer disables itself outside Lambda), and the X-Ray SDK is imported on the first traced
 invocation, not at cold import.
@@ -14,7 +15,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit
+
+from cauce.redaction import redact
 
 from handlers.config import HandlerSettings
 
@@ -24,12 +28,20 @@ def _tracing_wanted() -> bool:
     return bool(os.environ.get("LAMBDA_TASK_ROOT")) and not disabled
 
 
+class RedactingFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON, with secrets masked (cauce.redaction) in every key, appended ones included."""
+
+    def serialize(self, log: Any) -> str:
+        return super().serialize(redact(log))
+
+
 class Telemetry:
     """What one handler uses to log, count and trace."""
 
     def __init__(self, settings: HandlerSettings, stream: Any = None) -> None:
         self.settings = settings
-        self.logger = Logger(service=settings.service, level=settings.log_level, stream=stream, stage=settings.stage)
+        self.logger = Logger(service=settings.service, level=settings.log_level, stream=stream, stage=settings.stage,
+                             logger_formatter=RedactingFormatter())
         self.metrics = Metrics(namespace=settings.metrics_namespace, service=settings.service)
         self._tracer: Any = None
 

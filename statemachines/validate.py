@@ -284,16 +284,16 @@ def _check_graph(start: str, states: dict, prefix: str, problems: list[Problem])
 
 
 def _successors(state: dict) -> Iterable[str]:
+    """Where a state can go next; fields of the wrong shape lead nowhere (they are reported where checked)."""
     if isinstance(state.get("Next"), str):
         yield state["Next"]
     if isinstance(state.get("Default"), str):
         yield state["Default"]
-    for choice in state.get("Choices") or []:
-        if isinstance(choice, dict) and isinstance(choice.get("Next"), str):
-            yield choice["Next"]
-    for catcher in state.get("Catch") or []:
-        if isinstance(catcher, dict) and isinstance(catcher.get("Next"), str):
-            yield catcher["Next"]
+    for key in ("Choices", "Catch"):
+        branches = state.get(key)
+        for branch in branches if isinstance(branches, list) else []:
+            if isinstance(branch, dict) and isinstance(branch.get("Next"), str):
+                yield branch["Next"]
 
 
 def _is_terminal(state: dict) -> bool:
@@ -321,7 +321,8 @@ def _error_handlers(handlers: Any, where: str, kind: str, allowed: set[str], pro
             if key not in allowed:
                 problems.append(Problem(f"{at}.{key}", f"not a {where.rsplit('.', 1)[-1]} field ({', '.join(sorted(allowed))})"))
         _check_error_equals(handler.get("ErrorEquals"), at, problems)
-        if "States.ALL" in (handler.get("ErrorEquals") or []) and index != len(handlers) - 1:
+        errors = handler.get("ErrorEquals")
+        if isinstance(errors, list) and "States.ALL" in errors and index != len(handlers) - 1:
             problems.append(Problem(f"{at}.ErrorEquals", f"a {kind} with States.ALL must be the last one"))
         yield at, handler
 

@@ -1,6 +1,7 @@
 """The `cauce` command line, in process (it shares the test run's SparkSession)."""
 
 import json
+from pathlib import Path
 import re
 import subprocess
 import sys
@@ -79,7 +80,24 @@ def test_demo_runs_the_whole_stack_and_reconciles_every_event(tmp_path, spark):
     assert stages["firehose"]["processing_failed"] > 0 and stages["workflow"]["rows_quarantined"] > 0  # both nets caught bad events
     assert stages["firehose"]["processing_failed"] + stages["workflow"]["rows_quarantined"] == report["expected"]["malformed"]
     assert stages["workflow"]["status"] == "SUCCEEDED" and stages["crawler"]["tables"] == ["raw_raw_data"]
-    assert report["stages"]["analytics"]["realtime-processing"]["events_counted"] > 0
+    assert report["stages"]["analytics"]["apps"]["realtime-processing"]["events_counted"] > 0
+    html = Path(report["html_report"]).read_text()
+    assert "Reconciled: nothing lost" in html and html.count("<svg") == 3 and "etl-workflow" in html
+    assert "<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")  # opens offline
+
+
+def test_demo_names_the_failed_stage_and_exits_non_zero(tmp_path, spark):
+    from cauce.stack import load_stack
+
+    stack = load_stack(None)
+    stack["glue_config"]["crawler_config"]["data-crawler"]["s3_target"][0]["path"] = "s3://mi-bucket/nothing-here/"
+    (tmp_path / "stack.json").write_text(json.dumps(stack))
+
+    result = CliRunner().invoke(cli, ["demo", "--events", "50", "--stack", str(tmp_path / "stack.json"), "--lake", str(tmp_path / "demo")])
+
+    assert result.exit_code == 1
+    assert "crawler    FAILED: no files under s3://mi-bucket/nothing-here/" in result.output
+    assert "NOT reconciled. The crawler stage failed" in result.output
 
 
 def test_invoke_prints_only_the_response_on_stdout_with_json(tmp_path):

@@ -14,7 +14,7 @@ import base64
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,16 +42,38 @@ class KinesisEventSourceMapping:
         self.stream_arn = f"arn:aws:kinesis:{region}:123456789012:stream/{stream}"
         self.region = region
         self.stats = MappingStats()
+        from analytics.streams import StreamReader
+
+        self.reader = StreamReader(kinesis, stream)  # the mapping's position in each shard
+
+    @classmethod
+    def from_stack(cls, stack: Mapping[str, Any], source: Mapping[str, Any], kinesis: Any, handler_for: Callable[[str], Any],
+                   sqs: Any = None, region: str = "us-east-1") -> KinesisEventSourceMapping:
+        """The mapping of one `lambda_event_sources` entry; an SQS on-failure destination is created in `sqs`."""
+        function = (stack.get("lambda_config") or {})[source["function_key"]]
+        stream = stack["kinesis_config"]["stream_config"][source["stream_key"]]["name"]
+        on_failure = None
+        if source.get("on_failure_destination_arn"):
+            queue = sqs.create_queue(QueueName=source["on_failure_destination_arn"].rsplit(":", 1)[-1])["QueueUrl"]
+            on_failure = sqs_destination(sqs, queue)
+        return cls(kinesis, stream, handler_for(function["function_name"]), function_name=function["function_name"],
+                   batch_size=source.get("batch_size", 100), maximum_retry_attempts=source.get("maximum_retry_attempts", 3),
+                   bisect_batch_on_function_error=source.get("bisect_batch_on_function_error", True), on_failure=on_failure,
+                   region=region)
 
     def drain(self) -> MappingStats:
-        """Process every record the stream holds now, shard by shard, in order."""
-        from analytics.streams import shard_records, stream_shards
-
-        for shard_id in stream_shards(self.kinesis, self.stream):
-            records = list(shard_records(self.kinesis, self.stream, shard_id))
-            self.stats.records_read += len(records)
-            for start in range(0, len(records), self.batch_size):
-                self._deliver(shard_id, records[start:start + self.batch_size])
+        """Process every record put since the last drain, shard by shard, in order."""
+        batch: list[dict[str, Any]] = []
+        batch_shard = None
+        for shard_id, record in self.reader.read():
+            self.stats.records_read += 1
+            if batch and (shard_id != batch_shard or len(batch) == self.batch_size):
+                self._deliver(batch_shard, batch)
+                batch = []
+            batch_shard = shard_id
+            batch.append(record)
+        if batch:
+            self._deliver(batch_shard, batch)
         return self.stats
 
     def _deliver(self, shard_id: str, batch: list[dict[str, Any]], attempts_left: int | None = None) -> None:

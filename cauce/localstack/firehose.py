@@ -7,8 +7,9 @@ reads from a Kinesis stream, so Cauce emulates delivery for the stack's `firehos
   in invocations of at most its BufferSizeInMBs (1 MB by default), and its results are honoured:
   Ok records are delivered, Dropped ones counted, ProcessingFailed ones written under the error prefix
   with `!{firehose:error-output-type}` = processing-failed, in Firehose's error record format;
-- an invocation that raises is retried (Firehose retries 3 times by default); if it keeps failing, its
-  records go to the error prefix as processing-failed with the error, never lost;
+- an invocation that raises, or outlasts the function's timeout (measured on the injected clock; its
+  result is then discarded, as Lambda's would be), is retried (Firehose retries 3 times by default);
+  if it keeps failing, its records go to the error prefix as processing-failed with the error, never lost;
 - prefixes evaluate `!{timestamp:...}` (each record's arrival time, UTC), `!{partitionKeyFromLambda:k}`
   and `!{firehose:error-output-type}`; objects are named `<stream>-1-<yyyy-MM-dd-HH-mm-ss>-<id>` and
   GZIP-compressed when configured;
@@ -53,6 +54,7 @@ class DeliveryStats:
     objects: int = 0
     invocations: int = 0
     invocation_errors: int = 0
+    last_error: str | None = None
     keys: list[str] = field(default_factory=list)
 
     def reconciles(self) -> bool:
@@ -68,12 +70,13 @@ class _Buffered:
 
 class FirehoseDelivery:
     def __init__(self, config: Mapping[str, Any], lake: Any, transform: Callable[[Any, Any], Any] | None = None,
-                 clock: Callable[[], float] = time.time, bucket: str = "mi-bucket") -> None:
+                 clock: Callable[[], float] = time.time, bucket: str = "mi-bucket", transform_timeout_seconds: float = 60) -> None:
         self.name = config["name"]
         self.config = config
         self.lake = lake
         self.bucket = bucket
         self.clock = clock
+        self.transform_timeout_seconds = transform_timeout_seconds
         self.buffer_bytes = int(config.get("buffer_size", 5)) * 1024 * 1024
         self.buffer_seconds = float(config.get("buffer_interval", 300))
         self.compress = config.get("compression_format", "UNCOMPRESSED") == "GZIP"
@@ -93,6 +96,21 @@ class FirehoseDelivery:
         self._buffer: list[_Buffered] = []
         self._buffered_bytes = 0
         self._opened_at: float | None = None
+
+    @classmethod
+    def from_stack(cls, stack: Mapping[str, Any], config: Mapping[str, Any], lake: Any, handler_for: Callable[[str], Any],
+                   bucket: str) -> FirehoseDelivery:
+        """The delivery of one `firehose_config` entry, its processor bound by `handler_for(function name)`
+        and given the timeout of that function's `lambda_config` entry."""
+        transform, timeout = None, 60.0
+        for processor in (config.get("processing_configuration") or {}).get("processors", []):
+            for parameter in processor.get("parameters", []):
+                if parameter.get("parameter_name") == "LambdaArn":
+                    function_name = parameter["parameter_value"].rsplit(":", 1)[-1]
+                    transform = handler_for(function_name)
+                    timeout = next((float(f.get("timeout", 3)) for f in (stack.get("lambda_config") or {}).values()
+                                    if f.get("function_name") == function_name), timeout)
+        return cls(config, lake, transform=transform, bucket=bucket, transform_timeout_seconds=timeout)
 
     # --- input --------------------------------------------------------------------------------
 
@@ -161,12 +179,17 @@ class FirehoseDelivery:
             response, error = None, None
             for _attempt in range(1 + INVOCATION_RETRIES):
                 self.stats.invocations += 1
+                started = self.clock()
                 try:
-                    response = self.transform(event, lambda_context(function_name=f"{self.name}-processor", timeout_seconds=60))
+                    response = self.transform(event, lambda_context(function_name=f"{self.name}-processor",
+                                                                    timeout_seconds=self.transform_timeout_seconds))
+                    if self.clock() - started > self.transform_timeout_seconds:  # Lambda would have stopped it: its result is lost
+                        response = None
+                        raise TimeoutError(f"Task timed out after {self.transform_timeout_seconds:.2f} seconds")
                     break
                 except Exception as exc:  # Firehose retries an invocation that fails, then gives up on its records
                     self.stats.invocation_errors += 1
-                    error = f"{type(exc).__name__}: {exc}"
+                    error = self.stats.last_error = f"{type(exc).__name__}: {exc}"
             if response is None:
                 failed += [(b, "Lambda.FunctionError", f"the processor failed {1 + INVOCATION_RETRIES} times: {error}") for b in chunk]
                 continue

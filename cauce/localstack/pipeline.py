@@ -1,130 +1,346 @@
 """The seed's whole stack on one machine: events into the Kinesis stream (moto), Firehose delivery
-with the data-processor transform into the lake, the crawler, the `etl-workflow` state machine
-(the Glue job on local Spark, then the data-processor), and the SQL analytics app over the stream;
-then a reconciliation of every event.
+with the data-processor transform into the lake, the SQL analytics apps and the event source
+mappings reading the stream, then the crawler and the `etl-workflow` state machine (the Glue job
+on local Spark, then the data-processor); and a reconciliation of every event.
+
+The stream stages run together, a chunk of events at a time, as they would on AWS: each chunk
+is put into the stream, then every consumer reads what is new, and records every consumer has
+read expire (cauce.localstack.kinesis). Generated events, stream contents, Firehose buffers and
+analytics batches are all bounded, so memory does not grow with the number of events.
+
+A stage that raises, a workflow that fails and a crawler target that holds no files stop the
+run there: the report names the stage and the reason, and whatever was accepted stays in the lake.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+STAGES = ("kinesis", "firehose", "analytics", "event_sources", "crawler", "workflow")
 PUT_RECORDS_LIMIT = 500
+CHUNK_EVENTS = 5_000  # events put before the consumers read: bounds what the stream holds
+ANALYTICS_BATCH = 50_000  # records per analytics micro-batch: one Spark job each
+
+
+class StageFailed(RuntimeError):
+    def __init__(self, stage: str, reason: str) -> None:
+        super().__init__(f"{stage}: {reason}")
+        self.stage, self.reason = stage, reason
+
+
+@dataclass
+class _Timer:
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    current: str | None = None
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        self.current = name
+        started = time.perf_counter()
+        try:
+            yield
+        except StageFailed:
+            raise
+        except Exception as error:
+            raise StageFailed(name, f"{type(error).__name__}: {error}") from error
+        finally:
+            self.seconds[name] += time.perf_counter() - started
 
 
 def run_pipeline(lake_dir: Path, events: int, malformed_share: float, duplicate_share: float, seed: int,
-                 stack: Mapping[str, Any] | None = None, say: Callable[[str], None] = lambda _line: None) -> dict[str, Any]:
-    import boto3
-
-    from analytics.app import load_app
-    from analytics.streams import run_on_streams, shard_records, stream_shards
-    from cauce.demo import generate_events
-    from cauce.localstack.crawler import LocalCrawler
-    from cauce.localstack.firehose import FirehoseDelivery
+                 stack: Mapping[str, Any] | None = None, say: Callable[[str], None] = lambda _line: None,
+                 progress: Callable[[int, str], None] = lambda _events, _detail: None,
+                 functions: Mapping[str, Callable[[Any, Any], Any]] | None = None, jobs: Mapping[str, type] | None = None,
+                 chunk_events: int = CHUNK_EVENTS) -> dict[str, Any]:
+    """Run the stack over `events` generated events; `progress(events_done, detail)` is called
+    after each chunk, `say(line)` once per stage. `functions` and `jobs` override the stack's
+    handlers and job classes (LocalStepFunctions' bindings)."""
+    from cauce.demo import new_expectation
+    from cauce.localstack.applicability import not_applicable_locally
     from cauce.stack import load_stack
     from etl.lake import LocalLake
     from etl.runtimes.local import LocalRuntime
-    from statemachines.local import REGION, LocalStepFunctions
+    from statemachines.local import LocalStepFunctions
 
     stack = stack or load_stack(None)
     shutil.rmtree(lake_dir, ignore_errors=True)
     lake = LocalLake(lake_dir)
     runtime = LocalRuntime(lake)
-    rng = random.Random(seed)
-    lines, expected = generate_events(events, malformed_share, duplicate_share, rng, dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc), "ev")
-    kinesis_config = stack.get("kinesis_config") or {}
+    expected = new_expectation()
+    timer = _Timer()
     stages: dict[str, dict[str, Any]] = {}
-    with LocalStepFunctions(stack, runtime=runtime) as sfn:
-        kinesis = boto3.client("kinesis", region_name=REGION)
-        streams = [s["name"] for s in (kinesis_config.get("stream_config") or {}).values()]
-        for stream in (kinesis_config.get("stream_config") or {}).values():
-            kinesis.create_stream(StreamName=stream["name"], ShardCount=stream.get("shard_count", 1))
-        ingest = streams[0]
+    failure: StageFailed | None = None
+    started = time.perf_counter()
+    with LocalStepFunctions(stack, runtime=runtime, functions=functions, jobs=jobs) as sfn:
+        try:
+            _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate_share, seed, expected, stages, timer,
+                           say, progress, chunk_events)
+            _batch_stages(stack, sfn, lake, runtime, stages, timer, say)
+        except StageFailed as error:
+            failure = error
+            say(f"{error.stage:<10} FAILED: {error.reason}")
+    total = time.perf_counter() - started
+    for name in STAGES:
+        if name in stages:
+            stages[name]["seconds"] = timer.seconds[name]
+    checks = _checks(stages, expected)
+    failed_stage, reason = _first_failure(failure, checks)
+    return {"events": events, "records_put": stages.get("kinesis", {}).get("records", 0), "expected": expected, "stages": stages,
+            "checks": checks, "reconciled": failure is None and all(c["ok"] for c in checks),
+            "failed_stage": failed_stage, "failure": reason, "seconds": total,
+            "lake": str(lake_dir), "outputs": _outputs(stack, stages), "not_applicable_locally": not_applicable_locally(stack)}
 
-        started = time.perf_counter()
-        for start in range(0, len(lines), PUT_RECORDS_LIMIT):
-            batch = lines[start:start + PUT_RECORDS_LIMIT]
-            kinesis.put_records(StreamName=ingest, Records=[{"Data": line.encode(), "PartitionKey": str(start + i)} for i, line in enumerate(batch)])
-        stages["kinesis"] = {"records": len(lines), "stream": ingest, "seconds": time.perf_counter() - started}
-        say(f"kinesis    {len(lines):>8,} events put into {ingest}")
 
-        started = time.perf_counter()
+def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate_share, seed, expected, stages, timer, say, progress,
+                   chunk_events) -> None:
+    import boto3
+
+    from analytics.app import load_app
+    from analytics.streaming import IncrementalRunner
+    from analytics.streams import StreamReader, decode_records, write_stream
+    from cauce.demo import generate_events
+    from cauce.localstack.event_source import KinesisEventSourceMapping
+    from cauce.localstack.firehose import FirehoseDelivery
+    from cauce.localstack.kinesis import expire_read_records
+    from statemachines.local import REGION
+
+    kinesis_config = stack.get("kinesis_config") or {}
+    stream_configs = kinesis_config.get("stream_config") or {}
+    kinesis = boto3.client("kinesis", region_name=REGION)
+    streams = {key: s["name"] for key, s in stream_configs.items()}
+    with timer.stage("kinesis"):
+        if not streams:
+            raise StageFailed("kinesis", "the stack has no kinesis_config.stream_config: nothing to put events into")
+        for config in stream_configs.values():
+            kinesis.create_stream(StreamName=config["name"], ShardCount=config.get("shard_count", 1))
+    ingest = next(iter(streams.values()))
+    readers: dict[str, list[StreamReader]] = {name: [] for name in streams.values()}
+
+    def reader(stream: str) -> StreamReader:
+        readers[stream].append(StreamReader(kinesis, stream))
+        return readers[stream][-1]
+
+    with timer.stage("firehose"):
         deliveries = []
-        for firehose in (kinesis_config.get("firehose_config") or {}).values():
-            transform = None
-            for processor in (firehose.get("processing_configuration") or {}).get("processors", []):
-                for parameter in processor.get("parameters", []):
-                    if parameter.get("parameter_name") == "LambdaArn":
-                        transform = sfn.handler_for(parameter["parameter_value"].rsplit(":", 1)[-1])
-            delivery = FirehoseDelivery(firehose, lake, transform=transform, bucket=_lake_bucket(stack))
-            for shard_id in stream_shards(kinesis, ingest):
-                for record in shard_records(kinesis, ingest, shard_id):
-                    delivery.put(record["Data"], record["ApproximateArrivalTimestamp"])
-            delivery.flush()
-            deliveries.append(delivery)
-            stats = delivery.stats
-            say(f"firehose   {stats.delivered:>8,} delivered, {stats.processing_failed:,} to processing-failed, {stats.dropped:,} dropped "
-                f"({stats.objects} objects)")
-        stages["firehose"] = {name: getattr(deliveries[0].stats, name) for name in
-                              ("records_in", "delivered", "dropped", "processing_failed", "partitioning_failed", "objects", "invocations")}
-        stages["firehose"]["seconds"] = time.perf_counter() - started
+        sources = stack.get("firehose_sources") or {}
+        for key, firehose in (kinesis_config.get("firehose_config") or {}).items():
+            # a Firehose stream without a Kinesis source takes direct PUTs: locally, the producer's events
+            source = streams.get(sources.get(key), ingest)
+            delivery = FirehoseDelivery.from_stack(stack, firehose, lake, sfn.handler_for, lake_bucket(stack))
+            deliveries.append((delivery, reader(source)))
 
-        started = time.perf_counter()
+    with timer.stage("analytics"):
+        apps = []
+        for key, config in (kinesis_config.get("analytics_config") or {}).items():
+            source = config["input_stream_arn"].rsplit("/", 1)[-1]
+            output = config["output_stream_arn"].rsplit("/", 1)[-1]
+            if source not in readers:
+                raise StageFailed("analytics", f"app {config['name']}: input stream {source} is not in the stack's stream_config")
+            if output not in readers:
+                kinesis.create_stream(StreamName=output, ShardCount=1)
+                readers[output] = []
+            app = {"name": config["name"], "runner": IncrementalRunner(load_app(key, stack), runtime.spark), "reader": reader(source),
+                   "output": output, "pending": [], "rows": 0, "events_counted": 0, "refused": 0}
+            apps.append(app)
+
+    with timer.stage("event_sources"):
+        mappings = []
+        for key, source in (stack.get("lambda_event_sources") or {}).items():
+            mapping = KinesisEventSourceMapping.from_stack(stack, source, kinesis, sfn.handler_for, boto3.client("sqs", region_name=REGION),
+                                                           region=REGION)
+            stream = mapping.stream
+            readers[stream].append(mapping.reader)  # from the shard's start: the stream is new, so LATEST skips nothing either
+            mappings.append((key, mapping))
+
+    rng = random.Random(seed)
+    generated = generate_events(events, malformed_share, duplicate_share, rng, dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc), "ev", expected)
+    put = 0
+    done = False
+    while not done:
+        with timer.stage("kinesis"):
+            chunk = [line.encode() for _, line in zip(range(chunk_events), generated, strict=False)]
+            done = len(chunk) < chunk_events
+            for start in range(0, len(chunk), PUT_RECORDS_LIMIT):
+                entries = [{"Data": data, "PartitionKey": str(put + start + i)} for i, data in enumerate(chunk[start:start + PUT_RECORDS_LIMIT])]
+                _put_all(kinesis, ingest, entries)
+            put += len(chunk)
+        with timer.stage("firehose"):
+            for delivery, source in deliveries:
+                for _shard, record in source.read():
+                    delivery.put(record["Data"], record["ApproximateArrivalTimestamp"])
+                delivery.tick()
+                if done:
+                    delivery.flush()
+        with timer.stage("analytics"):
+            for app in apps:
+                rows, unreadable = decode_records(app["reader"].read())
+                app["pending"] += rows
+                app["refused"] += len(unreadable)
+                if len(app["pending"]) >= ANALYTICS_BATCH or done:
+                    batch, app["pending"] = app["pending"], []
+                    outputs, errors = app["runner"].process(batch)
+                    app["refused"] += len(errors)
+                    if done:
+                        for name, rows in app["runner"].finish().items():
+                            outputs[name] = outputs.get(name, []) + rows
+                    _count_outputs(app, kinesis, outputs, write_stream)
+        with timer.stage("event_sources"):
+            for _key, mapping in mappings:
+                mapping.drain()
+        with timer.stage("kinesis"):
+            for stream, consumers in readers.items():
+                if consumers and stream == ingest:
+                    expire_read_records(stream, [c.last_sequence for c in consumers], REGION)
+        firehose_counts = [d.stats for d, _ in deliveries]
+        progress(expected["valid"] + expected["malformed"], ", ".join(f"{s.delivered:,} delivered, {s.processing_failed:,} failed" for s in firehose_counts))
+
+    stages["kinesis"] = {"records": put, "stream": ingest}
+    say(f"kinesis    {put:>9,} events put into {ingest}")
+    stages["firehose"] = {}
+    for delivery, _source in deliveries:
+        stats = delivery.stats
+        stages["firehose"] = {name: getattr(stats, name) for name in
+                              ("records_in", "delivered", "dropped", "processing_failed", "partitioning_failed", "objects", "invocations",
+                               "invocation_errors", "last_error")}
+        say(f"firehose   {stats.delivered:>9,} delivered, {stats.processing_failed:,} to processing-failed, {stats.dropped:,} dropped "
+            f"({stats.objects} objects)")
+        break  # the seed's stack has one delivery stream; the reconciliation follows the first
+    stages["analytics"] = {"apps": {}}
+    for app in apps:
+        stages["analytics"]["apps"][app["name"]] = {k: app[k] for k in ("rows", "events_counted", "refused", "output")}
+        say(f"analytics  {app['name']}: {app['rows']} window(s) counting {app['events_counted']:,} events into {app['output']}, "
+            f"{app['refused']:,} refused")
+    if mappings:
+        stages["event_sources"] = {"mappings": {}}
+        for key, mapping in mappings:
+            stats = mapping.stats
+            stages["event_sources"]["mappings"][key] = {"records_read": stats.records_read, "succeeded": stats.records_succeeded,
+                                                        "to_destination": stats.records_sent_to_destination, "invocations": stats.invocations}
+            say(f"consumer   {key}: {stats.records_succeeded:,} processed, {stats.records_sent_to_destination:,} to the on-failure destination")
+
+
+def _put_all(kinesis: Any, stream: str, entries: list[dict[str, Any]]) -> None:
+    """PutRecords, retrying the entries Kinesis reports as failed (throttling)."""
+    for _attempt in range(5):
+        response = kinesis.put_records(StreamName=stream, Records=entries)
+        entries = [e for e, r in zip(entries, response["Records"], strict=True) if "ErrorCode" in r]
+        if not entries:
+            return
+    raise StageFailed("kinesis", f"{len(entries)} record(s) were refused by {stream} 5 times")
+
+
+def _count_outputs(app: dict[str, Any], kinesis: Any, outputs: Mapping[str, list[dict[str, Any]]], write_stream: Callable) -> None:
+    rows = outputs.get("DESTINATION_SQL_STREAM", [])
+    write_stream(kinesis, app["output"], rows)
+    app["rows"] += len(rows)
+    app["events_counted"] += sum(row.get("events", 0) or 0 for row in rows)
+
+
+def _batch_stages(stack, sfn, lake, runtime, stages, timer, say) -> None:
+    from cauce.localstack.crawler import LocalCrawler
+
+    with timer.stage("crawler"):
         crawls = [LocalCrawler(c, lake, runtime.catalog, runtime.spark).run() for c in ((stack.get("glue_config") or {}).get("crawler_config") or {}).values()]
         stages["crawler"] = {"tables": [t for c in crawls for t in c.tables_created + c.tables_updated], "files": sum(c.files_scanned for c in crawls),
-                             "empty_targets": [t for c in crawls for t in c.empty_targets], "seconds": time.perf_counter() - started}
-        say(f"crawler    {stages['crawler']['files']:>8,} files cataloged as {', '.join(stages['crawler']['tables']) or 'nothing'}")
+                             "empty_targets": [t for c in crawls for t in c.empty_targets]}
+        say(f"crawler    {stages['crawler']['files']:>9,} files cataloged as {', '.join(stages['crawler']['tables']) or 'nothing'}")
+        if stages["crawler"]["empty_targets"]:
+            raise StageFailed("crawler", f"no files under {', '.join(stages['crawler']['empty_targets'])}: nothing to catalog, so the workflow "
+                                         "was not started (what Firehose delivered is still in the lake)")
 
-        started = time.perf_counter()
+    with timer.stage("workflow"):
         workflow = sfn.run("etl-workflow", {})
         job = next(iter(sfn.glue_runs.values()), None)
         result = job.result if job is not None else None
         stages["workflow"] = {"status": workflow.status, "error": workflow.error, "cause": workflow.cause,
-                              "states": [(r.state, r.status) for r in workflow.rows], "seconds": time.perf_counter() - started,
+                              "states": [(r.state, r.status) for r in workflow.rows],
                               "rows_read": sum((result.rows_read or {}).values()) if result else 0,
                               "rows_written": sum((result.rows_written or {}).values()) if result else 0,
-                              "rows_quarantined": result.rows_quarantined if result else 0}
+                              "rows_quarantined": result.rows_quarantined if result else 0,
+                              "job_error": job.error if job is not None else None}
         say(f"workflow   {workflow.status}: job read {stages['workflow']['rows_read']:,}, wrote {stages['workflow']['rows_written']:,}, "
             f"quarantined {stages['workflow']['rows_quarantined']:,}")
-
-        started = time.perf_counter()
-        stages["analytics"] = {}
-        for key, config in (kinesis_config.get("analytics_config") or {}).items():
-            output = config["output_stream_arn"].rsplit("/", 1)[-1]
-            if output not in streams:
-                kinesis.create_stream(StreamName=output, ShardCount=1)
-            app_result = run_on_streams(load_app(key, stack), runtime.spark, kinesis, config["input_stream_arn"].rsplit("/", 1)[-1], output)
-            rows = sum(len(r) for r in app_result.outputs.values())
-            counted = sum(row.get("events", 0) for r in app_result.outputs.values() for row in r)
-            stages["analytics"][config["name"]] = {"output_rows": rows, "events_counted": counted, "refused": len(app_result.errors),
-                                                   "output_stream": output}
-            say(f"analytics  {config['name']}: {rows} window(s) counting {counted:,} events into {output}, {len(app_result.errors):,} refused")
-        stages["analytics_seconds"] = time.perf_counter() - started
-
-    firehose = stages["firehose"]
-    job = stages["workflow"]
-    checks = [
-        ("every event put is accounted for by Firehose (delivered + processing-failed + dropped)",
-         len(lines) == firehose["delivered"] + firehose["processing_failed"] + firehose["dropped"] + firehose["partitioning_failed"]),
-        ("the ETL job read every delivered record", job["rows_read"] == firehose["delivered"]),
-        ("read = written + quarantined + re-deliveries removed",
-         job["rows_read"] - job["rows_written"] - job["rows_quarantined"] == expected["duplicates"]),
-        ("curated rows = valid events", job["rows_written"] == expected["valid"]),
-        ("processing-failed + quarantined = malformed events", firehose["processing_failed"] + job["rows_quarantined"] == expected["malformed"]),
-        ("the workflow succeeded", job["status"] == "SUCCEEDED"),
-        ("the crawler cataloged the delivered data", bool(stages["crawler"]["tables"])),
-    ] + [(f"analytics {name}: every readable event counted once", app["events_counted"] + app["refused"] == len(lines))
-         for name, app in stages["analytics"].items()]
-    return {"events": events, "records_put": len(lines), "expected": expected, "stages": stages,
-            "checks": [{"check": c, "ok": ok} for c, ok in checks], "reconciled": all(ok for _, ok in checks), "lake": str(lake_dir)}
+        if workflow.status != "SUCCEEDED":
+            reason = stages["workflow"]["job_error"] or workflow.cause or workflow.error or workflow.status
+            raise StageFailed("workflow", f"etl-workflow {workflow.status}: {reason}")
 
 
-def _lake_bucket(stack: Mapping[str, Any]) -> str:
+def _checks(stages: Mapping[str, Any], expected: Mapping[str, int]) -> list[dict[str, Any]]:
+    checks: list[tuple[str, str, bool]] = []
+    put = stages.get("kinesis", {}).get("records", 0)
+    firehose = stages.get("firehose")
+    if firehose:
+        accounted = firehose["delivered"] + firehose["processing_failed"] + firehose["dropped"] + firehose["partitioning_failed"]
+        checks.append(("firehose", "every event put is accounted for by Firehose (delivered + processing-failed + dropped)", put == accounted))
+        checks.append(("firehose", "the transform ran without raising"
+                       + (f" ({firehose['invocation_errors']} invocation(s) raised: {firehose['last_error']})" if firehose["invocation_errors"] else ""),
+                       firehose["invocation_errors"] == 0))
+    for name, app in (stages.get("analytics") or {}).get("apps", {}).items():
+        checks.append(("analytics", f"analytics {name}: every readable event counted once", app["events_counted"] + app["refused"] == put))
+    for key, mapping in (stages.get("event_sources") or {}).get("mappings", {}).items():
+        checks.append(("event_sources", f"consumer {key}: every record processed or sent to the on-failure destination",
+                       mapping["succeeded"] + mapping["to_destination"] == mapping["records_read"] == put))
+    crawler = stages.get("crawler")
+    if crawler:
+        checks.append(("crawler", "the crawler cataloged the delivered data", bool(crawler["tables"]) and not crawler["empty_targets"]))
+    job = stages.get("workflow")
+    if job and firehose:
+        checks += [
+            ("workflow", "the workflow succeeded", job["status"] == "SUCCEEDED"),
+            ("workflow", "the ETL job read every delivered record", job["rows_read"] == firehose["delivered"]),
+            ("workflow", "read = written + quarantined + re-deliveries removed",
+             job["rows_read"] - job["rows_written"] - job["rows_quarantined"] == expected["duplicates"]),
+            ("workflow", "curated rows = valid events", job["rows_written"] == expected["valid"]),
+            ("workflow", "processing-failed + quarantined = malformed events",
+             firehose["processing_failed"] + job["rows_quarantined"] == expected["malformed"]),
+        ]
+    order = {stage: index for index, stage in enumerate(STAGES)}
+    checks.sort(key=lambda c: order[c[0]])
+    return [{"stage": stage, "check": check, "ok": ok} for stage, check, ok in checks]
+
+
+def _first_failure(failure: StageFailed | None, checks: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+    """The earliest stage that failed, and why: a later stage's failure is often its consequence."""
+    candidates = [(failure.stage, failure.reason)] if failure is not None else []  # first: min keeps it on a tie
+    candidates += [(c["stage"], f"check failed: {c['check']}") for c in checks if not c["ok"]]
+    if not candidates:
+        return None, None
+    return min(candidates, key=lambda candidate: STAGES.index(candidate[0]))
+
+
+def _outputs(stack: Mapping[str, Any], stages: Mapping[str, Any]) -> dict[str, str]:
+    """Where each stage's output lies (s3:// URIs map into the lake folder)."""
+    bucket = lake_bucket(stack)
+    outputs = {}
+    for firehose in ((stack.get("kinesis_config") or {}).get("firehose_config") or {}).values():
+        prefix = _static_part(firehose.get("prefix") or "")
+        error_prefix = _static_part(firehose.get("error_output_prefix") or "errors/")
+        outputs[f"firehose {firehose['name']}"] = f"s3://{bucket}/{prefix}"
+        outputs[f"firehose {firehose['name']} errors"] = f"s3://{bucket}/{error_prefix}"
+    for crawler in ((stack.get("glue_config") or {}).get("crawler_config") or {}).values():
+        outputs[f"crawler {crawler['name']}"] = f"catalog database {crawler['database_name']}"
+    outputs["etl job curated"] = f"s3://{bucket}/curated/events/"
+    outputs["etl job quarantine"] = f"s3://{bucket}/quarantine/etl-proceso-principal/"
+    for name, app in (stages.get("analytics") or {}).get("apps", {}).items():
+        outputs[f"analytics {name}"] = f"kinesis stream {app['output']}"
+    return outputs
+
+
+def _static_part(prefix: str) -> str:
+    """`raw-data/year=!{timestamp:yyyy}/` -> `raw-data/`: the folder before the first expression."""
+    head = prefix.split("!{", 1)[0]
+    return head[: head.rfind("/") + 1]
+
+
+def lake_bucket(stack: Mapping[str, Any]) -> str:
     """The bucket the stack's crawlers read (Firehose's destination locally)."""
     for crawler in ((stack.get("glue_config") or {}).get("crawler_config") or {}).values():
         for target in crawler.get("s3_target", []):

@@ -290,6 +290,29 @@ def test_micro_batches_emit_what_one_deterministic_run_emits_once_windows_close(
         assert sorted(streamed.get(name, []), key=repr) == sorted(closed, key=repr), name
 
 
+@pytest.mark.parametrize("app_name", ["realtime-processing", "moving-average"])
+def test_finishing_a_stream_emits_the_open_windows_so_batches_equal_one_run(spark, app_name):
+    from analytics.streaming import IncrementalRunner
+
+    target = load_app(app_name)
+    records = [{"timestamp": t(m, s), "data": f"e{m}{s}", "ticker": "AB"[(m + s) % 2], "price": float(m * 60 + s),
+                "traded_at": t(m, s), "_arrival_time": t(m, s)} for m in range(4) for s in (0, 17, 34, 51)]
+    whole = run(target, records, spark).outputs
+
+    runner = IncrementalRunner(target, spark)
+    streamed: dict[str, list] = {}
+    for start in range(0, len(records), 5):
+        outputs, _errors = runner.process(records[start:start + 5])
+        for name, rows in outputs.items():
+            streamed.setdefault(name, []).extend(rows)
+    for name, rows in runner.finish().items():
+        streamed.setdefault(name, []).extend(rows)
+
+    assert runner.finish() == {}
+    for name, rows in whole.items():
+        assert sorted(streamed.get(name, []), key=repr) == sorted(rows, key=repr), name
+
+
 def test_the_glue_jobs_batch_function_runs_micro_batches_into_the_output_stream(spark, aws):
     import json
 

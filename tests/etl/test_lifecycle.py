@@ -77,6 +77,7 @@ def test_bookmark_disable_reads_everything_and_keeps_no_state(run_glue_job, cauc
     assert run_glue_job(CopyJob).rows_read == {"rows": 2}
 
 
+@pytest.mark.reliability
 def test_failed_run_publishes_nothing_and_is_reread_in_full(run_glue_job, cauce_lake, spark):
     put_json_lines(cauce_lake, SOURCE + "a.json", [{"id": 1}, {"id": 2}])
     failed = run_glue_job(CopyJob, "--job-bookmark-option", "job-bookmark-enable", "--fail_after_first_write", "true")
@@ -89,6 +90,7 @@ def test_failed_run_publishes_nothing_and_is_reread_in_full(run_glue_job, cauce_
     assert ids(spark, cauce_lake, TARGET) == [1, 2] and ids(spark, cauce_lake, "s3://lake/out2/") == [1, 2]
 
 
+@pytest.mark.reliability
 def test_crash_after_the_commit_point_is_completed_by_the_next_run(run_glue_job, local_runtime, cauce_lake, spark, monkeypatch):
     """Killed between writing the commit record and applying it: the next run rolls it forward."""
     import etl.commit

@@ -250,6 +250,7 @@ def chaotic(value):
     return {"v": value} if not isinstance(value, dict) else value
 
 
+@pytest.mark.reliability
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(records=st.lists(fuzz_entry, max_size=12))
 def test_fuzz_every_record_is_accounted_for_exactly_once(records, service, logs):

@@ -71,6 +71,7 @@ def test_ordered_mode_stops_the_shard_at_its_first_failure(consume, orders, lamb
     assert (summary["failed"], summary["skipped"]) == (3, 2)
 
 
+@pytest.mark.reliability
 def test_every_record_failing_is_a_partial_response_not_a_crash(consume, lambda_context):
     event = kinesis_event([{"fail": "transient"}] * 3)
 
@@ -104,6 +105,7 @@ def test_poison_records_without_a_queue_are_retried_never_dropped(consume, lambd
     assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == sequence_numbers(event)[:2]
 
 
+@pytest.mark.reliability
 def test_poison_records_go_to_the_sqs_queue_and_the_shard_moves_on(consume, orders, lambda_context, aws, capsys, emf_documents):
     queue_url = boto3.client("sqs").create_queue(QueueName="orders-poison")["QueueUrl"]
     event = kinesis_event([{"n": 0, "fail": "poison"}, b"{not json", {"n": 2}, {"n": 3, "fail": "transient"}])

@@ -126,3 +126,50 @@ def test_the_local_stack_applies_the_modules_validation_rules_with_the_same_mess
         for validation in body.get("validation", [])
     }
     assert module_messages == {message for message, _, _ in RULES}
+
+
+# Actions AWS does not scope to a resource, so a statement of only these may name "*".
+# (Service Authorization Reference: no resource types for these actions.)
+UNSCOPED_ACTIONS = re.compile(r"^(cloudwatch:PutMetricData|xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)"
+                              r"|ec2:Describe\w+|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries"
+                              r"|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$")
+KEY_POLICIES = {"kms"}  # in a key policy, Resource "*" is the key itself
+
+
+def policy_statements() -> list[tuple[str, dict]]:
+    """Every statement of the module's aws_iam_policy_document data sources (dynamic ones included), by document."""
+    found = []
+    for path in sorted(INFRA.glob("*.tf")):
+        document = terraform_docs.plain(hcl2.load(path.open()))
+        for item in document.get("data", []):
+            for name, body in item.get("aws_iam_policy_document", {}).items():
+                found += [(name, s) for s in body.get("statement", [])]
+                for dynamic in body.get("dynamic", []):
+                    found += [(name, s) for s in dynamic.get("statement", {}).get("content", [])]
+    return found
+
+
+@pytest.mark.reliability
+def test_iam_policies_grant_no_wildcard_action_and_no_wildcard_resource_where_a_narrower_one_exists():
+    statements = policy_statements()
+    assert len(statements) > 20  # every role's policy was read
+    problems = []
+    for document, statement in statements:
+        if statement.get("effect", "Allow") != "Allow":
+            continue
+        where = f"{document}/{statement.get('sid', '?')}"
+        actions, resources = statement.get("actions", []), statement.get("resources", [])
+        if document in KEY_POLICIES:
+            continue
+        problems += [f"{where}: action {a!r} grants a whole service" for a in actions if a == "*" or a.endswith(":*")]
+        if resources == ["*"] and not all(UNSCOPED_ACTIONS.match(a) for a in actions):
+            problems.append(f"{where}: Resource \"*\" for {[a for a in actions if not UNSCOPED_ACTIONS.match(a)]}, which can be scoped")
+    assert problems == []
+
+
+@pytest.mark.reliability
+def test_the_key_policy_gives_services_only_data_key_actions_for_this_account():
+    kms = [s for document, s in policy_statements() if document == "kms"]
+    services = next(s for s in kms if s.get("sid") == "ServicesUseTheKey")
+    assert all(a.startswith(("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt", "kms:GenerateDataKey", "kms:Describe")) for a in services["actions"])
+    assert services["condition"][0]["variable"] == "aws:SourceAccount"  # no other account's services

@@ -134,15 +134,20 @@ def example_stack() -> dict:
     return json.loads((EXAMPLE / "stack.tfvars.json").read_text())
 
 
-@needs_terraform
-@needs_provider
-def test_plan_of_the_complete_example_with_created_roles(moto_endpoint, terraform_env, tmp_path):
-    root = plan_root(tmp_path, moto_endpoint, example_stack(), extra="create_iam_roles = true")
+@pytest.fixture(scope="module")
+def complete_plan(moto_endpoint, terraform_env, tmp_path_factory) -> dict:
+    """`terraform show -json` of the complete example's plan, with the module creating its roles."""
+    if shutil.which("terraform") is None or not (MIRROR / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
+        pytest.skip("needs the terraform CLI and the provider mirror")
+    root = plan_root(tmp_path_factory.mktemp("plan"), moto_endpoint, example_stack(), extra="create_iam_roles = true")
     assert terraform(["init", "-input=false"], root, terraform_env).returncode == 0
     plan = terraform(["plan", "-input=false", "-out=plan.bin"], root, terraform_env)
     assert plan.returncode == 0, plan.stderr[-3000:]
-    shown = terraform(["show", "-json", "plan.bin"], root, terraform_env)
-    planned = {change["address"] for change in json.loads(shown.stdout)["resource_changes"] if change["change"]["actions"] == ["create"]}
+    return json.loads(terraform(["show", "-json", "plan.bin"], root, terraform_env).stdout)
+
+
+def test_plan_of_the_complete_example_with_created_roles(complete_plan):
+    planned = {change["address"] for change in complete_plan["resource_changes"] if change["change"]["actions"] == ["create"]}
     expected = {
         'module.processing.aws_glue_job.jobs["etl-job"]', 'module.processing.aws_glue_crawler.crawlers["data-crawler"]',
         'module.processing.aws_glue_connection.this["jdbc-connection"]', 'module.processing.aws_glue_security_configuration.this',
@@ -153,11 +158,63 @@ def test_plan_of_the_complete_example_with_created_roles(moto_endpoint, terrafor
         'module.processing.aws_sns_topic.alarms', 'module.processing.aws_cloudwatch_event_rule.glue_job_failed',
     }
     assert expected <= planned, sorted(expected - planned)
-    changes = {c["address"]: c["change"]["after"] for c in json.loads(shown.stdout)["resource_changes"]}
+    changes = {c["address"]: c["change"]["after"] for c in complete_plan["resource_changes"]}
     connection = changes['module.processing.aws_glue_connection.this["jdbc-connection"]']
     assert connection["connection_properties"].get("SECRET_ID") == "db-creds" and "PASSWORD" not in connection["connection_properties"]
     machine = json.loads(changes['module.processing.aws_sfn_state_machine.state_machines["etl-workflow"]']["definition"])
     assert machine["States"]["StartETLProcess"]["Parameters"]["JobName"] == "etl-proceso-principal"
+
+
+def _configured(plan: dict, resource_type: str) -> list[dict]:
+    """The module's configuration expressions of every `resource_type` resource in the plan."""
+    module = plan["configuration"]["root_module"]["module_calls"]["processing"]["module"]
+    return [r["expressions"] for r in module["resources"] if r["type"] == resource_type and r["mode"] == "managed"]
+
+
+def _planned(plan: dict, resource_type: str) -> list[dict]:
+    return [c["change"]["after"] for c in plan["resource_changes"] if c["type"] == resource_type]
+
+
+def _uses_the_stack_key(expression: dict | None) -> bool:
+    return bool(expression) and "local.kms_key_arn" in expression.get("references", [])
+
+
+@pytest.mark.reliability
+def test_every_data_store_the_module_creates_is_encrypted_with_the_stacks_key(complete_plan):
+    plan = complete_plan
+    streams = _configured(plan, "aws_kinesis_stream")
+    assert streams and all(s["encryption_type"]["constant_value"] == "KMS" and _uses_the_stack_key(s["kms_key_id"]) for s in streams)
+    for firehose, planned in zip(_configured(plan, "aws_kinesis_firehose_delivery_stream"),
+                                 _planned(plan, "aws_kinesis_firehose_delivery_stream"), strict=True):
+        assert _uses_the_stack_key(firehose["extended_s3_configuration"][0]["kms_key_arn"])  # objects it writes
+        # at rest in Firehose: its Kinesis source's KMS, or its own server-side encryption for direct PUTs
+        assert planned["kinesis_source_configuration"] or planned["server_side_encryption"][0]["enabled"]
+    buckets = _planned(plan, "aws_s3_bucket")
+    encryption = _planned(plan, "aws_s3_bucket_server_side_encryption_configuration")
+    assert len(encryption) == len(buckets) == 2
+    assert all(e["rule"][0]["apply_server_side_encryption_by_default"][0]["sse_algorithm"] == "aws:kms" for e in encryption)
+    [security] = _planned(plan, "aws_glue_security_configuration")
+    modes = security["encryption_configuration"][0]
+    assert (modes["s3_encryption"][0]["s3_encryption_mode"], modes["cloudwatch_encryption"][0]["cloudwatch_encryption_mode"],
+            modes["job_bookmarks_encryption"][0]["job_bookmarks_encryption_mode"]) == ("SSE-KMS", "SSE-KMS", "CSE-KMS")
+    glue_runs = _planned(plan, "aws_glue_job") + _planned(plan, "aws_glue_crawler")
+    assert glue_runs and all(r["security_configuration"] == security["name"] for r in glue_runs)
+    assert all(_uses_the_stack_key(g["kms_key_id"]) for g in _configured(plan, "aws_cloudwatch_log_group"))
+    assert all(_uses_the_stack_key(q["kms_master_key_id"]) for q in _configured(plan, "aws_sqs_queue") + _configured(plan, "aws_sns_topic"))
+    assert all(_uses_the_stack_key(f["kms_key_arn"]) for f in _configured(plan, "aws_lambda_function"))  # environment variables
+
+
+@pytest.mark.reliability
+def test_the_buckets_refuse_insecure_transport_and_public_access(complete_plan):
+    blocks = _planned(complete_plan, "aws_s3_bucket_public_access_block")
+    assert len(blocks) == 2 and all(b[k] for b in blocks for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    # the policy document is only known after apply (it names the bucket ARNs): read its source, applied to every bucket
+    module = complete_plan["configuration"]["root_module"]["module_calls"]["processing"]["module"]
+    [policy] = [r for r in module["resources"] if r["type"] == "aws_s3_bucket_policy"]
+    assert policy["for_each_expression"]["references"] == ["aws_s3_bucket.this"]
+    source = " ".join((INFRA / "s3.tf").read_text().split())
+    assert 'Sid = "DenyInsecureTransport" Effect = "Deny" Principal = "*" Action = "s3:*"' in source
+    assert 'Condition = { Bool = { "aws:SecureTransport" = "false" } }' in source
 
 
 # The same invalid values are refused by `terraform plan` and by Cauce's local stack, with the same message.

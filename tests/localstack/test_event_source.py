@@ -29,6 +29,7 @@ def test_every_record_reaches_the_consumer_in_order_in_batches(stream, service, 
     assert seen == list(range(10)) and stats.invocations == 3 and stats.records_succeeded == 10
 
 
+@pytest.mark.reliability
 def test_a_partial_failure_retries_from_the_failed_record_then_goes_to_the_destination(stream, service, logs):
     sqs = boto3.client("sqs")
     queue = sqs.create_queue(QueueName="orders-failures")["QueueUrl"]
@@ -65,6 +66,7 @@ def test_a_function_error_bisects_the_batch_to_isolate_the_bad_record(stream):
     assert stats.failure_records[0]["KinesisBatchInfo"]["batchSize"] == 1
 
 
+@pytest.mark.reliability
 def test_poison_records_with_a_poison_queue_never_block_the_shard(stream, service, logs):
     sqs = boto3.client("sqs")
     poison = sqs.create_queue(QueueName="poison")["QueueUrl"]

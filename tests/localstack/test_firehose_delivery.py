@@ -95,6 +95,7 @@ def base64_decode(text: str) -> bytes:
     return base64.b64decode(text)
 
 
+@pytest.mark.reliability
 def test_a_processor_that_keeps_failing_is_retried_then_its_records_go_to_the_error_prefix(cauce_lake):
     calls = []
 

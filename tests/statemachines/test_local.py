@@ -91,6 +91,7 @@ def test_plain_function_arns_run_the_handler_too():
     assert result.output == {"seen": {"a": 1}, "attempt": 1}
 
 
+@pytest.mark.reliability
 def test_retry_with_backoff_takes_virtual_time_and_succeeds_on_the_third_attempt():
     worker = Counter(failures=2)
     document = {"StartAt": "Work", "States": {"Work": task("worker", End=True, Retry=[
@@ -209,6 +210,7 @@ def test_the_seed_workflow_runs_the_glue_job_then_the_data_processor(local_runti
     assert isinstance(result.output["job_run"]["StartedOn"], int)  # epoch milliseconds, as Step Functions writes them
 
 
+@pytest.mark.reliability
 def test_a_failing_glue_job_is_caught_notified_and_reported(local_runtime):
     with LocalStepFunctions(runtime=local_runtime) as sfn:  # no raw data: the job fails
         result = sfn.run("etl-workflow", {})

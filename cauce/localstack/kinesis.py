@@ -1,0 +1,45 @@
+"""Retention for the local Kinesis streams, so that a long run holds a bounded number of records.
+
+On AWS a stream keeps each record for its retention period (24 hours by default), however many
+consumers have read it. moto keeps every record for the life of the process, and its PutRecords
+reads the whole shard on each record, so a million-record run slows to a crawl and holds the
+whole stream in memory. The local stack therefore expires a record as soon as every one of its
+consumers (the Firehose source, the analytics apps, the event source mappings) has read it:
+the same as a retention period that ends at the slowest consumer's position. The newest record
+of each shard is always kept, because moto numbers the next record from it.
+
+This reaches into moto's Kinesis backend (`Shard.records`, an ordered dict by sequence number);
+tests/localstack/test_kinesis_retention.py asserts the internals it relies on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+DEFAULT_ACCOUNT = "123456789012"
+
+
+def expire_read_records(stream_name: str, positions: Iterable[Mapping[str, str]], region: str,
+                        account: str = DEFAULT_ACCOUNT) -> int:
+    """Drop the records of `stream_name` (moto, in process) that every consumer has read.
+
+    `positions` holds each consumer's last sequence number read per shard; a shard some consumer
+    has not read at all keeps all its records. Returns how many records were dropped.
+    """
+    from moto.kinesis.models import kinesis_backends
+
+    positions = list(positions)
+    stream = kinesis_backends[account][region].streams[stream_name]
+    dropped = 0
+    for shard_id, shard in stream.shards.items():
+        read = [int(p[shard_id]) for p in positions if shard_id in p]
+        if not read or len(read) < len(positions) or not shard.records:
+            continue
+        upto = min(min(read), next(reversed(shard.records)) - 1)  # keep the newest record
+        while shard.records:
+            oldest = next(iter(shard.records))
+            if oldest > upto:
+                break
+            del shard.records[oldest]
+            dropped += 1
+    return dropped

@@ -1,0 +1,179 @@
+"""`cauce up`: the local stack as a long-running server on 127.0.0.1.
+
+moto's server answers every AWS API at one endpoint, so separate commands and any boto3 client
+with `endpoint_url` share the stack. Around it, this process keeps the stack's resources (the
+Kinesis streams with their shard counts, the lake bucket, the crawlers' Glue databases, the SQS
+on-failure queues) and runs what AWS would run on its own as records arrive:
+- each Firehose stream reads its source stream and delivers into the lake with the stack's
+  buffering hints (real time here), through its transform handler (cauce.localstack.firehose);
+- each Kinesis event source mapping invokes its consumer handler (cauce.localstack.event_source).
+Records every consumer has read expire (cauce.localstack.kinesis).
+
+Crawlers, the state machines and the analytics apps run on demand against the same lake
+(`cauce sfn run etl-workflow --lake <state>/lake`, `cauce analytics run`).
+
+Everything that must outlive the process is in the state folder: the lake (with its catalog and
+bookmarks), `server.json` (pid, endpoint), `status.json` (counts, rewritten every second) and
+`server.log`. On SIGTERM (`cauce down`) the Firehose buffers are delivered before exiting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REGION = "us-east-1"
+POLL_SECONDS = 1.0
+
+
+class LocalStackServer:
+    def __init__(self, stack: dict[str, Any], state_dir: Path, port: int) -> None:
+        self.stack = stack
+        self.state_dir = state_dir
+        self.port = port
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.stopping = threading.Event()
+        self.deliveries: list[tuple[Any, Any]] = []
+        self.mappings: list[tuple[str, Any]] = []
+        self.readers: dict[str, list[Any]] = {}
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint)
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.moto.start()
+        self._create_resources()
+        self._write_status()
+        (self.state_dir / "server.json").write_text(json.dumps({"pid": os.getpid(), "port": self.port, "endpoint": self.endpoint,
+                                                                 "region": REGION, "lake": str(self.lake_dir)}))
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.state_dir / "lake"
+
+    def _create_resources(self) -> None:
+        from analytics.streams import StreamReader
+        from cauce.localstack.event_source import KinesisEventSourceMapping
+        from cauce.localstack.firehose import FirehoseDelivery
+        from cauce.localstack.pipeline import lake_bucket
+        from etl.lake import LocalLake
+
+        kinesis_config = self.stack.get("kinesis_config") or {}
+        kinesis = self.client("kinesis")
+        streams = {}
+        for key, config in (kinesis_config.get("stream_config") or {}).items():
+            kinesis.create_stream(StreamName=config["name"], ShardCount=config.get("shard_count", 1))
+            streams[key] = config["name"]
+            self.readers[config["name"]] = []
+        for config in (kinesis_config.get("analytics_config") or {}).values():
+            output = config["output_stream_arn"].rsplit("/", 1)[-1]
+            if output not in self.readers:
+                kinesis.create_stream(StreamName=output, ShardCount=1)
+                self.readers[output] = []
+        bucket = lake_bucket(self.stack)
+        self.client("s3").create_bucket(Bucket=bucket)
+        glue = self.client("glue")
+        for crawler in ((self.stack.get("glue_config") or {}).get("crawler_config") or {}).values():
+            if crawler["database_name"] not in {d["Name"] for d in glue.get_databases()["DatabaseList"]}:
+                glue.create_database(DatabaseInput={"Name": crawler["database_name"]})
+        lake = LocalLake(self.lake_dir)
+        functions = {f["function_name"]: f for f in (self.stack.get("lambda_config") or {}).values()}
+
+        def handler_for(function_name: str) -> Any:
+            return _import_handler(functions[function_name]["handler"])
+
+        sources = self.stack.get("firehose_sources") or {}
+        ingest = next(iter(streams.values()), None)
+        for key, firehose in (kinesis_config.get("firehose_config") or {}).items():
+            source = streams.get(sources.get(key), ingest)
+            if source is None:
+                continue
+            reader = StreamReader(kinesis, source)
+            self.readers[source].append(reader)
+            self.deliveries.append((FirehoseDelivery.from_stack(self.stack, firehose, lake, handler_for, bucket), reader))
+        for key, source in (self.stack.get("lambda_event_sources") or {}).items():
+            mapping = KinesisEventSourceMapping.from_stack(self.stack, source, kinesis, handler_for, self.client("sqs"), region=REGION)
+            self.readers[mapping.stream].append(mapping.reader)
+            self.mappings.append((key, mapping))
+
+    def step(self) -> None:
+        """One pass: consumers read what is new, buffers deliver when their hints say, reads expire."""
+        from cauce.localstack.kinesis import expire_read_records
+
+        for delivery, reader in self.deliveries:
+            for _shard, record in reader.read():
+                delivery.put(record["Data"], record["ApproximateArrivalTimestamp"])
+            delivery.tick()
+        for _key, mapping in self.mappings:
+            mapping.drain()
+        for stream, consumers in self.readers.items():
+            if consumers:
+                expire_read_records(stream, [c.last_sequence for c in consumers], REGION)
+        self._write_status()
+
+    def _write_status(self) -> None:
+        status = {
+            "updated": time.time(),
+            "firehose": {d.name: {"records_in": d.stats.records_in, "buffered": d.stats.records_in - d.stats.delivered - d.stats.dropped
+                                  - d.stats.processing_failed - d.stats.partitioning_failed, "delivered": d.stats.delivered,
+                                  "processing_failed": d.stats.processing_failed, "dropped": d.stats.dropped, "objects": d.stats.objects,
+                                  "buffer_interval": d.buffer_seconds}
+                         for d, _ in self.deliveries},
+            "event_sources": {key: {"records_read": m.stats.records_read, "succeeded": m.stats.records_succeeded,
+                                    "to_destination": m.stats.records_sent_to_destination} for key, m in self.mappings},
+        }
+        temporary = self.state_dir / "status.json.tmp"
+        temporary.write_text(json.dumps(status))
+        temporary.replace(self.state_dir / "status.json")
+
+    def serve(self) -> None:
+        while not self.stopping.wait(POLL_SECONDS):
+            self.step()
+
+    def stop(self) -> None:
+        """Deliver what is buffered, then stop: records accepted before `down` reach the lake."""
+        self.step()
+        for delivery, _reader in self.deliveries:
+            delivery.flush()
+        self._write_status()
+        self.moto.stop()
+        (self.state_dir / "server.json").unlink(missing_ok=True)
+
+
+def _import_handler(path: str) -> Any:
+    module_name, _, attribute = path.rpartition(".")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="The Cauce local stack server (started by `cauce up`).")
+    parser.add_argument("--state-dir", type=Path, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--stack", type=Path, default=None)
+    args = parser.parse_args()
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_DEFAULT_REGION", REGION)):
+        os.environ.setdefault(name, value)
+    from cauce.stack import load_stack
+
+    server = LocalStackServer(load_stack(args.stack), args.state_dir, args.port)
+    signal.signal(signal.SIGTERM, lambda *_: server.stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: server.stopping.set())
+    server.start()
+    server.serve()
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()
