@@ -219,7 +219,8 @@ def _pipeline_text(report: dict) -> str:
                      f"(listed in the HTML report and --json), e.g. {next(iter(settings))}")
     lines.append(f"report: {report['html_report']}   logs: {report['log']}")
     if report["reconciled"]:
-        lines.append(f"Reconciled: nothing lost ({report['records_put']:,} records in {report['seconds']:.0f} s).")
+        lines.append(f"Reconciled: nothing lost ({report['records_put']:,} records in {report['seconds']:.0f} s, "
+                     f"peak memory {report['peak_memory_mb']:,} MB).")
     else:
         reason = f": {report['failure']}" if report["failure"] else ": see the failed checks above"
         lines.append(f"NOT reconciled. The {report['failed_stage']} stage failed{reason}")

@@ -19,7 +19,8 @@ def invoke(*args):
 def test_help_everywhere():
     for command in ([], ["job"], ["job", "run"], ["job", "list"], ["shell"], ["demo"], ["invoke"], ["layer"], ["layer", "build"],
                     ["sfn"], ["sfn", "run"], ["sfn", "validate"], ["sfn", "diagram"], ["sfn", "list"], ["cost"], ["doctor"],
-                    ["analytics"], ["analytics", "run"], ["analytics", "check"], ["analytics", "explain"]):
+                    ["analytics"], ["analytics", "run"], ["analytics", "check"], ["analytics", "explain"], ["up"], ["down"], ["send"],
+                    ["status"]):
         result = invoke(*command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
 
@@ -83,6 +84,7 @@ def test_demo_runs_the_whole_stack_and_reconciles_every_event(tmp_path, spark):
     assert report["stages"]["analytics"]["apps"]["realtime-processing"]["events_counted"] > 0
     html = Path(report["html_report"]).read_text()
     assert "Reconciled: nothing lost" in html and html.count("<svg") == 3 and "etl-workflow" in html
+    assert f"Peak memory {report['peak_memory_mb']:,} MB" in html and "records in the analytics windows" in html
     assert "<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")  # opens offline
 
 

@@ -129,6 +129,10 @@ class FirehoseDelivery:
         if self._buffered_bytes >= self.buffer_bytes:
             self.flush()
 
+    @property
+    def buffered_bytes(self) -> int:
+        return self._buffered_bytes
+
     def tick(self) -> None:
         """Deliver when the buffer has waited `buffer_interval` (call it as time passes)."""
         if self._buffer and self._opened_at is not None and self.clock() - self._opened_at >= self.buffer_seconds:

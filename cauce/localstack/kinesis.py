@@ -8,7 +8,8 @@ consumers (the Firehose source, the analytics apps, the event source mappings) h
 the same as a retention period that ends at the slowest consumer's position. The newest record
 of each shard is always kept, because moto numbers the next record from it.
 
-This reaches into moto's Kinesis backend (`Shard.records`, an ordered dict by sequence number);
+This reaches into moto's Kinesis backend (`Shard.records`, an ordered dict by sequence number,
+and `Record.instances_tracked`, where moto keeps every record it ever created);
 tests/localstack/test_kinesis_retention.py asserts the internals it relies on.
 """
 
@@ -26,11 +27,11 @@ def expire_read_records(stream_name: str, positions: Iterable[Mapping[str, str]]
     `positions` holds each consumer's last sequence number read per shard; a shard some consumer
     has not read at all keeps all its records. Returns how many records were dropped.
     """
-    from moto.kinesis.models import kinesis_backends
+    from moto.kinesis.models import Record, kinesis_backends
 
     positions = list(positions)
     stream = kinesis_backends[account][region].streams[stream_name]
-    dropped = 0
+    dropped: set[int] = set()
     for shard_id, shard in stream.shards.items():
         read = [int(p[shard_id]) for p in positions if shard_id in p]
         if not read or len(read) < len(positions) or not shard.records:
@@ -40,6 +41,14 @@ def expire_read_records(stream_name: str, positions: Iterable[Mapping[str, str]]
             oldest = next(iter(shard.records))
             if oldest > upto:
                 break
-            del shard.records[oldest]
-            dropped += 1
-    return dropped
+            dropped.add(id(shard.records.pop(oldest)))
+    if dropped:  # moto also keeps every model instance it creates (for its dashboard): let those go too
+        Record.instances_tracked[:] = [r for r in Record.instances_tracked if id(r) not in dropped]
+    return len(dropped)
+
+
+def held_records(stream_name: str, region: str, account: str = DEFAULT_ACCOUNT) -> int:
+    """How many records the stream (moto, in process) holds now, over all its shards."""
+    from moto.kinesis.models import kinesis_backends
+
+    return sum(len(shard.records) for shard in kinesis_backends[account][region].streams[stream_name].shards.values())

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import random
+import resource
 import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -96,7 +97,8 @@ def run_pipeline(lake_dir: Path, events: int, malformed_share: float, duplicate_
     return {"events": events, "records_put": stages.get("kinesis", {}).get("records", 0), "expected": expected, "stages": stages,
             "checks": checks, "reconciled": failure is None and all(c["ok"] for c in checks),
             "failed_stage": failed_stage, "failure": reason, "seconds": total,
-            "lake": str(lake_dir), "outputs": _outputs(stack, stages), "not_applicable_locally": not_applicable_locally(stack)}
+            "lake": str(lake_dir), "outputs": _outputs(stack, stages), "not_applicable_locally": not_applicable_locally(stack),
+            "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}  # this process; Spark's JVM is apart
 
 
 def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate_share, seed, expected, stages, timer, say, progress,
@@ -109,7 +111,7 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
     from cauce.demo import generate_events
     from cauce.localstack.event_source import KinesisEventSourceMapping
     from cauce.localstack.firehose import FirehoseDelivery
-    from cauce.localstack.kinesis import expire_read_records
+    from cauce.localstack.kinesis import expire_read_records, held_records
     from statemachines.local import REGION
 
     kinesis_config = stack.get("kinesis_config") or {}
@@ -164,6 +166,7 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
     generated = generate_events(events, malformed_share, duplicate_share, rng, dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc), "ev", expected)
     put = 0
     done = False
+    held = {"kinesis": 0, "firehose": 0, "analytics": 0}  # the most each stage held at once: bounded, whatever the event count
     while not done:
         with timer.stage("kinesis"):
             chunk = [line.encode() for _, line in zip(range(chunk_events), generated, strict=False)]
@@ -172,6 +175,7 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
                 entries = [{"Data": data, "PartitionKey": str(put + start + i)} for i, data in enumerate(chunk[start:start + PUT_RECORDS_LIMIT])]
                 _put_all(kinesis, ingest, entries)
             put += len(chunk)
+            held["kinesis"] = max(held["kinesis"], held_records(ingest, REGION))
         with timer.stage("firehose"):
             for delivery, source in deliveries:
                 for _shard, record in source.read():
@@ -199,10 +203,12 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
             for stream, consumers in readers.items():
                 if consumers and stream == ingest:
                     expire_read_records(stream, [c.last_sequence for c in consumers], REGION)
+            held["firehose"] = max([held["firehose"]] + [d.buffered_bytes for d, _ in deliveries])
+            held["analytics"] = max([held["analytics"]] + [len(a["pending"]) + len(a["runner"].carry) for a in apps])
         firehose_counts = [d.stats for d, _ in deliveries]
         progress(expected["valid"] + expected["malformed"], ", ".join(f"{s.delivered:,} delivered, {s.processing_failed:,} failed" for s in firehose_counts))
 
-    stages["kinesis"] = {"records": put, "stream": ingest}
+    stages["kinesis"] = {"records": put, "stream": ingest, "max_records_held": held["kinesis"]}
     say(f"kinesis    {put:>9,} events put into {ingest}")
     stages["firehose"] = {}
     for delivery, _source in deliveries:
@@ -210,10 +216,11 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
         stages["firehose"] = {name: getattr(stats, name) for name in
                               ("records_in", "delivered", "dropped", "processing_failed", "partitioning_failed", "objects", "invocations",
                                "invocation_errors", "last_error")}
+        stages["firehose"]["max_buffered_bytes"] = held["firehose"]
         say(f"firehose   {stats.delivered:>9,} delivered, {stats.processing_failed:,} to processing-failed, {stats.dropped:,} dropped "
             f"({stats.objects} objects)")
         break  # the seed's stack has one delivery stream; the reconciliation follows the first
-    stages["analytics"] = {"apps": {}}
+    stages["analytics"] = {"apps": {}, "max_records_held": held["analytics"]}
     for app in apps:
         stages["analytics"]["apps"][app["name"]] = {k: app[k] for k in ("rows", "events_counted", "refused", "output")}
         say(f"analytics  {app['name']}: {app['rows']} window(s) counting {app['events_counted']:,} events into {app['output']}, "

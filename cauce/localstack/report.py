@@ -30,6 +30,7 @@ def html_report(report: Mapping[str, Any]) -> str:
         f"<h1>Cauce local stack</h1><p class=\"{'ok' if report['reconciled'] else 'bad'}\">{escape(verdict)}</p>",
         f"<p>{report['events']:,} events generated, {report['records_put']:,} records put (re-deliveries included), "
         f"{report['seconds']:.1f} s end to end. Lake: <code>{escape(report['lake'])}</code></p>",
+        "<p>" + escape(_memory_line(report)) + "</p>",
         "<h2>Pipeline</h2>" + _diagram(report),
         "<h2>Where the events went</h2>" + _bars(_outcomes(report), unit="records"),
         "<h2>Time by stage</h2>" + _bars([(name, stages[name]["seconds"]) for name in stages if "seconds" in stages[name]], unit="s"),
@@ -49,6 +50,15 @@ def html_report(report: Mapping[str, Any]) -> str:
              ".ok{color:#2e7d32;font-weight:bold}.bad{color:#c62828;font-weight:bold}code{background:#f5f5f5}")
     return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Cauce local stack</title>"
             f"<style>{style}</style></head><body>{''.join(sections)}</body></html>\n")
+
+
+def _memory_line(report: Mapping[str, Any]) -> str:
+    stages = report["stages"]
+    held = [f"{stages['kinesis']['max_records_held']:,} records in the stream" if "kinesis" in stages else None,
+            f"{stages['firehose']['max_buffered_bytes'] / 2**20:.1f} MB in Firehose buffers" if stages.get("firehose") else None,
+            f"{stages['analytics']['max_records_held']:,} records in the analytics windows" if "analytics" in stages else None]
+    return (f"Peak memory {report['peak_memory_mb']:,} MB (Spark's JVM apart); held at most: "
+            + ", ".join(h for h in held if h) + ".")
 
 
 def _status(report: Mapping[str, Any], stage: str) -> str:

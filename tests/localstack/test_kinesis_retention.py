@@ -1,6 +1,6 @@
 """Expiring records every consumer has read (cauce.localstack.kinesis), and the moto internals it
-relies on: `Shard.records` is an ordered dict by integer sequence number, and the next record is
-numbered from the newest one kept."""
+relies on: `Shard.records` is an ordered dict by integer sequence number, the next record is
+numbered from the newest one kept, and moto tracks every Record in `Record.instances_tracked`."""
 
 from __future__ import annotations
 
@@ -30,8 +30,15 @@ def test_records_expire_once_every_consumer_has_read_them_and_numbering_continue
     assert expire_read_records("events", [fast.last_sequence, slow.last_sequence], "us-east-1") == 0  # slow has read nothing
     assert [r["Data"] for _, r in slow.read()][:4] == [b"0", b"1", b"2", b"3"]
 
+    from moto.kinesis.models import Record
+
+    shard = next(iter(kinesis_backends["123456789012"]["us-east-1"].streams["events"].shards.values()))
+    before = {id(record) for record in shard.records.values()}
+    assert before <= {id(record) for record in Record.instances_tracked}  # moto keeps every record it creates
     assert expire_read_records("events", [fast.last_sequence, slow.last_sequence], "us-east-1") == 9
     assert held() == [10]  # the newest record stays: moto numbers the next one from it
+    tracked = {id(record) for record in Record.instances_tracked}
+    assert len(before & tracked) == 1  # moto's instance tracking lets the expired ones go
 
     put(kinesis, 5, start=10)
     assert held() == [10, 11, 12, 13, 14, 15]

@@ -41,6 +41,7 @@ def test_the_stream_stages_hold_a_bounded_number_of_records_and_reconcile(tmp_pa
     assert report["reconciled"], [c for c in report["checks"] if not c["ok"]]
     assert report["failed_stage"] is None and len(held) == 7  # six full chunks, then the last (short) one
     assert max(held) <= 2  # after each chunk every consumer has read the stream: one newest record per shard is kept
+    assert report["stages"]["kinesis"]["max_records_held"] <= 100 + report["expected"]["duplicates"] + 2  # one chunk at most
     assert report["records_put"] == 600 + report["expected"]["duplicates"]
     assert report["stages"]["analytics"]["apps"]["realtime-processing"]["events_counted"] + \
         report["stages"]["analytics"]["apps"]["realtime-processing"]["refused"] == report["records_put"]
