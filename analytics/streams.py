@@ -81,19 +81,23 @@ def write_stream(client: Any, stream_name: str, rows: Iterable[Mapping[str, Any]
     """Put rows as JSON records; the count written."""
     entries = [{"Data": json.dumps(row, default=_json_default).encode(),
                 "PartitionKey": str(row.get(partition_column) if partition_column else stream_name) or stream_name} for row in rows]
-    written = 0
     for start in range(0, len(entries), PUT_RECORDS_LIMIT):
-        batch = entries[start:start + PUT_RECORDS_LIMIT]
-        for _attempt in range(5):
-            response = client.put_records(StreamName=stream_name, Records=batch)
-            failed = [entry for entry, result in zip(batch, response["Records"], strict=True) if "ErrorCode" in result]
-            written += len(batch) - len(failed)
-            if not failed:
-                break
-            batch = failed
-        else:
-            raise RuntimeError(f"{len(batch)} record(s) could not be written to {stream_name} after 5 attempts")
-    return written
+        put_records(client, stream_name, entries[start:start + PUT_RECORDS_LIMIT])
+    return len(entries)
+
+
+class PutRecordsFailed(RuntimeError):
+    """Kinesis kept refusing some entries of a PutRecords (throttling) after every attempt."""
+
+
+def put_records(client: Any, stream_name: str, entries: list[dict[str, Any]], attempts: int = 5) -> None:
+    """PutRecords of at most 500 entries, putting again the entries Kinesis reports as failed."""
+    for _attempt in range(attempts):
+        response = client.put_records(StreamName=stream_name, Records=entries)
+        entries = [entry for entry, result in zip(entries, response["Records"], strict=True) if "ErrorCode" in result]
+        if not entries:
+            return
+    raise PutRecordsFailed(f"{len(entries)} record(s) could not be written to {stream_name} after {attempts} attempts")
 
 
 def run_on_streams(app: AnalyticsApp, spark: Any, client: Any, input_stream: str, output_stream: str | None = None,

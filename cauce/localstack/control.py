@@ -20,7 +20,6 @@ from typing import Any
 DEFAULT_STATE_DIR = Path(".cauce/stack")
 START_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 60
-PUT_RECORDS_LIMIT = 500
 
 
 class StackNotRunning(RuntimeError):
@@ -116,6 +115,8 @@ def status(state_dir: Path) -> dict[str, Any]:
 def send(state_dir: Path, stream: str, lines: Iterable[str], partition_key_field: str | None = None,
          progress: Callable[[int], None] = lambda _count: None) -> dict[str, Any]:
     """Put each non-empty line as one record (PutRecords, 500 at a time, failed entries retried)."""
+    from analytics.streams import PUT_RECORDS_LIMIT, put_records
+
     record = running(state_dir)
     if record is None:
         raise StackNotRunning(f"no local stack is running for {state_dir} (start one with `cauce up`)")
@@ -124,13 +125,7 @@ def send(state_dir: Path, stream: str, lines: Iterable[str], partition_key_field
     for batch in _batches((line for line in lines if line.strip()), PUT_RECORDS_LIMIT):
         entries = [{"Data": line.rstrip("\n").encode(), "PartitionKey": _partition_key(line, partition_key_field, sent + i)}
                    for i, line in enumerate(batch)]
-        for _attempt in range(5):
-            response = kinesis.put_records(StreamName=stream, Records=entries)
-            entries = [e for e, r in zip(entries, response["Records"], strict=True) if "ErrorCode" in r]
-            if not entries:
-                break
-        else:
-            raise RuntimeError(f"{len(entries)} record(s) were refused by {stream} 5 times")
+        put_records(kinesis, stream, entries)
         sent += len(batch)
         progress(len(batch))
     return {"stream": stream, "records": sent, "endpoint": record["endpoint"]}

@@ -16,6 +16,7 @@ tests/localstack/test_kinesis_retention.py asserts the internals it relies on.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 DEFAULT_ACCOUNT = "123456789012"
 
@@ -52,3 +53,17 @@ def held_records(stream_name: str, region: str, account: str = DEFAULT_ACCOUNT) 
     from moto.kinesis.models import kinesis_backends
 
     return sum(len(shard.records) for shard in kinesis_backends[account][region].streams[stream_name].shards.values())
+
+
+def create_streams(kinesis: Any, stack: Mapping[str, Any]) -> dict[str, str]:
+    """Create the stack's streams with their shard counts, and the analytics apps' output streams
+    the stack does not declare; stream_config key -> name of the declared ones."""
+    kinesis_config = stack.get("kinesis_config") or {}
+    streams = {key: config["name"] for key, config in (kinesis_config.get("stream_config") or {}).items()}
+    for key, config in (kinesis_config.get("stream_config") or {}).items():
+        kinesis.create_stream(StreamName=streams[key], ShardCount=config.get("shard_count", 1))
+    for app in (kinesis_config.get("analytics_config") or {}).values():
+        output = app["output_stream_arn"].rsplit("/", 1)[-1]
+        if output not in streams.values():
+            kinesis.create_stream(StreamName=output, ShardCount=1)
+    return streams

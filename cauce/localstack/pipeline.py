@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 STAGES = ("kinesis", "firehose", "analytics", "event_sources", "crawler", "workflow")
-PUT_RECORDS_LIMIT = 500
 CHUNK_EVENTS = 5_000  # events put before the consumers read: bounds what the stream holds
 ANALYTICS_BATCH = 50_000  # records per analytics micro-batch: one Spark job each
 
@@ -107,22 +106,19 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
 
     from analytics.app import load_app
     from analytics.streaming import IncrementalRunner
-    from analytics.streams import StreamReader, decode_records, write_stream
+    from analytics.streams import PUT_RECORDS_LIMIT, StreamReader, decode_records, put_records, write_stream
     from cauce.demo import generate_events
     from cauce.localstack.event_source import KinesisEventSourceMapping
     from cauce.localstack.firehose import FirehoseDelivery
-    from cauce.localstack.kinesis import expire_read_records, held_records
+    from cauce.localstack.kinesis import create_streams, expire_read_records, held_records
     from statemachines.local import REGION
 
     kinesis_config = stack.get("kinesis_config") or {}
-    stream_configs = kinesis_config.get("stream_config") or {}
     kinesis = boto3.client("kinesis", region_name=REGION)
-    streams = {key: s["name"] for key, s in stream_configs.items()}
     with timer.stage("kinesis"):
+        streams = create_streams(kinesis, stack)
         if not streams:
             raise StageFailed("kinesis", "the stack has no kinesis_config.stream_config: nothing to put events into")
-        for config in stream_configs.values():
-            kinesis.create_stream(StreamName=config["name"], ShardCount=config.get("shard_count", 1))
     ingest = next(iter(streams.values()))
     readers: dict[str, list[StreamReader]] = {name: [] for name in streams.values()}
 
@@ -146,9 +142,6 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
             output = config["output_stream_arn"].rsplit("/", 1)[-1]
             if source not in readers:
                 raise StageFailed("analytics", f"app {config['name']}: input stream {source} is not in the stack's stream_config")
-            if output not in readers:
-                kinesis.create_stream(StreamName=output, ShardCount=1)
-                readers[output] = []
             app = {"name": config["name"], "runner": IncrementalRunner(load_app(key, stack), runtime.spark), "reader": reader(source),
                    "output": output, "pending": [], "rows": 0, "events_counted": 0, "refused": 0}
             apps.append(app)
@@ -173,7 +166,7 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
             done = len(chunk) < chunk_events
             for start in range(0, len(chunk), PUT_RECORDS_LIMIT):
                 entries = [{"Data": data, "PartitionKey": str(put + start + i)} for i, data in enumerate(chunk[start:start + PUT_RECORDS_LIMIT])]
-                _put_all(kinesis, ingest, entries)
+                put_records(kinesis, ingest, entries)
             put += len(chunk)
             held["kinesis"] = max(held["kinesis"], held_records(ingest, REGION))
         with timer.stage("firehose"):
@@ -232,16 +225,6 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
             stages["event_sources"]["mappings"][key] = {"records_read": stats.records_read, "succeeded": stats.records_succeeded,
                                                         "to_destination": stats.records_sent_to_destination, "invocations": stats.invocations}
             say(f"consumer   {key}: {stats.records_succeeded:,} processed, {stats.records_sent_to_destination:,} to the on-failure destination")
-
-
-def _put_all(kinesis: Any, stream: str, entries: list[dict[str, Any]]) -> None:
-    """PutRecords, retrying the entries Kinesis reports as failed (throttling)."""
-    for _attempt in range(5):
-        response = kinesis.put_records(StreamName=stream, Records=entries)
-        entries = [e for e, r in zip(entries, response["Records"], strict=True) if "ErrorCode" in r]
-        if not entries:
-            return
-    raise StageFailed("kinesis", f"{len(entries)} record(s) were refused by {stream} 5 times")
 
 
 def _count_outputs(app: dict[str, Any], kinesis: Any, outputs: Mapping[str, list[dict[str, Any]]], write_stream: Callable) -> None:

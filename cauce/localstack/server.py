@@ -67,21 +67,14 @@ class LocalStackServer:
         from analytics.streams import StreamReader
         from cauce.localstack.event_source import KinesisEventSourceMapping
         from cauce.localstack.firehose import FirehoseDelivery
+        from cauce.localstack.kinesis import create_streams
         from cauce.localstack.pipeline import lake_bucket
         from etl.lake import LocalLake
 
         kinesis_config = self.stack.get("kinesis_config") or {}
         kinesis = self.client("kinesis")
-        streams = {}
-        for key, config in (kinesis_config.get("stream_config") or {}).items():
-            kinesis.create_stream(StreamName=config["name"], ShardCount=config.get("shard_count", 1))
-            streams[key] = config["name"]
-            self.readers[config["name"]] = []
-        for config in (kinesis_config.get("analytics_config") or {}).values():
-            output = config["output_stream_arn"].rsplit("/", 1)[-1]
-            if output not in self.readers:
-                kinesis.create_stream(StreamName=output, ShardCount=1)
-                self.readers[output] = []
+        streams = create_streams(kinesis, self.stack)
+        self.readers = {name: [] for name in streams.values()}
         bucket = lake_bucket(self.stack)
         self.client("s3").create_bucket(Bucket=bucket)
         glue = self.client("glue")
