@@ -160,71 +160,77 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
     put = 0
     done = False
     held = {"kinesis": 0, "firehose": 0, "analytics": 0}  # the most each stage held at once: bounded, whatever the event count
-    while not done:
-        with timer.stage("kinesis"):
-            chunk = [line.encode() for _, line in zip(range(chunk_events), generated, strict=False)]
-            done = len(chunk) < chunk_events
-            for start in range(0, len(chunk), PUT_RECORDS_LIMIT):
-                entries = [{"Data": data, "PartitionKey": str(put + start + i)} for i, data in enumerate(chunk[start:start + PUT_RECORDS_LIMIT])]
-                put_records(kinesis, ingest, entries)
-            put += len(chunk)
-            held["kinesis"] = max(held["kinesis"], held_records(ingest, REGION))
-        with timer.stage("firehose"):
+    try:
+        while not done:
+            with timer.stage("kinesis"):
+                chunk = [line.encode() for _, line in zip(range(chunk_events), generated, strict=False)]
+                done = len(chunk) < chunk_events
+                for start in range(0, len(chunk), PUT_RECORDS_LIMIT):
+                    entries = [{"Data": data, "PartitionKey": str(put + start + i)} for i, data in enumerate(chunk[start:start + PUT_RECORDS_LIMIT])]
+                    put_records(kinesis, ingest, entries)
+                put += len(chunk)
+                held["kinesis"] = max(held["kinesis"], held_records(ingest, REGION))
+            with timer.stage("firehose"):
+                for delivery, source in deliveries:
+                    for _shard, record in source.read():
+                        delivery.put(record["Data"], record["ApproximateArrivalTimestamp"])
+                    delivery.tick()
+                    if done:
+                        delivery.flush()
+            with timer.stage("analytics"):
+                for app in apps:
+                    rows, unreadable = decode_records(app["reader"].read())
+                    app["pending"] += rows
+                    app["refused"] += len(unreadable)
+                    if len(app["pending"]) >= ANALYTICS_BATCH or done:
+                        batch, app["pending"] = app["pending"], []
+                        outputs, errors = app["runner"].process(batch)
+                        app["refused"] += len(errors)
+                        if done:
+                            for name, rows in app["runner"].finish().items():
+                                outputs[name] = outputs.get(name, []) + rows
+                        _count_outputs(app, kinesis, outputs, write_stream)
+            with timer.stage("event_sources"):
+                for _key, mapping in mappings:
+                    mapping.drain()
+            with timer.stage("kinesis"):
+                for stream, consumers in readers.items():
+                    if consumers and stream == ingest:
+                        expire_read_records(stream, [c.last_sequence for c in consumers], REGION)
+                held["firehose"] = max([held["firehose"]] + [d.buffered_bytes for d, _ in deliveries])
+                held["analytics"] = max([held["analytics"]] + [len(a["pending"]) + len(a["runner"].carry) for a in apps])
+            firehose_counts = [d.stats for d, _ in deliveries]
+            progress(expected["valid"] + expected["malformed"], ", ".join(f"{s.delivered:,} delivered, {s.processing_failed:,} failed" for s in firehose_counts))
+    finally:  # a stage failed mid-stream, or the stream ended: what was accepted is delivered and reported
+        if not done:
             for delivery, source in deliveries:
                 for _shard, record in source.read():
                     delivery.put(record["Data"], record["ApproximateArrivalTimestamp"])
-                delivery.tick()
-                if done:
-                    delivery.flush()
-        with timer.stage("analytics"):
-            for app in apps:
-                rows, unreadable = decode_records(app["reader"].read())
-                app["pending"] += rows
-                app["refused"] += len(unreadable)
-                if len(app["pending"]) >= ANALYTICS_BATCH or done:
-                    batch, app["pending"] = app["pending"], []
-                    outputs, errors = app["runner"].process(batch)
-                    app["refused"] += len(errors)
-                    if done:
-                        for name, rows in app["runner"].finish().items():
-                            outputs[name] = outputs.get(name, []) + rows
-                    _count_outputs(app, kinesis, outputs, write_stream)
-        with timer.stage("event_sources"):
-            for _key, mapping in mappings:
-                mapping.drain()
-        with timer.stage("kinesis"):
-            for stream, consumers in readers.items():
-                if consumers and stream == ingest:
-                    expire_read_records(stream, [c.last_sequence for c in consumers], REGION)
-            held["firehose"] = max([held["firehose"]] + [d.buffered_bytes for d, _ in deliveries])
-            held["analytics"] = max([held["analytics"]] + [len(a["pending"]) + len(a["runner"].carry) for a in apps])
-        firehose_counts = [d.stats for d, _ in deliveries]
-        progress(expected["valid"] + expected["malformed"], ", ".join(f"{s.delivered:,} delivered, {s.processing_failed:,} failed" for s in firehose_counts))
-
-    stages["kinesis"] = {"records": put, "stream": ingest, "max_records_held": held["kinesis"]}
-    say(f"kinesis    {put:>9,} events put into {ingest}")
-    stages["firehose"] = {}
-    for delivery, _source in deliveries:
-        stats = delivery.stats
-        stages["firehose"] = {name: getattr(stats, name) for name in
-                              ("records_in", "delivered", "dropped", "processing_failed", "partitioning_failed", "objects", "invocations",
-                               "invocation_errors", "last_error")}
-        stages["firehose"]["max_buffered_bytes"] = held["firehose"]
-        say(f"firehose   {stats.delivered:>9,} delivered, {stats.processing_failed:,} to processing-failed, {stats.dropped:,} dropped "
-            f"({stats.objects} objects)")
-        break  # the seed's stack has one delivery stream; the reconciliation follows the first
-    stages["analytics"] = {"apps": {}, "max_records_held": held["analytics"]}
-    for app in apps:
-        stages["analytics"]["apps"][app["name"]] = {k: app[k] for k in ("rows", "events_counted", "refused", "output")}
-        say(f"analytics  {app['name']}: {app['rows']} window(s) counting {app['events_counted']:,} events into {app['output']}, "
-            f"{app['refused']:,} refused")
-    if mappings:
-        stages["event_sources"] = {"mappings": {}}
-        for key, mapping in mappings:
-            stats = mapping.stats
-            stages["event_sources"]["mappings"][key] = {"records_read": stats.records_read, "succeeded": stats.records_succeeded,
-                                                        "to_destination": stats.records_sent_to_destination, "invocations": stats.invocations}
-            say(f"consumer   {key}: {stats.records_succeeded:,} processed, {stats.records_sent_to_destination:,} to the on-failure destination")
+                delivery.flush()
+        stages["kinesis"] = {"records": put, "stream": ingest, "max_records_held": held["kinesis"]}
+        say(f"kinesis    {put:>9,} events put into {ingest}")
+        stages["firehose"] = {}
+        for delivery, _source in deliveries:
+            stats = delivery.stats
+            stages["firehose"] = {name: getattr(stats, name) for name in
+                                  ("records_in", "delivered", "dropped", "processing_failed", "partitioning_failed", "objects", "invocations",
+                                   "invocation_errors", "last_error")}
+            stages["firehose"]["max_buffered_bytes"] = held["firehose"]
+            say(f"firehose   {stats.delivered:>9,} delivered, {stats.processing_failed:,} to processing-failed, {stats.dropped:,} dropped "
+                f"({stats.objects} objects)")
+            break  # the seed's stack has one delivery stream; the reconciliation follows the first
+        stages["analytics"] = {"apps": {}, "max_records_held": held["analytics"]}
+        for app in apps:
+            stages["analytics"]["apps"][app["name"]] = {k: app[k] for k in ("rows", "events_counted", "refused", "output")}
+            say(f"analytics  {app['name']}: {app['rows']} window(s) counting {app['events_counted']:,} events into {app['output']}, "
+                f"{app['refused']:,} refused")
+        if mappings:
+            stages["event_sources"] = {"mappings": {}}
+            for key, mapping in mappings:
+                stats = mapping.stats
+                stages["event_sources"]["mappings"][key] = {"records_read": stats.records_read, "succeeded": stats.records_succeeded,
+                                                            "to_destination": stats.records_sent_to_destination, "invocations": stats.invocations}
+                say(f"consumer   {key}: {stats.records_succeeded:,} processed, {stats.records_sent_to_destination:,} to the on-failure destination")
 
 
 def _count_outputs(app: dict[str, Any], kinesis: Any, outputs: Mapping[str, list[dict[str, Any]]], write_stream: Callable) -> None:

@@ -78,6 +78,30 @@ def test_a_transform_that_raises_mid_run_fails_the_firehose_stage_and_loses_no_r
     assert 0 < firehose["processing_failed"] < 100 and calls["firehose"] > 5  # one invocation's records, the rest delivered
 
 
+@pytest.mark.reliability
+def test_a_stage_failing_mid_stream_still_delivers_every_record_already_accepted(tmp_path, spark, monkeypatch):
+    from analytics.streaming import IncrementalRunner
+
+    real_process, calls = IncrementalRunner.process, []
+
+    def process_then_break(self, records):
+        calls.append(len(records))
+        if len(calls) == 2:
+            raise MemoryError("the analytics worker ran out of memory")
+        return real_process(self, records)
+
+    monkeypatch.setattr(IncrementalRunner, "process", process_then_break)
+    monkeypatch.setattr("cauce.localstack.pipeline.ANALYTICS_BATCH", 100)
+
+    report = run_pipeline(tmp_path / "lake", 1000, 0.0, 0.0, seed=4, chunk_events=100)
+
+    assert report["failed_stage"] == "analytics" and report["failure"] == "MemoryError: the analytics worker ran out of memory"
+    firehose = report["stages"]["firehose"]
+    assert 0 < report["records_put"] < 1000  # it stopped part-way ...
+    assert firehose["delivered"] == report["records_put"]  # ... and Firehose delivered every record put before it did
+    assert "workflow" not in report["stages"]
+
+
 class BrokenJob(EtlProcesoPrincipal):
     def transform(self, events):
         raise ValueError("currency table is missing")
