@@ -239,7 +239,7 @@ STATE_OPTION = click.option(
 @click.option("--port", type=click.IntRange(1024, 65535), default=None, help="Port on 127.0.0.1 (default: a free one).")
 @click.option("--json", "as_json", is_flag=True, help="Print the endpoint and resources as JSON.")
 def up(stack_file, state_dir, port, as_json):
-    """Start the local stack as a server on 127.0.0.1 (moto), with Firehose delivery and event source mappings running.
+    """Start the local stack as a server on 127.0.0.1 (moto), with Firehose delivery, event source mappings and analytics apps running.
 
     Any AWS client can use it: export AWS_ENDPOINT_URL as printed. Stop it with `cauce down`.
     """
@@ -278,8 +278,10 @@ def down(state_dir, purge, as_json):
 
     document = stop(state_dir, purge)
     firehose = document["final_status"].get("firehose", {})
+    analytics = document["final_status"].get("analytics", {})
     text = ("stopped" if document["stopped"] else "no local stack was running") + "".join(
-        f"\n  firehose {name}: {f['delivered']:,} delivered, {f['processing_failed']:,} processing-failed" for name, f in firehose.items())
+        f"\n  firehose {name}: {f['delivered']:,} delivered, {f['processing_failed']:,} processing-failed" for name, f in firehose.items()) + "".join(
+        f"\n  analytics {name}: {a['events_counted']:,} events counted in {a['rows']} window(s)" for name, a in analytics.items())
     if purge:
         text += f"\n  removed {state_dir}"
     _emit(as_json, document, text)
@@ -325,6 +327,8 @@ def status(state_dir, as_json):
               for name, f in document.get("firehose", {}).items()]
     lines += [f"  consumer {key}: {m['records_read']:,} read, {m['succeeded']:,} processed, {m['to_destination']:,} to destination"
               for key, m in document.get("event_sources", {}).items()]
+    lines += [f"  analytics {name}: {a['events_counted']:,} events counted in {a['rows']} window(s), {a['pending']:,} waiting, "
+              f"{a['refused']:,} refused" for name, a in document.get("analytics", {}).items()]
     lines.append(f"  lake     {document['lake']['path']}: {document['lake']['objects']} objects, {document['lake']['bytes']:,} bytes")
     _emit(as_json, document, "\n".join(lines))
 

@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cauce.localstack.analytics import BATCH_RECORDS as ANALYTICS_BATCH
+
 STAGES = ("kinesis", "firehose", "analytics", "event_sources", "crawler", "workflow")
 CHUNK_EVENTS = 5_000  # events put before the consumers read: bounds what the stream holds
-ANALYTICS_BATCH = 50_000  # records per analytics micro-batch: one Spark job each
 
 
 class StageFailed(RuntimeError):
@@ -105,9 +106,9 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
     import boto3
 
     from analytics.app import load_app
-    from analytics.streaming import IncrementalRunner
-    from analytics.streams import PUT_RECORDS_LIMIT, StreamReader, decode_records, put_records, write_stream
+    from analytics.streams import PUT_RECORDS_LIMIT, StreamReader, put_records
     from cauce.demo import generate_events
+    from cauce.localstack.analytics import StreamingApp
     from cauce.localstack.event_source import KinesisEventSourceMapping
     from cauce.localstack.firehose import FirehoseDelivery
     from cauce.localstack.kinesis import create_streams, expire_read_records, held_records
@@ -139,11 +140,11 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
         apps = []
         for key, config in (kinesis_config.get("analytics_config") or {}).items():
             source = config["input_stream_arn"].rsplit("/", 1)[-1]
-            output = config["output_stream_arn"].rsplit("/", 1)[-1]
             if source not in readers:
                 raise StageFailed("analytics", f"app {config['name']}: input stream {source} is not in the stack's stream_config")
-            app = {"name": config["name"], "runner": IncrementalRunner(load_app(key, stack), runtime.spark), "reader": reader(source),
-                   "output": output, "pending": [], "rows": 0, "events_counted": 0, "refused": 0}
+            app = StreamingApp(load_app(key, stack), kinesis, source, config["output_stream_arn"].rsplit("/", 1)[-1],
+                               lambda: runtime.spark, batch_records=ANALYTICS_BATCH)
+            readers[source].append(app.reader)
             apps.append(app)
 
     with timer.stage("event_sources"):
@@ -179,17 +180,9 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
                         delivery.flush()
             with timer.stage("analytics"):
                 for app in apps:
-                    rows, unreadable = decode_records(app["reader"].read())
-                    app["pending"] += rows
-                    app["refused"] += len(unreadable)
-                    if len(app["pending"]) >= ANALYTICS_BATCH or done:
-                        batch, app["pending"] = app["pending"], []
-                        outputs, errors = app["runner"].process(batch)
-                        app["refused"] += len(errors)
-                        if done:
-                            for name, rows in app["runner"].finish().items():
-                                outputs[name] = outputs.get(name, []) + rows
-                        _count_outputs(app, kinesis, outputs, write_stream)
+                    app.read()
+                    if app.due or done:
+                        app.run(final=done)
             with timer.stage("event_sources"):
                 for _key, mapping in mappings:
                     mapping.drain()
@@ -198,7 +191,7 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
                     if consumers and stream == ingest:
                         expire_read_records(stream, [c.last_sequence for c in consumers], REGION)
                 held["firehose"] = max([held["firehose"]] + [d.buffered_bytes for d, _ in deliveries])
-                held["analytics"] = max([held["analytics"]] + [len(a["pending"]) + len(a["runner"].carry) for a in apps])
+                held["analytics"] = max([held["analytics"]] + [a.held for a in apps])
             firehose_counts = [d.stats for d, _ in deliveries]
             progress(expected["valid"] + expected["malformed"], ", ".join(f"{s.delivered:,} delivered, {s.processing_failed:,} failed" for s in firehose_counts))
     finally:  # a stage failed mid-stream, or the stream ended: what was accepted is delivered and reported
@@ -221,9 +214,9 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
             break  # the seed's stack has one delivery stream; the reconciliation follows the first
         stages["analytics"] = {"apps": {}, "max_records_held": held["analytics"]}
         for app in apps:
-            stages["analytics"]["apps"][app["name"]] = {k: app[k] for k in ("rows", "events_counted", "refused", "output")}
-            say(f"analytics  {app['name']}: {app['rows']} window(s) counting {app['events_counted']:,} events into {app['output']}, "
-                f"{app['refused']:,} refused")
+            stats = stages["analytics"]["apps"][app.name] = app.stats()
+            say(f"analytics  {app.name}: {stats['rows']} window(s) counting {stats['events_counted']:,} events into {stats['output']}, "
+                f"{stats['refused']:,} refused")
         if mappings:
             stages["event_sources"] = {"mappings": {}}
             for key, mapping in mappings:
@@ -231,13 +224,6 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
                 stages["event_sources"]["mappings"][key] = {"records_read": stats.records_read, "succeeded": stats.records_succeeded,
                                                             "to_destination": stats.records_sent_to_destination, "invocations": stats.invocations}
                 say(f"consumer   {key}: {stats.records_succeeded:,} processed, {stats.records_sent_to_destination:,} to the on-failure destination")
-
-
-def _count_outputs(app: dict[str, Any], kinesis: Any, outputs: Mapping[str, list[dict[str, Any]]], write_stream: Callable) -> None:
-    rows = outputs.get("DESTINATION_SQL_STREAM", [])
-    write_stream(kinesis, app["output"], rows)
-    app["rows"] += len(rows)
-    app["events_counted"] += sum(row.get("events", 0) or 0 for row in rows)
 
 
 def _batch_stages(stack, sfn, lake, runtime, stages, timer, say) -> None:

@@ -6,15 +6,18 @@ Kinesis streams with their shard counts, the lake bucket, the crawlers' Glue dat
 on-failure queues) and runs what AWS would run on its own as records arrive:
 - each Firehose stream reads its source stream and delivers into the lake with the stack's
   buffering hints (real time here), through its transform handler (cauce.localstack.firehose);
-- each Kinesis event source mapping invokes its consumer handler (cauce.localstack.event_source).
+- each Kinesis event source mapping invokes its consumer handler (cauce.localstack.event_source);
+- each SQL analytics app runs over its input stream in micro-batches (every 10 s, or 50,000
+  records) into its output stream (cauce.localstack.analytics; Spark starts with the first batch).
 Records every consumer has read expire (cauce.localstack.kinesis).
 
-Crawlers, the state machines and the analytics apps run on demand against the same lake
-(`cauce sfn run etl-workflow --lake <state>/lake`, `cauce analytics run`).
+Crawlers and the state machines run on demand against the same lake
+(`cauce sfn run etl-workflow --lake <state>/lake`).
 
 Everything that must outlive the process is in the state folder: the lake (with its catalog and
 bookmarks), `server.json` (pid, endpoint), `status.json` (counts, rewritten every second) and
-`server.log`. On SIGTERM (`cauce down`) the Firehose buffers are delivered before exiting.
+`server.log`. On SIGTERM (`cauce down`) the Firehose buffers are delivered and the analytics apps emit their
+open windows before exiting.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any
 
 REGION = "us-east-1"
 POLL_SECONDS = 1.0
+ANALYTICS_INTERVAL_SECONDS = 10.0  # an app runs its micro-batch at least this often while records arrive
 
 
 class LocalStackServer:
@@ -43,6 +47,9 @@ class LocalStackServer:
         self.deliveries: list[tuple[Any, Any]] = []
         self.mappings: list[tuple[str, Any]] = []
         self.readers: dict[str, list[Any]] = {}
+        self.apps: list[Any] = []
+        self._runtime: Any = None
+        self._last_batch = time.monotonic()
 
     def client(self, service: str) -> Any:
         import boto3
@@ -64,7 +71,9 @@ class LocalStackServer:
         return self.state_dir / "lake"
 
     def _create_resources(self) -> None:
+        from analytics.app import load_app
         from analytics.streams import StreamReader
+        from cauce.localstack.analytics import StreamingApp
         from cauce.localstack.event_source import KinesisEventSourceMapping
         from cauce.localstack.firehose import FirehoseDelivery
         from cauce.localstack.kinesis import create_streams
@@ -100,6 +109,20 @@ class LocalStackServer:
             mapping = KinesisEventSourceMapping.from_stack(self.stack, source, kinesis, handler_for, self.client("sqs"), region=REGION)
             self.readers[mapping.stream].append(mapping.reader)
             self.mappings.append((key, mapping))
+        for key, config in (kinesis_config.get("analytics_config") or {}).items():
+            source = config["input_stream_arn"].rsplit("/", 1)[-1]
+            if source in self.readers:
+                app = StreamingApp(load_app(key, self.stack), kinesis, source, config["output_stream_arn"].rsplit("/", 1)[-1], self._spark)
+                self.readers[source].append(app.reader)
+                self.apps.append(app)
+
+    def _spark(self) -> Any:
+        """Spark for the analytics apps, started with the first batch (on the state folder's lake)."""
+        if self._runtime is None:
+            from etl.runtimes.local import LocalRuntime
+
+            self._runtime = LocalRuntime(self.lake_dir, cores=1)
+        return self._runtime.spark
 
     def step(self) -> None:
         """One pass: consumers read what is new, buffers deliver when their hints say, reads expire."""
@@ -111,6 +134,11 @@ class LocalStackServer:
             delivery.tick()
         for _key, mapping in self.mappings:
             mapping.drain()
+        for app in self.apps:
+            app.read()
+            if app.due or (app.pending and time.monotonic() - self._last_batch >= ANALYTICS_INTERVAL_SECONDS):
+                app.run()
+                self._last_batch = time.monotonic()
         for stream, consumers in self.readers.items():
             if consumers:
                 expire_read_records(stream, [c.last_sequence for c in consumers], REGION)
@@ -126,6 +154,7 @@ class LocalStackServer:
                          for d, _ in self.deliveries},
             "event_sources": {key: {"records_read": m.stats.records_read, "succeeded": m.stats.records_succeeded,
                                     "to_destination": m.stats.records_sent_to_destination} for key, m in self.mappings},
+            "analytics": {app.name: {**app.stats(), "pending": len(app.pending)} for app in self.apps},
         }
         temporary = self.state_dir / "status.json.tmp"
         temporary.write_text(json.dumps(status))
@@ -140,6 +169,8 @@ class LocalStackServer:
         self.step()
         for delivery, _reader in self.deliveries:
             delivery.flush()
+        for app in self.apps:
+            app.run(final=True)  # the stream ends here: its open windows are emitted
         self._write_status()
         self.moto.stop()
         (self.state_dir / "server.json").unlink(missing_ok=True)

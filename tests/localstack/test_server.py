@@ -53,6 +53,8 @@ def test_a_stack_started_by_up_is_used_by_send_status_boto3_and_down(state_dir, 
     lake = state_dir / "lake" / "mi-bucket"
     delivered = [line for path in (lake / "raw-data").rglob("*.gz") for line in gzip.decompress(path.read_bytes()).splitlines()]
     assert len(delivered) == 701 and b'"direct"' in b"".join(delivered)
+    analytics = stopped["final_status"]["analytics"]["realtime-processing"]  # the app ran over the stream, its windows emitted at `down`
+    assert (analytics["events_counted"], analytics["refused"], analytics["pending"]) == (701, 1, 0) and analytics["rows"] >= 1
     assert invoke("status", "--state", str(state_dir)).exit_code == 1
 
     assert (lake / "raw-data").exists()  # the lake survives `down` ...
