@@ -1,6 +1,6 @@
 """SQL analytics apps: Kinesis Data Analytics (SQL) applications, kept as they are, run on Spark.
 
-    from analytics import load_app, run
+    from cauce.analytics import load_app, run
 
 See docs/analytics.md for the supported constructs: streams and pumps, filters, scalar functions,
 tumbling (STEP, FLOOR ... TO), sliding (OVER) and stagger windows, subqueries, reference data.
@@ -11,23 +11,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cauce.lazy import lazy_exports
+from cauce.core.lazy import lazy_exports
 
 _EXPORTS = {
-    "AnalyticsApp": "analytics.app",
-    "AppDefinitionError": "analytics.app",
-    "load_app": "analytics.app",
-    "AnalyticsSqlError": "analytics.dialect",
-    "AppResult": "analytics.runtime",
-    "check": "analytics.runtime",
-    "run": "analytics.runtime",
+    "AnalyticsApp": "cauce.analytics.app",
+    "AppDefinitionError": "cauce.analytics.app",
+    "load_app": "cauce.analytics.app",
+    "AnalyticsSqlError": "cauce.analytics.dialect",
+    "AppResult": "cauce.analytics.runtime",
+    "check": "cauce.analytics.runtime",
+    "run": "cauce.analytics.runtime",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from analytics.app import AnalyticsApp, AppDefinitionError, load_app
-    from analytics.dialect import AnalyticsSqlError
-    from analytics.runtime import AppResult, check, run
+    from cauce.analytics.app import AnalyticsApp, AppDefinitionError, load_app
+    from cauce.analytics.dialect import AnalyticsSqlError
+    from cauce.analytics.runtime import AppResult, check, run
 
 __getattr__ = lazy_exports(__name__, _EXPORTS)

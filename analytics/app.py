@@ -126,7 +126,7 @@ def _reference_data(tables: Mapping[str, Any], source: str) -> dict[str, dict[st
 
 
 def apps_dir() -> Path:
-    return Path(str(resources.files("analytics").joinpath("apps")))
+    return Path(str(resources.files("cauce.analytics").joinpath("apps")))
 
 
 def load_app(reference: str, stack: Mapping[str, Any] | None = None) -> AnalyticsApp:

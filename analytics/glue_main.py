@@ -25,8 +25,8 @@ ARRIVAL_COLUMN = "__src_timestamp"  # Glue's Kinesis source with addRecordTimest
 
 def make_batch_function(runner: Any, kinesis: Any, output_stream: str | None, output: str | None = None):
     """What Glue's forEachBatch calls with each micro-batch DataFrame."""
-    from analytics.runtime import ARRIVAL_FIELD
-    from analytics.streams import write_stream
+    from cauce.core.kinesis import ARRIVAL_FIELD
+    from cauce.core.kinesis import write_stream
 
     def process_batch(batch: Any, batch_id: int) -> None:
         records = []
@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - runs on A
     from awsglue.utils import getResolvedOptions
     from pyspark.context import SparkContext
 
-    from analytics.app import AnalyticsApp, parse_schema
-    from analytics.streaming import IncrementalRunner
+    from cauce.analytics.app import AnalyticsApp, parse_schema
+    from cauce.analytics.streaming import IncrementalRunner
 
     args = getResolvedOptions(argv or sys.argv, ["JOB_NAME", "app_name", "sql_location", "input_stream_arn", "output_stream_arn",
                                                  "input_schema", "TempDir"])

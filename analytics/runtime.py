@@ -15,11 +15,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from analytics.app import AnalyticsApp, Column
-from analytics.dialect import AnalyticsSqlError, Program, parse, translate_select
+from cauce.analytics.app import AnalyticsApp, Column
+from cauce.analytics.dialect import AnalyticsSqlError, Program, parse, translate_select
+from cauce.core.kinesis import ARRIVAL_FIELD
 
 INPUT_STREAM = "SOURCE_SQL_STREAM_001"
-ARRIVAL_FIELD = "_arrival_time"
 
 
 @dataclass
@@ -54,7 +54,7 @@ def run(app: AnalyticsApp, records: Iterable[Mapping[str, Any]], spark: Any, row
         lake: Any = None) -> AppResult:
     """Run the app over `records` (deterministic mode): its output rows, and the records it refused.
 
-    Reference tables are read from `lake` (an etl.LocalLake; default: $CAUCE_LAKE or .cauce/lake).
+    Reference tables are read from `lake` (a cauce.core.lake.LocalLake; default: $CAUCE_LAKE or .cauce/lake).
     """
     program, plans = check(app)
     load_reference_data(app, spark, lake)
@@ -119,12 +119,9 @@ def load_reference_data(app: AnalyticsApp, spark: Any, lake: Any = None) -> None
     """Each reference table as a view the SQL can join (CSV with a header row, or JSON lines)."""
     if not app.reference_data:
         return
-    import os
-    from pathlib import Path
+    from cauce.core.lake import LocalLake, default_lake
 
-    from etl.lake import LocalLake
-
-    lake = lake or LocalLake(Path(os.environ.get("CAUCE_LAKE", ".cauce/lake")))
+    lake = lake or LocalLake(default_lake())
     for name, spec in app.reference_data.items():
         path = lake.local_path(spec["path"])
         if not path.exists():

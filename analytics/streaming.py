@@ -21,9 +21,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from analytics.app import AnalyticsApp
-from analytics.dialect import UNIT_MICROS
-from analytics.runtime import conform, check, execute, load_reference_data, input_schema
+from cauce.analytics.app import AnalyticsApp
+from cauce.analytics.dialect import UNIT_MICROS
+from cauce.analytics.runtime import conform, check, execute, load_reference_data, input_schema
 
 
 class IncrementalRunner:

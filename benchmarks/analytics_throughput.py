@@ -33,9 +33,9 @@ def main() -> None:
 
     from pyspark.sql import functions as F
 
-    from analytics.app import AnalyticsApp, parse_schema
-    from analytics.runtime import check, execute
-    from etl.spark import local_spark_session
+    from cauce.analytics.app import AnalyticsApp, parse_schema
+    from cauce.analytics.runtime import check, execute
+    from cauce.etl.spark import local_spark_session
 
     spark = local_spark_session(app_name="analytics-benchmark")
     schema = parse_schema({"RecordColumns": [{"Name": "ticker", "SqlType": "VARCHAR(8)"}, {"Name": "price", "SqlType": "DOUBLE"},

@@ -41,7 +41,7 @@ def plain_pyspark(spark, source: str, target: str, quarantine: str) -> None:
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
 
-    from etl.jobs.etl_main import EVENT_TYPES, RAW_EVENT
+    from cauce.etl.jobs.etl_main import EVENT_TYPES, RAW_EVENT
 
     schema = StructType(RAW_EVENT.fields + [StructField("_corrupt_record", StringType())])
     raw = (spark.read.schema(schema).option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", "_corrupt_record")
@@ -67,10 +67,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     options = parser.parse_args()
 
-    from etl.jobs.etl_main import EtlProcesoPrincipal
-    from etl.lake import LocalLake
-    from etl.runner import RunPolicy, run_job
-    from etl.runtimes.local import LocalRuntime
+    from cauce.etl.jobs.etl_main import EtlProcesoPrincipal
+    from cauce.core.lake import LocalLake
+    from cauce.etl.runner import RunPolicy, run_job
+    from cauce.etl.runtimes.local import LocalRuntime
 
     root = Path(tempfile.mkdtemp(prefix="cauce-bench-"))
     try:

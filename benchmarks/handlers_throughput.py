@@ -31,8 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Cauce/Benchmark")
 
-from handlers import Drop, firehose_transform  # noqa: E402
-from handlers.testing import firehose_event, lambda_context  # noqa: E402
+from cauce.handlers import Drop, firehose_transform  # noqa: E402
+from cauce.handlers.testing import firehose_event, lambda_context  # noqa: E402
 
 
 def make_event(count: int) -> dict:
@@ -158,7 +158,7 @@ def main() -> None:
     logger_only = cold_import("from aws_lambda_powertools import Logger", repeats) - interpreter
     print(f"cold import, median of {repeats} fresh interpreters (interpreter start {interpreter * 1000:.0f} ms subtracted):")
     print(f"  {'Powertools Logger alone':<28} {logger_only * 1000:7.1f} ms  1.00x")
-    for module in ("handlers.firehose", "handlers.kinesis", "handlers.tasks", "handlers.data_processor"):
+    for module in ("cauce.handlers.firehose", "cauce.handlers.kinesis", "cauce.handlers.tasks", "cauce.handlers.data_processor"):
         took = cold_import(f"import {module}", repeats) - interpreter
         print(f"  {module:<28} {took * 1000:7.1f} ms  {took / logger_only:.2f}x")
 

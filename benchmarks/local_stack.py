@@ -25,8 +25,8 @@ os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
 def firehose_overhead(records: list[bytes], transform, repeats: int = 3) -> tuple[float, float]:
     """Best seconds of (the emulated delivery, the transform called directly on the same 1 MB batches)."""
     from cauce.localstack.firehose import PROCESSOR_BUFFER_BYTES, FirehoseDelivery
-    from etl.lake import LocalLake
-    from handlers.testing import lambda_context
+    from cauce.core.lake import LocalLake
+    from cauce.handlers.testing import lambda_context
 
     config = {"name": "bench", "buffer_size": 128, "buffer_interval": 900, "compression_format": "GZIP", "prefix": "raw/",
               "error_output_prefix": "errors/!{firehose:error-output-type}/", "s3_backup_mode": "Disabled",
@@ -93,7 +93,7 @@ def main() -> None:
     if args.skip_overhead:
         return
 
-    from handlers.data_processor import handler
+    from cauce.handlers.data_processor import handler
 
     sample = [f'{{"event_id": "e{i}", "event_type": "view", "event_time": "2026-11-26T10:00:00"}}'.encode() for i in range(50_000)]
     with contextlib.redirect_stdout(logs):

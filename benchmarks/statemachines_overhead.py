@@ -82,7 +82,7 @@ def _create_function() -> None:
 
 
 def cauce_run(document: dict) -> float:
-    from statemachines.local import LocalStepFunctions
+    from cauce.statemachines.local import LocalStepFunctions
 
     with LocalStepFunctions(stack={}, functions={"step": step}) as local:
         start = time.perf_counter()

@@ -5,10 +5,10 @@ Fixtures:
     cauce_lake       an empty local lake (and catalog) per test
     local_runtime    a LocalRuntime on that lake and the shared session
     run_glue_job     run a job class with Glue-style arguments, get its JobRunResult
-    lambda_context   a realistic Lambda context (handlers.testing.LambdaContext) per test
+    lambda_context   a realistic Lambda context (cauce.core.lambda_runtime.LambdaContext) per test
     lambda_events    event builders in AWS's documented shapes: .firehose(records, source_stream=...),
                      .kinesis(records, aggregate_per_record=N), .step_functions_task(operation, **payload),
-                     and .decode_firehose_response(response) (all from handlers.testing)
+                     and .decode_firehose_response(response) (all from cauce.handlers.testing)
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ import pytest
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")  # before anything imports pyspark.pandas
 
 if TYPE_CHECKING:
-    from etl.job import JobRunResult
+    from cauce.etl.job import JobRunResult
 
 
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory: pytest.TempPathFactory):
-    from etl.spark import local_spark_session
+    from cauce.etl.spark import local_spark_session
 
     session = local_spark_session(warehouse_dir=str(tmp_path_factory.mktemp("spark-warehouse")), app_name="cauce-tests")
     yield session
@@ -35,14 +35,14 @@ def spark(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture
 def cauce_lake(tmp_path):
-    from etl.lake import LocalLake
+    from cauce.core.lake import LocalLake
 
     return LocalLake(tmp_path / "lake")
 
 
 @pytest.fixture
 def local_runtime(spark, cauce_lake):
-    from etl.runtimes.local import LocalRuntime
+    from cauce.etl.runtimes.local import LocalRuntime
 
     return LocalRuntime(cauce_lake, spark=spark)
 
@@ -50,8 +50,8 @@ def local_runtime(spark, cauce_lake):
 @pytest.fixture
 def run_glue_job(local_runtime) -> Callable[..., "JobRunResult"]:
     """`run_glue_job(JobClass, "--key", "value", ..., policy=RunPolicy(...))` or with a dict of arguments."""
-    from etl.arguments import split_argv
-    from etl.runner import RunPolicy, run_job
+    from cauce.etl.arguments import split_argv
+    from cauce.etl.runner import RunPolicy, run_job
 
     def run(job_cls: type, *argv: str, arguments: dict[str, Any] | None = None, policy: RunPolicy | None = None):
         values = split_argv(list(argv))
@@ -63,7 +63,7 @@ def run_glue_job(local_runtime) -> Callable[..., "JobRunResult"]:
 
 @pytest.fixture
 def lambda_context():
-    from handlers.testing import lambda_context as build
+    from cauce.handlers.testing import lambda_context as build
 
     return build(function_name="cauce-test-function")
 
@@ -72,7 +72,7 @@ def lambda_context():
 def lambda_events():
     from types import SimpleNamespace
 
-    from handlers import testing
+    from cauce.handlers import testing
 
     return SimpleNamespace(
         firehose=testing.firehose_event,

@@ -21,6 +21,7 @@ import enum
 import json
 import types
 import typing
+from collections.abc import Mapping
 from typing import Any
 
 BOOKMARK_OPTIONS = ("job-bookmark-enable", "job-bookmark-disable", "job-bookmark-pause")
@@ -89,6 +90,23 @@ def split_argv(argv: list[str]) -> dict[str, str]:
         values[key] = value
         index += 1
     return values
+
+
+def run_arguments(default_arguments: Mapping[str, Any] | None, given: Mapping[str, Any] | list[str], job_name: str,
+                  run_id: str | None = None) -> dict[str, str]:
+    """The arguments a run sees, as Glue assembles them: the job definition's default_arguments,
+    overridden by the run's own (`--key value` tokens, or a mapping whose keys may start with --),
+    with JOB_NAME (and JOB_RUN_ID) set when not given."""
+    values = split_argv(_tokens(default_arguments or {}))
+    values.update(split_argv(list(given) if isinstance(given, list) else _tokens(given)))
+    values.setdefault("JOB_NAME", job_name)
+    if run_id is not None:
+        values.setdefault("JOB_RUN_ID", run_id)
+    return values
+
+
+def _tokens(arguments: Mapping[str, Any]) -> list[str]:
+    return [token for key, value in arguments.items() for token in (key if str(key).startswith("--") else f"--{key}", str(value))]
 
 
 def _parse_bool(text: str) -> bool:

@@ -8,7 +8,7 @@ values of the bookmark keys. `--job-bookmark-option`:
   job-bookmark-disable  read everything; the state is neither read nor written (Glue's default)
 A failed run never commits, so its input is read again in full by the next run.
 
-The state file is only ever replaced as part of a run's commit record (etl.commit), so the
+The state file is only ever replaced as part of a run's commit record (cauce.etl.commit), so the
 bookmark and the published output move together.
 """
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from etl.commit import atomic_write_json
-from etl.lake import LocalLake
+from cauce.etl.commit import atomic_write_json
+from cauce.core.lake import LocalLake
 
 _FORMATS_BY_HINT = (
     ("parquet", "parquet"),

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from cauce.redaction import register_secret
+from cauce.core.redaction import register_secret
 
 _RESOLVE = re.compile(r"^\{\{resolve:secretsmanager:(?P<secret>[^:}]+(?::[^:}]+)*?)(?::SecretString:(?P<key>[^:}]+))?(?::[^}]*)?\}\}$")
 _DRIVERS = {

@@ -35,17 +35,17 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
-from cauce.redaction import redact_text
-from etl.arguments import GlueArguments, JobArgumentError, NoArguments, parse_glue_arguments, parse_job_arguments, split_argv
-from etl.metrics import job_logger, log_event
-from etl.quality import Check, QualityGate, rule_violations, schema_violations
-from etl.sinks import S3Sink
-from etl.sources import JdbcSource, S3Source
+from cauce.core.redaction import redact_text
+from cauce.etl.arguments import GlueArguments, JobArgumentError, NoArguments, parse_glue_arguments, parse_job_arguments, split_argv
+from cauce.etl.metrics import job_logger, log_event
+from cauce.etl.quality import Check, QualityGate, rule_violations, schema_violations
+from cauce.etl.sinks import S3Sink
+from cauce.etl.sources import JdbcSource, S3Source
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
-    from etl.runtimes.base import Runtime
+    from cauce.etl.runtimes.base import Runtime
 
 
 class ReconciliationError(RuntimeError):
@@ -179,7 +179,7 @@ class GlueJob:
     @classmethod
     def main(cls, argv: list[str] | None = None) -> None:
         """Resolve arguments, pick the runtime, run, commit; exit non-zero on failure."""
-        from etl.runtimes import select_runtime
+        from cauce.etl.runtimes import select_runtime
 
         values = split_argv(sys.argv[1:] if argv is None else argv)
         try:
@@ -258,7 +258,7 @@ def _write_quarantine(job: GlueJob) -> None:
 
 
 def _collect_counts(job: GlueJob, result: JobRunResult) -> None:
-    from etl.runtimes.local import observed_value
+    from cauce.etl.runtimes.local import observed_value
 
     failed_total = 0
     for check in job._quality.checks:
@@ -300,7 +300,7 @@ _JDBC_FAILURE = re.compile(r"java\.sql\.\w*Exception|org\.postgresql|PSQLExcepti
 
 
 def _describe(error: BaseException) -> str:
-    from etl.runtimes.local import _first_line
+    from cauce.etl.runtimes.local import _first_line
 
     module = type(error).__module__
     if module.startswith(("py4j", "pyspark")):

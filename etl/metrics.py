@@ -2,7 +2,7 @@
 
 ETL logs go through the standard `logging` module with a one-line JSON formatter rather
 than Powertools Logger, so that nothing beyond the Glue runtime's own packages has to be
-installed on Glue workers. Secrets are masked (cauce.redaction). With `--enable-metrics` on Glue, the job's counters are also
+installed on Glue workers. Secrets are masked (cauce.core.redaction). With `--enable-metrics` on Glue, the job's counters are also
 published to CloudWatch (namespace `Cauce/Glue`, dimension JobName).
 """
 
@@ -14,7 +14,7 @@ import logging
 import sys
 from typing import Any, Mapping
 
-from cauce.redaction import redact
+from cauce.core.redaction import redact
 
 NAMESPACE = "Cauce/Glue"
 

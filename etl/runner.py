@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from etl.job import GlueJob, JobRunResult, execute
+from cauce.etl.job import GlueJob, JobRunResult, execute
 
 if TYPE_CHECKING:
-    from etl.runtimes.base import Runtime
+    from cauce.etl.runtimes.base import Runtime
 
 # vCPUs per worker, from the AWS Glue worker type documentation.
 WORKER_VCPUS = {
@@ -48,6 +49,16 @@ class RunPolicy:
             raise ValueError(f"timeout must be positive minutes, got {self.timeout_minutes}")
         if not 0 <= self.max_retries <= 10:
             raise ValueError(f"max_retries must be 0 to 10 (Glue's range), got {self.max_retries}")
+
+    @classmethod
+    def for_job(cls, definition: Mapping[str, Any] | None, **overrides: Any) -> RunPolicy:
+        """The policy of a stack's job definition (glue_config.job_config entry), with `overrides`
+        (those given as None are ignored) and Glue's defaults for what neither sets."""
+        definition = definition or {}
+        values = {"worker_type": definition.get("worker_type"), "number_of_workers": definition.get("number_of_workers"),
+                  "timeout_minutes": definition.get("timeout"), "max_retries": definition.get("max_retries")}
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**{key: value for key, value in values.items() if value is not None})
 
     @property
     def glue_task_slots(self) -> int:

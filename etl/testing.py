@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from pyspark.testing import assertDataFrameEqual, assertSchemaEqual
 
-from etl.lake import LocalLake
+from cauce.core.lake import LocalLake
 
 __all__ = [
     "assertDataFrameEqual", "assertSchemaEqual", "put_json_lines", "read_output",
@@ -20,7 +20,7 @@ __all__ = [
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-    from etl.job import JobRunResult
+    from cauce.etl.job import JobRunResult
 
 
 

@@ -7,8 +7,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, Literal
 
-from handlers.config import HandlerSettings, callable_name
-from handlers.observability import Telemetry
+from cauce.handlers.config import HandlerSettings, callable_name
+from cauce.handlers.observability import Telemetry
 
 
 class RecordHandler:

@@ -10,7 +10,7 @@
   calls `{"operation": "notify-failure", "error": {"Error": ..., "Cause": ...}}`, which logs the
   failure at ERROR level (the alarm source) and counts it in the `WorkflowFailures` metric.
 
-Deploy with handler `handlers.data_processor.handler`.
+Deploy with handler `cauce.handlers.data_processor.handler`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from handlers.firehose import firehose_transform
-from handlers.results import Failed
-from handlers.tasks import TaskError, TaskRouter
+from cauce.handlers.firehose import firehose_transform
+from cauce.handlers.results import Failed
+from cauce.handlers.tasks import TaskError, TaskRouter
 
 REQUIRED_FIELDS = ("event_id", "event_type", "event_time")
 

@@ -1,6 +1,6 @@
 """Firehose data transformation: one plain function over one record.
 
-    from handlers import firehose_transform, Drop
+    from cauce.handlers import firehose_transform, Drop
 
     @firehose_transform
     def handler(event: dict):
@@ -34,10 +34,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from handlers import codec
-from handlers.base import RecordHandler
-from handlers.kpl import MAGIC, KplFormatError, deaggregate, is_aggregated
-from handlers.results import Drop, Failed, Ok
+from cauce.handlers import codec
+from cauce.handlers.base import RecordHandler
+from cauce.core.kpl import MAGIC, KplFormatError, deaggregate, is_aggregated
+from cauce.handlers.results import Drop, Failed, Ok
 
 MAX_RECORD_BYTES = 1_000 * 1024  # Firehose's record limit, before base64
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024  # Lambda's synchronous response limit

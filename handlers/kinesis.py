@@ -1,6 +1,6 @@
 """Kinesis Data Streams consumer: one plain function over one record, on Powertools batch processing.
 
-    from handlers import kinesis_consumer, PoisonRecord
+    from cauce.handlers import kinesis_consumer, PoisonRecord
 
     @kinesis_consumer(poison_queue_url="https://sqs.../orders-poison")
     def handler(order: dict) -> None:
@@ -39,11 +39,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-from handlers import codec
-from handlers.base import RecordHandler
-from handlers.config import callable_name
-from handlers.kpl import KplFormatError, deaggregate
-from handlers.results import PoisonRecord
+from cauce.handlers import codec
+from cauce.handlers.base import RecordHandler
+from cauce.handlers.config import callable_name
+from cauce.core.kpl import KplFormatError, deaggregate
+from cauce.handlers.results import PoisonRecord
 
 POISON_QUEUE_ENV = "CAUCE_POISON_QUEUE_URL"
 IDEMPOTENCY_TABLE_ENV = "CAUCE_IDEMPOTENCY_TABLE"

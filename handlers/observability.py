@@ -1,7 +1,7 @@
 """Logger, Metrics and Tracer from Powertools, set up the same way for every Cauce handler.
 
 Logs are Powertools' structured JSON with the Lambda context and a correlation id, secrets
-masked (cauce.redaction); metrics go
+masked (cauce.core.redaction); metrics go
 out as CloudWatch EMF once per invocation; traces are recorded only where X-Ray is (Powertools'
 Tracer disables itself outside Lambda), and the X-Ray SDK is imported on the first traced
 invocation, not at cold import.
@@ -18,9 +18,9 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit
 
-from cauce.redaction import redact
+from cauce.core.redaction import redact
 
-from handlers.config import HandlerSettings
+from cauce.handlers.config import HandlerSettings
 
 
 def _tracing_wanted() -> bool:
@@ -29,7 +29,7 @@ def _tracing_wanted() -> bool:
 
 
 class RedactingFormatter(LambdaPowertoolsFormatter):
-    """Powertools' JSON, with secrets masked (cauce.redaction) in every key, appended ones included."""
+    """Powertools' JSON, with secrets masked (cauce.core.redaction) in every key, appended ones included."""
 
     def serialize(self, log: Any) -> str:
         return super().serialize(redact(log))

@@ -1,7 +1,7 @@
 """Workflow task handlers: one Lambda function, several operations, invoked by Step Functions.
 
     from pydantic import BaseModel
-    from handlers import TaskRouter
+    from cauce.handlers import TaskRouter
 
     router = TaskRouter()
 
@@ -26,8 +26,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from handlers.config import HandlerSettings
-from handlers.observability import Telemetry
+from cauce.handlers.config import HandlerSettings
+from cauce.handlers.observability import Telemetry
 
 
 class TaskError(Exception):

@@ -1,6 +1,6 @@
 """Realistic Lambda events and context for tests and `cauce invoke`, in AWS's documented shapes.
 
-    from handlers.testing import firehose_event, kinesis_event, lambda_context
+    from cauce.handlers.testing import firehose_event, kinesis_event, lambda_context
 
     response = handler(firehose_event([{"event_id": "1"}]), lambda_context())
 """
@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
-from handlers.kpl import aggregate
+from cauce.core.aws import ACCOUNT, REGION
+from cauce.core.lambda_runtime import LambdaContext, invoke, lambda_context  # noqa: F401 (part of this module's API)
+from cauce.core.kpl import aggregate
 
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
 _BASE_MS = 1_764_115_200_000  # 2025-11-26T00:00:00Z: fixed, so built events are reproducible
 
 
@@ -32,43 +30,6 @@ def _bytes(value: Any) -> bytes:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
-
-
-@dataclass
-class LambdaContext:
-    """The context object Lambda passes to a Python handler; time left counts down from `timeout_seconds`."""
-
-    function_name: str = "cauce-function"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    timeout_seconds: float = 300
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    region: str = REGION
-    clock: Callable[[], float] = time.monotonic
-    identity: Any = None
-    client_context: Any = None
-
-    def __post_init__(self) -> None:
-        self._deadline = self.clock() + self.timeout_seconds
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{self.function_name}"
-
-    @property
-    def log_group_name(self) -> str:
-        return f"/aws/lambda/{self.function_name}"
-
-    @property
-    def log_stream_name(self) -> str:
-        return f"2026/01/01/[{self.function_version}]{self.aws_request_id.replace('-', '')}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - self.clock()) * 1000))
-
-
-def lambda_context(**overrides: Any) -> LambdaContext:
-    return LambdaContext(**overrides)
 
 
 def firehose_event(
@@ -165,24 +126,6 @@ def step_functions_task_event(operation: str, **payload: Any) -> dict[str, Any]:
 def decode_firehose_response(response: dict[str, Any]) -> list[tuple[str, str, bytes]]:
     """(recordId, result, decoded data) for each result of a Firehose transformation response."""
     return [(r["recordId"], r["result"], base64.b64decode(r["data"])) for r in response["records"]]
-
-
-def invoke(handler: Callable[[Any, Any], Any], event: Any, context: LambdaContext | None = None) -> dict[str, Any]:
-    """Call a handler as Lambda does: the response, or Lambda's error shape (errorType, errorMessage, stackTrace)."""
-    import traceback
-
-    context = context or lambda_context(function_name=getattr(handler, "__name__", "cauce-function"))
-    try:
-        return {"ok": True, "response": handler(event, context)}
-    except Exception as error:
-        return {
-            "ok": False,
-            "response": {
-                "errorType": type(error).__name__,
-                "errorMessage": str(error),
-                "stackTrace": traceback.format_tb(error.__traceback__),
-            },
-        }
 
 
 def _sequence_number(index: int) -> str:

@@ -76,21 +76,24 @@ def fill_placeholders(text: str, variables: Mapping[str, str], source: str) -> s
 
 
 def parse_json(text: str, source: str) -> dict[str, Any]:
-    from cauce.stack import parse_json_object
+    from cauce.core.stack import parse_json_object
 
     return parse_json_object(text, source, DefinitionError, "an ASL definition (a JSON object)")
 
 
 def definitions_dir() -> Path:
-    return Path(str(resources.files("statemachines").joinpath("definitions")))
+    return Path(str(resources.files("cauce.statemachines").joinpath("definitions")))
 
 
 def template_path(reference: str) -> Path | None:
-    """The file a definition reference names, if it names one: a path, or a packaged template."""
-    for candidate in (Path(reference), definitions_dir() / reference, definitions_dir() / f"{reference}.asl.json"):
-        if candidate.is_file():
-            return candidate
-    return None
+    """The file a definition reference names, if it names one: a path, a file in the project's
+    workflows folder, or a packaged template (by file name, or name without `.asl.json`)."""
+    from cauce.core.project import find_project
+
+    project = find_project()
+    folders = ([project.workflows, project.root] if project is not None else []) + [definitions_dir()]
+    candidates = [Path(reference)] + [folder / name for folder in folders for name in (reference, f"{reference}.asl.json")]
+    return next((candidate for candidate in candidates if candidate.is_file()), None)
 
 
 def load_definition(reference: str, stack: Mapping[str, Any]) -> StateMachineDefinition:

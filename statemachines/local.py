@@ -1,7 +1,10 @@
-"""Local execution of state machines on moto's ASL interpreter, with every Task bound to the real
-local thing: Lambda tasks run Cauce handlers in process, Glue tasks run job classes on local Spark.
+"""Local execution of state machines on moto's ASL interpreter, with every Task bound through
+`TaskBindings` (bindings.py) to the real local thing: the local stack binds Lambda tasks to the
+project's handlers in process and Glue tasks to its jobs on local Spark.
 
-    with LocalStepFunctions(stack) as sfn:
+    from cauce.localstack.bindings import StackBindings
+
+    with LocalStepFunctions(stack, bindings=StackBindings(stack)) as sfn:
         result = sfn.run("etl-workflow", {"date": "2026-11-26"})
         print(result.status, result.output)
 
@@ -11,7 +14,7 @@ moto 5.2.5; tests/statemachines/test_bindings.py fails loudly if an upgrade move
   realistic context; an exception becomes Lambda's error payload, so `errorType` is the
   exception's class name and Retry/Catch match it.
 - Glue crawlers: `GlueBackend.start_crawler` (what `aws-sdk:glue:startCrawler` calls) runs the
-  stack's crawler on the local lake (cauce.localstack.crawler).
+  bound crawler (the local stack's runs on the local lake).
 - Glue: `GlueBackend.start_job_run` runs the job class to its end (with the stack's
   default_arguments, the Task's Arguments and the job's retry policy) and `get_job_run` answers
   with Glue's JobRun shape. For `startJobRun.sync`, moto's own integration always fails
@@ -27,31 +30,26 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import importlib
 import itertools
 import json
 import logging
 import os
 import threading
-import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
-from statemachines.clock import RealClock, VirtualClock
-from statemachines.definition import StateMachineDefinition, load_definition, parse_json
-from statemachines.validate import AslValidationError, KnownTargets, Problem, check
+from cauce.core.aws import ACCOUNT, ENVIRONMENT, REGION
+from cauce.statemachines.bindings import FunctionBindings, JobOutcome, TaskBindings
+from cauce.statemachines.clock import RealClock, VirtualClock
+from cauce.statemachines.definition import StateMachineDefinition, load_definition, parse_json
+from cauce.statemachines.validate import AslValidationError, KnownTargets, Problem, check
 
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/cauce-local-states"
 _MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-_AWS_ENVIRONMENT = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-                    "AWS_DEFAULT_REGION": REGION}
 
 
 @dataclass
@@ -152,67 +150,38 @@ class LocalGlueRun:
 class LocalStepFunctions:
     """moto's ASL interpreter with Lambda and Glue tasks bound to local handlers and jobs.
 
-    `functions` and `jobs` add or override bindings: function name -> handler, job name -> job
-    class. The stack's lambda_config (handler paths) and the jobs Cauce discovers are bound
-    by default.
+    `bindings` says what each Task runs (cauce.localstack.bindings.StackBindings binds the stack's
+    functions, jobs and crawlers); `functions` alone binds Lambda function names to callables.
     """
 
     def __init__(
         self,
         stack: Mapping[str, Any] | None = None,
         *,
+        bindings: TaskBindings | None = None,
         functions: Mapping[str, Callable[[Any, Any], Any]] | None = None,
-        jobs: Mapping[str, type] | None = None,
-        runtime: Any = None,
-        lake: Path | None = None,
         virtual_time: bool = True,
     ) -> None:
-        from cauce.stack import load_stack
+        from cauce.core.stack import load_stack
 
-        self.stack = dict(stack) if stack is not None else load_stack(None)
+        if bindings is not None and functions:
+            raise ValueError("give either bindings or functions, not both")
+        self.stack = stack if stack is not None else load_stack(None)
+        self.bindings: TaskBindings = bindings if bindings is not None else FunctionBindings(functions)
         self.clock = VirtualClock() if virtual_time else RealClock()
-        self._function_configs = {f["function_name"]: f for f in (self.stack.get("lambda_config") or {}).values()}
-        self._crawler_configs = {c["name"]: c for c in ((self.stack.get("glue_config") or {}).get("crawler_config") or {}).values()}
-        self.crawls: list[Any] = []
-        self._handlers: dict[str, Callable[[Any, Any], Any]] = dict(functions or {})
-        self._job_classes: dict[str, type] = dict(jobs or {})
-        self._runtime = runtime
-        self._lake = lake
         self.lambda_calls: list[LambdaCall] = []
         self.glue_runs: dict[str, LocalGlueRun] = {}
         self._exit_stack: contextlib.ExitStack | None = None
         self._lock = threading.Lock()
         self._names = itertools.count(1)
 
-    # --- bindings -------------------------------------------------------------------------------
-
     @functools.cached_property
     def known_targets(self) -> KnownTargets:
-        """What Tasks may call (read once: job discovery imports the job files)."""
-        from cauce.jobs import discover
-
-        jobs = set(self._job_classes) | set(discover())
-        return KnownTargets(
-            functions=frozenset(set(self._handlers) | set(self._function_configs)),
-            jobs=frozenset(jobs),
-            crawlers=frozenset(self._crawler_configs),
-        )
+        """What Tasks may call (read once: finding jobs imports the job files)."""
+        return self.bindings.known_targets()
 
     def handler_for(self, function_name: str) -> Callable[[Any, Any], Any]:
-        if function_name not in self._handlers:
-            config = self._function_configs.get(function_name)
-            if config is None:
-                raise LookupError(f"no local handler for Lambda function {function_name!r}")
-            module_name, _, attribute = config["handler"].rpartition(".")
-            self._handlers[function_name] = getattr(importlib.import_module(module_name), attribute)
-        return self._handlers[function_name]
-
-    def job_class_for(self, job_name: str) -> type:
-        if job_name not in self._job_classes:
-            from cauce.jobs import resolve_job
-
-            self._job_classes[job_name] = resolve_job(job_name)[0]
-        return self._job_classes[job_name]
+        return self.bindings.handler_for(function_name)
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -229,14 +198,14 @@ class LocalStepFunctions:
         from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
         stack = contextlib.ExitStack()
-        stack.enter_context(mock.patch.dict(os.environ, _AWS_ENVIRONMENT))
+        stack.enter_context(mock.patch.dict(os.environ, ENVIRONMENT))
         stack.enter_context(mock_aws(config=_MOTO_CONFIG))
         runner = self
         def invoke(backend, function_name, qualifier, body, headers, response_headers):
             # with use_docker False, moto serves Lambda from LambdaSimpleBackend, whose own invoke
             # answers any name with a canned payload: an unbound function must fail instead, as on AWS.
             name = _function_name(function_name)
-            if name not in runner._handlers and name not in runner._function_configs:
+            if name not in runner.known_targets.functions:
                 from moto.awslambda.exceptions import UnknownFunctionException
 
                 raise UnknownFunctionException(f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name} (no local handler is bound)")
@@ -340,90 +309,55 @@ class LocalStepFunctions:
     # --- what the bindings do -------------------------------------------------------------------
 
     def _invoke_handler(self, name: str, body: Any, response_headers: dict) -> bytes:
-        from handlers.testing import lambda_context
+        from cauce.core.lambda_runtime import error_response, lambda_context
 
-        config = self._function_configs.get(name, {})
         try:
             event = json.loads(body) if body else {}
         except (TypeError, json.JSONDecodeError):
             event = body
+        settings = self.bindings.function_settings(name)
+        context = lambda_context(function_name=name, memory_limit_in_mb=settings.memory_size, timeout_seconds=settings.timeout)
         try:
             handler = self.handler_for(name)
         except Exception as error:  # what Lambda reports when the handler cannot be loaded
-            return self._lambda_error(name, event, response_headers, "Runtime.ImportModuleError", f"{type(error).__name__}: {error}", [])
-        context = lambda_context(function_name=name, memory_limit_in_mb=config.get("memory_size", 128),
-                                 timeout_seconds=config.get("timeout", 3))
+            response = {"errorMessage": f"{type(error).__name__}: {error}", "errorType": "Runtime.ImportModuleError",
+                        "stackTrace": [], "requestId": context.aws_request_id}
+            return self._lambda_error(name, event, response_headers, response)
         try:
             response = handler(event, context)
             payload = json.dumps(response, default=str).encode()
         except Exception as error:
-            return self._lambda_error(name, event, response_headers, type(error).__name__, str(error),
-                                      traceback.format_tb(error.__traceback__.tb_next))  # from the handler down
+            return self._lambda_error(name, event, response_headers, error_response(error, context.aws_request_id, skip_frames=1))
         with self._lock:
             self.lambda_calls.append(LambdaCall(name, event, response, None))
         return payload
 
-    def _lambda_error(self, name, event, response_headers, error_type, message, trace) -> bytes:
+    def _lambda_error(self, name: str, event: Any, response_headers: dict, error: dict[str, Any]) -> bytes:
         response_headers["x-amz-function-error"] = "Unhandled"
-        error = {"errorType": error_type, "errorMessage": message, "trace": trace}
         with self._lock:
-            self.lambda_calls.append(LambdaCall(name, event, error, error_type))
+            self.lambda_calls.append(LambdaCall(name, event, error, error["errorType"]))
         return json.dumps(error).encode()
 
     def _run_glue_job(self, name: str, arguments: Mapping[str, str]) -> str:
-        from cauce.stack import glue_jobs
-        from etl.arguments import split_argv
-        from etl.runner import GLUE_DEFAULT_TIMEOUT_MINUTES, RunPolicy, run_job
-
         run_id = f"jr_{uuid.uuid4().hex}"
         started = self.clock.now()
-        definition = glue_jobs(self.stack).get(name, {})
-        values = split_argv([token for key, value in (definition.get("default_arguments") or {}).items() for token in (key, str(value))])
-        values.update(split_argv([token for key, value in arguments.items() for token in (key, str(value))]))
-        values.setdefault("JOB_NAME", name)
-        values.setdefault("JOB_RUN_ID", run_id)
         try:
-            job_class = self.job_class_for(name)
-            policy = RunPolicy(
-                worker_type=definition.get("worker_type", "G.1X"),
-                number_of_workers=definition.get("number_of_workers", 2),
-                timeout_minutes=definition.get("timeout", GLUE_DEFAULT_TIMEOUT_MINUTES),
-                max_retries=definition.get("max_retries", 0),
-            )
-            result = run_job(job_class, values, self._glue_runtime(), policy)
-            state = "SUCCEEDED" if result.succeeded else ("TIMEOUT" if result.status == "TIMEOUT" else "FAILED")
-            error = result.error
-        except Exception as exc:  # no job class, bad policy: the run fails as on Glue, with the reason
-            result, state, error = None, "FAILED", f"{type(exc).__name__}: {exc}"
+            outcome = self.bindings.run_job(name, dict(arguments), run_id)
+        except Exception as exc:  # a binding that cannot run the job: the run fails as on Glue, with the reason
+            outcome = JobOutcome("FAILED", f"{type(exc).__name__}: {exc}")
         run = LocalGlueRun(run_id, name, {k if k.startswith("--") else f"--{k}": v for k, v in arguments.items()},
-                           state, started, self.clock.now(), error, result)
+                           outcome.state, started, self.clock.now(), outcome.error, outcome.result)
         with self._lock:
             self.glue_runs[run_id] = run
         return run_id
 
     def _run_crawler(self, name: str) -> None:
-        """glue:StartCrawler: the stack's crawler runs on the local lake now (AWS starts it and returns)."""
+        """glue:StartCrawler: the bound crawler runs now (AWS starts it and returns)."""
         from moto.glue.exceptions import CrawlerNotFoundException
 
-        from cauce.localstack.crawler import LocalCrawler
-
-        if name not in self._crawler_configs:
+        if name not in self.known_targets.crawlers:
             raise CrawlerNotFoundException(name)
-        runtime = self._glue_runtime()
-        result = LocalCrawler(self._crawler_configs[name], runtime.lake, runtime.catalog, runtime.spark).run()
-        with self._lock:
-            self.crawls.append(result)
-
-    def _glue_runtime(self):
-        if self._runtime is None:
-            from etl.runtimes.local import LocalRuntime
-
-            self._runtime = LocalRuntime(self._lake or Path(os.environ.get("CAUCE_LAKE", ".cauce/lake")))
-            from cauce.stack import glue_connections
-
-            for connection in glue_connections(self.stack):
-                self._runtime.catalog.put_connection(connection)
-        return self._runtime
+        self.bindings.run_crawler(name)
 
 
 @contextlib.contextmanager

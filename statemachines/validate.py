@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +87,10 @@ class KnownTargets:
     jobs: frozenset[str] = frozenset()
     crawlers: frozenset[str] = frozenset()
     unsupported: Mapping[str, str] = field(default_factory=dict)  # resource -> why it cannot run locally
+    # Import a bound function's handler or a job's class; what fails to import is a problem of the
+    # Task that calls it (found at validation, not after earlier states have run).
+    load_function: Callable[[str], Any] | None = None
+    load_job: Callable[[str], Any] | None = None
 
 
 def validate(document: Any, known: KnownTargets | None = None, *, interpreter: bool = True) -> list[Problem]:
@@ -234,6 +238,8 @@ def _check_task(state, where, problems, known) -> None:
             problems.append(Problem(f"{where}.Parameters.JobName", "required for glue:startJobRun"))
         elif isinstance(job, str) and job not in known.jobs:
             problems.append(Problem(f"{where}.Parameters.JobName", f"no local Glue job {job!r} (known: {', '.join(sorted(known.jobs)) or 'none'})"))
+        elif isinstance(job, str) and known.load_job is not None:
+            _check_loads(known.load_job, job, f"Glue job {job!r}", f"{where}.Parameters.JobName", problems)
     elif resource == "arn:aws:states:::aws-sdk:glue:startCrawler":
         crawler = parameters.get("Name")
         if crawler is None and "Name.$" not in parameters:
@@ -249,6 +255,15 @@ def _check_task(state, where, problems, known) -> None:
 def _check_known_function(name: str, where: str, known: KnownTargets, problems: list[Problem]) -> None:
     if name not in known.functions:
         problems.append(Problem(where, f"no local handler for Lambda function {name!r} (known: {', '.join(sorted(known.functions)) or 'none'})"))
+    elif known.load_function is not None:
+        _check_loads(known.load_function, name, f"Lambda function {name!r}", where, problems)
+
+
+def _check_loads(load: Callable[[str], Any], name: str, what: str, where: str, problems: list[Problem]) -> None:
+    try:
+        load(name)
+    except Exception as error:  # the user's module: any import-time error is the problem to report
+        problems.append(Problem(where, f"{what} cannot be loaded: {type(error).__name__}: {error}"))
 
 
 def _function_name(target: str) -> str:

@@ -81,8 +81,9 @@ def aws(monkeypatch):
     """moto in process for every boto3 client the code under test creates."""
     from moto import mock_aws
 
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    from cauce.core.aws import ENVIRONMENT
+
+    for name, value in ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
         yield

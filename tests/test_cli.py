@@ -9,7 +9,7 @@ import sys
 from click.testing import CliRunner
 
 from cauce.cli import cli
-from etl.testing import put_json_lines
+from cauce.etl.testing import put_json_lines
 
 
 def invoke(*args):
@@ -49,7 +49,7 @@ def test_job_run_by_path_reports_argument_problems_and_exits_2(tmp_path, cauce_l
     script = tmp_path / "my_job.py"
     script.write_text(
         "from dataclasses import dataclass\n"
-        "from etl import GlueJob\n"
+        "from cauce.etl import GlueJob\n"
         "@dataclass(frozen=True)\n"
         "class Args:\n    target_path: str\n    limit: int = 1\n"
         "class MyJob(GlueJob):\n    Arguments = Args\n    def run(self):\n        pass\n"
@@ -89,7 +89,7 @@ def test_demo_runs_the_whole_stack_and_reconciles_every_event(tmp_path, spark):
 
 
 def test_demo_names_the_failed_stage_and_exits_non_zero(tmp_path, spark):
-    from cauce.stack import load_stack
+    from cauce.core.stack import load_stack
 
     stack = load_stack(None)
     stack["glue_config"]["crawler_config"]["data-crawler"]["s3_target"][0]["path"] = "s3://mi-bucket/nothing-here/"
@@ -103,13 +103,13 @@ def test_demo_names_the_failed_stage_and_exits_non_zero(tmp_path, spark):
 
 
 def test_invoke_prints_only_the_response_on_stdout_with_json(tmp_path):
-    from handlers.testing import firehose_event
+    from cauce.handlers.testing import firehose_event
 
     event_file = tmp_path / "event.json"
     event_file.write_text(json.dumps(firehose_event([{"event_id": "1", "event_type": "view", "event_time": "t"}, "x"])))
 
     # A fresh process, as a user runs it: the handler module is imported by the command itself.
-    completed = subprocess.run([sys.executable, "-m", "cauce", "invoke", "handlers.data_processor:handler",
+    completed = subprocess.run([sys.executable, "-m", "cauce", "invoke", "cauce.handlers.data_processor:handler",
                                 "--event", str(event_file), "--json"], capture_output=True, text=True)
 
     assert completed.returncode == 0, completed.stderr
@@ -122,7 +122,7 @@ def test_invoke_exits_non_zero_with_lambdas_error_shape(tmp_path):
     event_file = tmp_path / "event.json"
     event_file.write_text('{"operation": "launch"}')
 
-    result = CliRunner().invoke(cli, ["invoke", "handlers.data_processor:handler", "--event", str(event_file), "--json"])
+    result = CliRunner().invoke(cli, ["invoke", "cauce.handlers.data_processor:handler", "--event", str(event_file), "--json"])
 
     assert result.exit_code == 1
     assert json.loads(result.stdout)["errorType"] == "UnknownOperation"
@@ -131,10 +131,10 @@ def test_invoke_exits_non_zero_with_lambdas_error_shape(tmp_path):
 def test_invoke_names_what_it_cannot_load(tmp_path):
     event_file = tmp_path / "event.json"
     event_file.write_text("{}")
-    result = CliRunner().invoke(cli, ["invoke", "handlers.nothing_here:handler", "--event", str(event_file)])
+    result = CliRunner().invoke(cli, ["invoke", "cauce.handlers.nothing_here:handler", "--event", str(event_file)])
     assert result.exit_code == 1 and "cannot load handlers.nothing_here:handler" in result.output
     event_file.write_text("{oops")
-    result = CliRunner().invoke(cli, ["invoke", "handlers.data_processor:handler", "--event", str(event_file)])
+    result = CliRunner().invoke(cli, ["invoke", "cauce.handlers.data_processor:handler", "--event", str(event_file)])
     assert result.exit_code == 1 and "--event is not valid JSON" in result.output
 
 
@@ -170,7 +170,7 @@ def test_sfn_diagram_mermaid_and_svg(tmp_path):
     assert result.exit_code == 0
     assert result.stdout.startswith("flowchart TD") and "StartETLProcess -.->|catch States.ALL| NotifyFailure" in result.stdout
 
-    picture = tmp_path / "etl.svg"
+    picture = tmp_path / "cauce.etl.svg"
     result = CliRunner().invoke(cli, ["sfn", "diagram", "etl-workflow", "--format", "svg", "--output", str(picture)])
     assert result.exit_code == 0, result.output  # Graphviz is installed by scripts/system-packages.sh
     assert picture.read_text().lstrip().startswith("<?xml") and "StartETLProcess" in picture.read_text()

@@ -8,9 +8,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cauce.advice import advise
+from cauce.ops.advice import advise
 from cauce.cli import cli
-from cauce.cost import Assumptions, CostError, estimate, price_table, runs_per_day
+from cauce.ops.cost import Assumptions, CostError, estimate, price_table, runs_per_day
 
 PRICES = price_table("us-east-1")
 MONTH_RECORDS_AT_10_PER_SECOND = 10 * 730 * 3600  # 26,280,000
@@ -82,7 +82,7 @@ def test_the_firehose_processor_is_invoked_once_per_megabyte_and_billed_by_memor
 
 
 def test_the_seed_example_totals_its_lines_and_states_its_assumptions():
-    from cauce.stack import load_stack
+    from cauce.core.stack import load_stack
 
     result = estimate(load_stack(None), Assumptions(), PRICES, given=set())
 
@@ -153,7 +153,7 @@ def test_advice_on_glue_lambda_logs_and_retention():
 
 
 def test_every_saving_is_priced_from_the_table():
-    from cauce.stack import load_stack
+    from cauce.core.stack import load_stack
 
     flex = [a for a in advise(load_stack(None), Assumptions(job_runs_per_day=4, job_run_minutes=60), PRICES) if a.rule == "glue-flex"][0]
     assert flex.monthly_saving_usd == pytest.approx(2 * 4 * 30.4 * 1 * (0.44 - 0.29))

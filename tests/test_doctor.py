@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from cauce.cli import cli
-from cauce.doctor import aws_checks, glue_run_topic, local_checks
-from cauce.stack import load_stack
+from cauce.ops.doctor import aws_checks, glue_run_topic, local_checks
+from cauce.core.stack import load_stack
 
 
 def test_this_machine_is_ready_for_local_runs(tmp_path):
@@ -77,7 +77,7 @@ def test_failed_glue_runs_map_to_the_seeds_problems(state, message, topic):
 def test_every_section_the_doctor_points_at_exists_in_the_guide():
     from pathlib import Path
 
-    from cauce.doctor import ALARM_TOPICS, GLUE_ERROR_TOPICS, _anchor
+    from cauce.ops.doctor import ALARM_TOPICS, GLUE_ERROR_TOPICS, _anchor
 
     guide = (Path(__file__).resolve().parents[1] / "docs" / "operations.md").read_text()
     headings = {_anchor(line.lstrip("# ").strip()) for line in guide.splitlines() if line.startswith("### ")}

@@ -15,8 +15,8 @@ BATCH_RECORDS = 50_000  # records per micro-batch: one Spark job each
 class StreamingApp:
     def __init__(self, app: Any, kinesis: Any, input_stream: str, output_stream: str, spark: Callable[[], Any],
                  batch_records: int = BATCH_RECORDS) -> None:
-        from analytics.runtime import check
-        from analytics.streams import StreamReader
+        from cauce.analytics.runtime import check
+        from cauce.core.kinesis import StreamReader
 
         check(app)  # refuse bad SQL now, before any record is read
         self.app = app
@@ -34,7 +34,7 @@ class StreamingApp:
 
     def read(self) -> None:
         """Take what arrived on the input stream since the last read."""
-        from analytics.streams import decode_records
+        from cauce.core.kinesis import decode_records
 
         rows, unreadable = decode_records(self.reader.read())
         self.pending += rows
@@ -51,8 +51,8 @@ class StreamingApp:
 
     def run(self, final: bool = False) -> None:
         """Run the pending records as one micro-batch (and, when `final`, emit the open windows)."""
-        from analytics.streaming import IncrementalRunner
-        from analytics.streams import write_stream
+        from cauce.analytics.streaming import IncrementalRunner
+        from cauce.core.kinesis import write_stream
 
         if not self.pending and (self.runner is None or not final):
             return

@@ -44,8 +44,9 @@ def running(state_dir: Path) -> dict[str, Any] | None:
     return record
 
 
-def up(state_dir: Path, stack_file: Path | None, port: int | None) -> dict[str, Any]:
-    """Start the server in the background (or return the one already running) and wait until it answers."""
+def up(state_dir: Path, stack_file: Path | None, port: int | None, project_root: Path | None = None) -> dict[str, Any]:
+    """Start the server in the background (or return the one already running) and wait until it answers.
+    It runs in the project's root, so that it finds the project's handlers and jobs as the commands do."""
     record = running(state_dir)
     if record is not None:
         return {**record, "already_running": True}
@@ -55,7 +56,8 @@ def up(state_dir: Path, stack_file: Path | None, port: int | None) -> dict[str, 
     if stack_file is not None:
         command += ["--stack", str(Path(stack_file).resolve())]
     log = open(state_dir / "server.log", "ab")  # the child keeps writing to it after this call
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                               cwd=project_root)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -95,7 +97,7 @@ def read_status(state_dir: Path) -> dict[str, Any]:
 
 def status(state_dir: Path) -> dict[str, Any]:
     """The server's endpoint, its streams (shards, records held), Firehose and consumer counts, the lake."""
-    from etl.lake import LocalLake
+    from cauce.core.lake import LocalLake
 
     record = running(state_dir)
     if record is None:
@@ -115,7 +117,7 @@ def status(state_dir: Path) -> dict[str, Any]:
 def send(state_dir: Path, stream: str, lines: Iterable[str], partition_key_field: str | None = None,
          progress: Callable[[int], None] = lambda _count: None) -> dict[str, Any]:
     """Put each non-empty line as one record (PutRecords, 500 at a time, failed entries retried)."""
-    from analytics.streams import PUT_RECORDS_LIMIT, put_records
+    from cauce.core.kinesis import PUT_RECORDS_LIMIT, put_records
 
     record = running(state_dir)
     if record is None:

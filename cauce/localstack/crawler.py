@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from etl.catalog import CatalogError, table_input
+from cauce.etl.catalog import CatalogError, table_input
 
 
 @dataclass

@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cauce.core.aws import REGION, arn
+
 
 @dataclass
 class MappingStats:
@@ -32,23 +34,23 @@ class MappingStats:
 class KinesisEventSourceMapping:
     def __init__(self, kinesis: Any, stream: str, handler: Callable[[Any, Any], Any], *, function_name: str = "consumer",
                  batch_size: int = 100, maximum_retry_attempts: int = 3, bisect_batch_on_function_error: bool = True,
-                 on_failure: Callable[[dict[str, Any]], None] | None = None, region: str = "us-east-1") -> None:
+                 on_failure: Callable[[dict[str, Any]], None] | None = None, region: str = REGION) -> None:
         self.kinesis, self.stream, self.handler = kinesis, stream, handler
         self.function_name = function_name
         self.batch_size = batch_size
         self.retries = maximum_retry_attempts
         self.bisect = bisect_batch_on_function_error
         self.on_failure = on_failure
-        self.stream_arn = f"arn:aws:kinesis:{region}:123456789012:stream/{stream}"
+        self.stream_arn = arn("kinesis", f"stream/{stream}", region)
         self.region = region
         self.stats = MappingStats()
-        from analytics.streams import StreamReader
+        from cauce.core.kinesis import StreamReader
 
         self.reader = StreamReader(kinesis, stream)  # the mapping's position in each shard
 
     @classmethod
     def from_stack(cls, stack: Mapping[str, Any], source: Mapping[str, Any], kinesis: Any, handler_for: Callable[[str], Any],
-                   sqs: Any = None, region: str = "us-east-1") -> KinesisEventSourceMapping:
+                   sqs: Any = None, region: str = REGION) -> KinesisEventSourceMapping:
         """The mapping of one `lambda_event_sources` entry; an SQS on-failure destination is created in `sqs`."""
         function = (stack.get("lambda_config") or {})[source["function_key"]]
         stream = stack["kinesis_config"]["stream_config"][source["stream_key"]]["name"]
@@ -97,7 +99,7 @@ class KinesisEventSourceMapping:
 
     def _invoke(self, shard_id: str, batch: list[dict[str, Any]]) -> tuple[int | None, bool]:
         """(index of the lowest failed record, or None; whether the function itself failed)."""
-        from handlers.testing import lambda_context
+        from cauce.handlers.testing import lambda_context
 
         event = {"Records": [self._event_record(shard_id, r) for r in batch]}
         self.stats.invocations += 1
@@ -116,7 +118,7 @@ class KinesisEventSourceMapping:
 
     def _give_up(self, shard_id: str, batch: list[dict[str, Any]]) -> None:
         failure = {
-            "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": f"arn:aws:lambda:{self.region}:123456789012:function:{self.function_name}",
+            "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": arn("lambda", f"function:{self.function_name}", self.region),
                                "condition": "RetryAttemptsExhausted", "approximateInvokeCount": self.retries + 1},
             "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
             "version": "1.0", "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(),
@@ -136,7 +138,7 @@ class KinesisEventSourceMapping:
             "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": record["PartitionKey"], "sequenceNumber": record["SequenceNumber"],
                         "data": base64.b64encode(record["Data"]).decode(), "approximateArrivalTimestamp": record["ApproximateArrivalTimestamp"].timestamp()},
             "eventSource": "aws:kinesis", "eventVersion": "1.0", "eventID": f"{shard_id}:{record['SequenceNumber']}",
-            "eventName": "aws:kinesis:record", "invokeIdentityArn": "arn:aws:iam::123456789012:role/local", "awsRegion": self.region,
+            "eventName": "aws:kinesis:record", "invokeIdentityArn": arn("iam", "role/local", region=""), "awsRegion": self.region,
             "eventSourceARN": self.stream_arn,
         }
 

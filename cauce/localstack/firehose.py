@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cauce.core.aws import REGION, arn
+
 DEFAULT_PREFIX = "!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"
 PROCESSOR_BUFFER_BYTES = 1024 * 1024
 INVOCATION_RETRIES = 3
@@ -170,13 +172,13 @@ class FirehoseDelivery:
     # --- processing -----------------------------------------------------------------------------
 
     def _process(self, buffered: list[_Buffered]):
-        from handlers.testing import lambda_context
+        from cauce.handlers.testing import lambda_context
 
         delivered, failed = [], []
         for chunk in _chunks(buffered, self.processor_bytes):
             event = {
-                "invocationId": str(uuid.uuid4()), "deliveryStreamArn": f"arn:aws:firehose:us-east-1:123456789012:deliverystream/{self.name}",
-                "region": "us-east-1",
+                "invocationId": str(uuid.uuid4()), "deliveryStreamArn": arn("firehose", f"deliverystream/{self.name}"),
+                "region": REGION,
                 "records": [{"recordId": b.record_id, "approximateArrivalTimestamp": int(b.arrival.timestamp() * 1000),
                              "data": base64.b64encode(b.data).decode()} for b in chunk],
             }

@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-DEFAULT_ACCOUNT = "123456789012"
+from cauce.core.aws import ACCOUNT
 
 
 def expire_read_records(stream_name: str, positions: Iterable[Mapping[str, str]], region: str,
-                        account: str = DEFAULT_ACCOUNT) -> int:
+                        account: str = ACCOUNT) -> int:
     """Drop the records of `stream_name` (moto, in process) that every consumer has read.
 
     `positions` holds each consumer's last sequence number read per shard; a shard some consumer
@@ -48,7 +48,7 @@ def expire_read_records(stream_name: str, positions: Iterable[Mapping[str, str]]
     return len(dropped)
 
 
-def held_records(stream_name: str, region: str, account: str = DEFAULT_ACCOUNT) -> int:
+def held_records(stream_name: str, region: str, account: str = ACCOUNT) -> int:
     """How many records the stream (moto, in process) holds now, over all its shards."""
     from moto.kinesis.models import kinesis_backends
 

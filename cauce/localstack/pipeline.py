@@ -64,12 +64,13 @@ def run_pipeline(lake_dir: Path, events: int, malformed_share: float, duplicate_
     """Run the stack over `events` generated events; `progress(events_done, detail)` is called
     after each chunk, `say(line)` once per stage. `functions` and `jobs` override the stack's
     handlers and job classes (LocalStepFunctions' bindings)."""
-    from cauce.demo import new_expectation
+    from cauce.localstack.demo import new_expectation
     from cauce.localstack.applicability import not_applicable_locally
-    from cauce.stack import load_stack
-    from etl.lake import LocalLake
-    from etl.runtimes.local import LocalRuntime
-    from statemachines.local import LocalStepFunctions
+    from cauce.core.stack import load_stack
+    from cauce.core.lake import LocalLake
+    from cauce.etl.runtimes.local import LocalRuntime
+    from cauce.localstack.bindings import StackBindings
+    from cauce.statemachines.local import LocalStepFunctions
 
     stack = stack or load_stack(None)
     shutil.rmtree(lake_dir, ignore_errors=True)
@@ -80,7 +81,8 @@ def run_pipeline(lake_dir: Path, events: int, malformed_share: float, duplicate_
     stages: dict[str, dict[str, Any]] = {}
     failure: StageFailed | None = None
     started = time.perf_counter()
-    with LocalStepFunctions(stack, runtime=runtime, functions=functions, jobs=jobs) as sfn:
+    bindings = StackBindings(stack, runtime=runtime, functions=functions, jobs=jobs)
+    with LocalStepFunctions(stack, bindings=bindings) as sfn:
         try:
             _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate_share, seed, expected, stages, timer,
                            say, progress, chunk_events)
@@ -105,14 +107,14 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
                    chunk_events) -> None:
     import boto3
 
-    from analytics.app import load_app
-    from analytics.streams import PUT_RECORDS_LIMIT, StreamReader, put_records
-    from cauce.demo import generate_events
+    from cauce.analytics.app import load_app
+    from cauce.core.kinesis import PUT_RECORDS_LIMIT, StreamReader, put_records
+    from cauce.localstack.demo import generate_events
     from cauce.localstack.analytics import StreamingApp
     from cauce.localstack.event_source import KinesisEventSourceMapping
     from cauce.localstack.firehose import FirehoseDelivery
     from cauce.localstack.kinesis import create_streams, expire_read_records, held_records
-    from statemachines.local import REGION
+    from cauce.core.aws import REGION
 
     kinesis_config = stack.get("kinesis_config") or {}
     kinesis = boto3.client("kinesis", region_name=REGION)

@@ -23,7 +23,6 @@ open windows before exiting.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import signal
@@ -32,7 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-REGION = "us-east-1"
+from cauce.core.aws import ENVIRONMENT, REGION
+
 POLL_SECONDS = 1.0
 ANALYTICS_INTERVAL_SECONDS = 10.0  # an app runs its micro-batch at least this often while records arrive
 
@@ -71,14 +71,15 @@ class LocalStackServer:
         return self.state_dir / "lake"
 
     def _create_resources(self) -> None:
-        from analytics.app import load_app
-        from analytics.streams import StreamReader
+        from cauce.analytics.app import load_app
+        from cauce.core.kinesis import StreamReader
         from cauce.localstack.analytics import StreamingApp
+        from cauce.localstack.bindings import StackBindings
         from cauce.localstack.event_source import KinesisEventSourceMapping
         from cauce.localstack.firehose import FirehoseDelivery
         from cauce.localstack.kinesis import create_streams
         from cauce.localstack.pipeline import lake_bucket
-        from etl.lake import LocalLake
+        from cauce.core.lake import LocalLake
 
         kinesis_config = self.stack.get("kinesis_config") or {}
         kinesis = self.client("kinesis")
@@ -91,10 +92,7 @@ class LocalStackServer:
             if crawler["database_name"] not in {d["Name"] for d in glue.get_databases()["DatabaseList"]}:
                 glue.create_database(DatabaseInput={"Name": crawler["database_name"]})
         lake = LocalLake(self.lake_dir)
-        functions = {f["function_name"]: f for f in (self.stack.get("lambda_config") or {}).values()}
-
-        def handler_for(function_name: str) -> Any:
-            return _import_handler(functions[function_name]["handler"])
+        handler_for = StackBindings(self.stack, lake=self.lake_dir).handler_for
 
         sources = self.stack.get("firehose_sources") or {}
         ingest = next(iter(streams.values()), None)
@@ -119,7 +117,7 @@ class LocalStackServer:
     def _spark(self) -> Any:
         """Spark for the analytics apps, started with the first batch (on the state folder's lake)."""
         if self._runtime is None:
-            from etl.runtimes.local import LocalRuntime
+            from cauce.etl.runtimes.local import LocalRuntime
 
             self._runtime = LocalRuntime(self.lake_dir, cores=1)
         return self._runtime.spark
@@ -176,21 +174,20 @@ class LocalStackServer:
         (self.state_dir / "server.json").unlink(missing_ok=True)
 
 
-def _import_handler(path: str) -> Any:
-    module_name, _, attribute = path.rpartition(".")
-    return getattr(importlib.import_module(module_name), attribute)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description="The Cauce local stack server (started by `cauce up`).")
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--stack", type=Path, default=None)
     args = parser.parse_args()
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_DEFAULT_REGION", REGION)):
+    for name, value in ENVIRONMENT.items():
         os.environ.setdefault(name, value)
-    from cauce.stack import load_stack
+    from cauce.core.project import find_project
+    from cauce.core.stack import load_stack
 
+    project = find_project()
+    if project is not None:
+        project.make_importable()
     server = LocalStackServer(load_stack(args.stack), args.state_dir, args.port)
     signal.signal(signal.SIGTERM, lambda *_: server.stopping.set())
     signal.signal(signal.SIGINT, lambda *_: server.stopping.set())

@@ -14,7 +14,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, StringType, StructField, StructType, TimestampType
 
-from etl import GlueJob, S3Sink, S3Source
+from cauce.etl import GlueJob, S3Sink, S3Source
 
 RAW_EVENT = StructType(
     [

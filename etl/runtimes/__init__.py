@@ -11,7 +11,7 @@ import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from etl.runtimes.base import Runtime
+    from cauce.etl.runtimes.base import Runtime
 
 
 def select_runtime(values: dict[str, str]) -> "Runtime":
@@ -19,11 +19,11 @@ def select_runtime(values: dict[str, str]) -> "Runtime":
     if choice is None:
         choice = "glue" if "JOB_RUN_ID" in values else "local"
     if choice == "glue":
-        from etl.runtimes.glue import GlueRuntime
+        from cauce.etl.runtimes.glue import GlueRuntime
 
         return GlueRuntime()
     if choice == "local":
-        from etl.runtimes.local import LocalRuntime
+        from cauce.etl.runtimes.local import LocalRuntime
 
         return LocalRuntime.from_environment()
     raise ValueError(f"CAUCE_RUNTIME={choice!r}: expected glue or local")

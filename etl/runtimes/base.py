@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-    from etl.arguments import GlueArguments
-    from etl.sinks import Sink
-    from etl.sources import Source
+    from cauce.etl.arguments import GlueArguments
+    from cauce.etl.sinks import Sink
+    from cauce.etl.sources import Source
 
 
 class Runtime(Protocol):

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from etl.quality import INPUT_FILE, conform_to_schema
-from etl.sinks import CatalogSink, S3Sink
-from etl.sources import CatalogSource, JdbcSource, S3Source
+from cauce.etl.quality import INPUT_FILE, conform_to_schema
+from cauce.etl.sinks import CatalogSink, S3Sink
+from cauce.etl.sources import CatalogSource, JdbcSource, S3Source
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-    from etl.arguments import GlueArguments
+    from cauce.etl.arguments import GlueArguments
 
 _GLUE_FORMATS = {"parquet": "glueparquet", "json": "json", "csv": "csv"}
 
@@ -64,7 +64,7 @@ class GlueRuntime:
         if self.glue_args is not None and self.glue_args.enable_metrics:
             import boto3
 
-            from etl.metrics import publish_cloudwatch
+            from cauce.etl.metrics import publish_cloudwatch
 
             publish_cloudwatch(boto3.client("cloudwatch"), job_name, counters)
 

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from etl.bookmarks import BookmarkState
-from etl.catalog import LocalCatalog
-from etl.commit import OutputTransaction, data_files, recover
-from etl.connections import JdbcConnectionError, resolve_jdbc_connection
-from etl.lake import LocalLake
-from etl.quality import CORRUPT_RECORD, INPUT_FILE, conform_to_schema
-from etl.sinks import CatalogSink, S3Sink
-from etl.sources import CatalogSource, JdbcSource, S3Source
+from cauce.etl.bookmarks import BookmarkState
+from cauce.etl.catalog import LocalCatalog
+from cauce.etl.commit import OutputTransaction, data_files, recover
+from cauce.etl.connections import JdbcConnectionError, resolve_jdbc_connection
+from cauce.core.lake import LocalLake, default_lake
+from cauce.etl.quality import CORRUPT_RECORD, INPUT_FILE, conform_to_schema
+from cauce.etl.sinks import CatalogSink, S3Sink
+from cauce.etl.sources import CatalogSource, JdbcSource, S3Source
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-    from etl.arguments import GlueArguments
-
-DEFAULT_LAKE = ".cauce/lake"
+    from cauce.etl.arguments import GlueArguments
 
 
 class SourceError(RuntimeError):
@@ -58,12 +55,12 @@ class LocalRuntime:
     @classmethod
     def from_environment(cls) -> "LocalRuntime":
         """The lake from `CAUCE_LAKE` (default `.cauce/lake` under the current folder)."""
-        return cls(LocalLake(Path(os.environ.get("CAUCE_LAKE", DEFAULT_LAKE))))
+        return cls(LocalLake(default_lake()))
 
     @property
     def spark(self) -> "SparkSession":
         if self._spark is None:
-            from etl.spark import local_spark_session
+            from cauce.etl.spark import local_spark_session
 
             self._spark = local_spark_session(cores=self._cores, shuffle_partitions=self._cores)
         return self._spark

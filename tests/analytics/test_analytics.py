@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from analytics.app import AnalyticsApp, AppDefinitionError, load_app, parse_schema
-from analytics.dialect import AnalyticsSqlError, parse
-from analytics.runtime import check, run
+from cauce.analytics.app import AnalyticsApp, AppDefinitionError, load_app, parse_schema
+from cauce.analytics.dialect import AnalyticsSqlError, parse
+from cauce.analytics.runtime import check, run
 
 SCHEMA = parse_schema({"RecordColumns": [
     {"Name": "ticker", "SqlType": "VARCHAR(4)", "Mapping": "$.ticker"},
@@ -171,7 +171,7 @@ def test_invalid_input_schemas_name_the_column_and_field(schema, message):
 
 
 def test_apps_load_from_the_stack_too():
-    from cauce.stack import load_stack
+    from cauce.core.stack import load_stack
 
     seed = load_app("realtime-analytics", load_stack(None))
     assert seed.name == "realtime-processing" and [c.name for c in seed.columns] == ["timestamp", "data"]
@@ -184,8 +184,9 @@ def test_an_app_reads_a_kinesis_stream_and_writes_its_output_stream(spark, aws):
 
     import boto3
 
-    from analytics.streams import read_stream, run_on_streams
-    from handlers.kpl import aggregate
+    from cauce.analytics.streams import run_on_streams
+    from cauce.core.kinesis import read_stream
+    from cauce.core.kpl import aggregate
 
     kinesis = boto3.client("kinesis")
     for name, shards in (("data-ingestion-stream", 2), ("processed-data-stream", 1)):
@@ -269,7 +270,7 @@ def test_stagger_windows_open_with_a_partitions_first_row_and_close_after_the_in
 
 @pytest.mark.parametrize("app_name", ["realtime-processing", "moving-average"])
 def test_micro_batches_emit_what_one_deterministic_run_emits_once_windows_close(spark, app_name):
-    from analytics.streaming import IncrementalRunner
+    from cauce.analytics.streaming import IncrementalRunner
 
     target = load_app(app_name)
     records = [{"timestamp": t(m, s), "data": f"e{m}{s}", "ticker": "AB"[(m + s) % 2], "price": float(m * 60 + s),
@@ -292,7 +293,7 @@ def test_micro_batches_emit_what_one_deterministic_run_emits_once_windows_close(
 
 @pytest.mark.parametrize("app_name", ["realtime-processing", "moving-average"])
 def test_finishing_a_stream_emits_the_open_windows_so_batches_equal_one_run(spark, app_name):
-    from analytics.streaming import IncrementalRunner
+    from cauce.analytics.streaming import IncrementalRunner
 
     target = load_app(app_name)
     records = [{"timestamp": t(m, s), "data": f"e{m}{s}", "ticker": "AB"[(m + s) % 2], "price": float(m * 60 + s),
@@ -318,9 +319,9 @@ def test_the_glue_jobs_batch_function_runs_micro_batches_into_the_output_stream(
 
     import boto3
 
-    from analytics.glue_main import make_batch_function
-    from analytics.streaming import IncrementalRunner
-    from analytics.streams import read_stream
+    from cauce.analytics.glue_main import make_batch_function
+    from cauce.analytics.streaming import IncrementalRunner
+    from cauce.core.kinesis import read_stream
 
     kinesis = boto3.client("kinesis")
     kinesis.create_stream(StreamName="processed-data-stream", ShardCount=1)

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from etl.arguments import JobArgumentError, parse_glue_arguments, parse_job_arguments, split_argv
+from cauce.etl.arguments import JobArgumentError, parse_glue_arguments, parse_job_arguments, split_argv
 
 
 class Mode(enum.Enum):

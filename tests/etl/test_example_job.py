@@ -2,8 +2,8 @@
 
 from pyspark.sql import Row
 
-from etl.jobs.etl_main import EtlProcesoPrincipal
-from etl.testing import assert_job_succeeded, assert_reconciled, put_json_lines, read_output
+from cauce.etl.jobs.etl_main import EtlProcesoPrincipal
+from cauce.etl.testing import assert_job_succeeded, assert_reconciled, put_json_lines, read_output
 
 RAW = "s3://mi-bucket/raw-data/year=2026/month=11/delivery-1.gz"
 
@@ -62,7 +62,7 @@ def test_job_file_runs_as_a_glue_script(tmp_path, cauce_lake, monkeypatch, spark
 
 
 def test_output_rows_match_expected_frame(run_glue_job, cauce_lake, spark):
-    from etl.testing import assertDataFrameEqual
+    from cauce.etl.testing import assertDataFrameEqual
 
     put_json_lines(cauce_lake, RAW, [good("e9", "refund", 4.5, "2026-01-15T00:00:00Z", "usd")])
     assert_job_succeeded(run_glue_job(EtlProcesoPrincipal))

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pytest
 from pyspark.sql.types import DoubleType, StringType, StructField, StructType
 
-from etl import GlueJob, S3Sink, S3Source
-from etl.job import execute
-from etl.runtimes.glue import GlueRuntime
+from cauce.etl import GlueJob, S3Sink, S3Source
+from cauce.etl.job import execute
+from cauce.etl.runtimes.glue import GlueRuntime
 
 SCHEMA = StructType([StructField("id", StringType(), nullable=False), StructField("amount", DoubleType())])
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import boto3
 import pytest
 
-from etl import GlueJob, JdbcSource, S3Sink
-from etl.connections import JdbcConnectionError, resolve_jdbc_connection
-from etl.testing import assert_job_succeeded, read_output
+from cauce.etl import GlueJob, JdbcSource, S3Sink
+from cauce.etl.connections import JdbcConnectionError, resolve_jdbc_connection
+from cauce.etl.testing import assert_job_succeeded, read_output
 
 pytestmark = pytest.mark.postgres
 

@@ -6,9 +6,9 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType
 
-from etl import CatalogSource, GlueJob, RunPolicy, S3Sink, S3Source, table_input
-from etl.commit import data_files, recover
-from etl.testing import assert_job_succeeded, put_json_lines, read_output
+from cauce.etl import CatalogSource, GlueJob, RunPolicy, S3Sink, S3Source, table_input
+from cauce.etl.commit import data_files, recover
+from cauce.etl.testing import assert_job_succeeded, put_json_lines, read_output
 
 SCHEMA = StructType([StructField("id", LongType(), nullable=False), StructField("name", StringType())])
 SOURCE = "s3://lake/in/"
@@ -93,15 +93,15 @@ def test_failed_run_publishes_nothing_and_is_reread_in_full(run_glue_job, cauce_
 @pytest.mark.reliability
 def test_crash_after_the_commit_point_is_completed_by_the_next_run(run_glue_job, local_runtime, cauce_lake, spark, monkeypatch):
     """Killed between writing the commit record and applying it: the next run rolls it forward."""
-    import etl.commit
-    from etl.job import execute
+    import cauce.etl.commit
+    from cauce.etl.job import execute
 
     put_json_lines(cauce_lake, SOURCE + "a.json", [{"id": 1}, {"id": 2}])
 
     def die(record_path):
         raise KeyboardInterrupt("process killed")
 
-    monkeypatch.setattr(etl.commit, "apply_record", die)
+    monkeypatch.setattr(cauce.etl.commit, "apply_record", die)
     with pytest.raises(KeyboardInterrupt):
         execute(CopyJob, {"job-bookmark-option": "job-bookmark-enable"}, local_runtime)
     assert ids(spark, cauce_lake, TARGET) == []

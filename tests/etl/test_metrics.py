@@ -3,7 +3,7 @@ import logging
 
 import boto3
 
-from etl.metrics import NAMESPACE, JsonFormatter, publish_cloudwatch
+from cauce.etl.metrics import NAMESPACE, JsonFormatter, publish_cloudwatch
 
 
 def test_counters_reach_cloudwatch(aws):

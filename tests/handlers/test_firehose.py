@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handlers import Drop, Failed, FirehoseRecord, Ok, firehose_transform
-from handlers.firehose import MAX_RECORD_BYTES, MAX_RESPONSE_BYTES
-from handlers.kpl import aggregate
-from handlers.testing import decode_firehose_response, firehose_event, lambda_context
+from cauce.handlers import Drop, Failed, FirehoseRecord, Ok, firehose_transform
+from cauce.handlers.firehose import MAX_RECORD_BYTES, MAX_RESPONSE_BYTES
+from cauce.core.kpl import aggregate
+from cauce.handlers.testing import decode_firehose_response, firehose_event, lambda_context
 
 VALID_RESULTS = {"Ok", "Dropped", "ProcessingFailed"}
 FUZZ_EXAMPLES = int(os.environ.get("CAUCE_FUZZ_EXAMPLES", "150"))  # raise it for a longer hunt

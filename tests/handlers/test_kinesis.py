@@ -8,8 +8,8 @@ import json
 import boto3
 import pytest
 
-from handlers import PoisonRecord, kinesis_consumer
-from handlers.testing import kinesis_event
+from cauce.handlers import PoisonRecord, kinesis_consumer
+from cauce.handlers.testing import kinesis_event
 
 
 class Orders:

@@ -7,7 +7,7 @@ import pytest
 from aws_kinesis_agg.aggregator import RecordAggregator
 from aws_kinesis_agg.deaggregator import deaggregate_records
 
-from handlers.kpl import MAGIC, KplFormatError, aggregate, deaggregate, is_aggregated
+from cauce.core.kpl import MAGIC, KplFormatError, aggregate, deaggregate, is_aggregated
 
 
 def test_reads_what_aws_kpl_aggregator_writes():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from handlers import ConfigurationError, HandlerSettings, InvalidTaskInput, TaskRouter, UnknownOperation
-from handlers.data_processor import handler as data_processor
-from handlers.testing import decode_firehose_response, firehose_event, invoke, step_functions_task_event
+from cauce.handlers import ConfigurationError, HandlerSettings, InvalidTaskInput, TaskRouter, UnknownOperation
+from cauce.handlers.data_processor import handler as data_processor
+from cauce.handlers.testing import decode_firehose_response, firehose_event, invoke, step_functions_task_event
 
 
 class Resize(BaseModel):
@@ -99,7 +99,7 @@ def test_invalid_settings_fail_the_cold_start_naming_each_variable():
 
 
 def test_a_handler_module_with_a_bad_environment_does_not_import(monkeypatch):
-    from handlers import firehose_transform
+    from cauce.handlers import firehose_transform
 
     monkeypatch.setenv("LOG_LEVEL", "verbose")
     with pytest.raises(ConfigurationError, match="LOG_LEVEL"):
@@ -109,7 +109,7 @@ def test_a_handler_module_with_a_bad_environment_does_not_import(monkeypatch):
 def test_every_function_of_the_default_stack_resolves_to_a_handler():
     import importlib
 
-    from cauce.stack import load_stack
+    from cauce.core.stack import load_stack
 
     functions = load_stack(None)["lambda_config"]
     assert functions, "the default stack deploys the seed's data-processor"

@@ -117,7 +117,7 @@ def test_the_readme_tables_are_generated_from_the_current_code():
 
 
 def test_the_local_stack_applies_the_modules_validation_rules_with_the_same_messages():
-    from cauce.stack_rules import RULES
+    from cauce.core.stack_rules import RULES
 
     seed = blocks(SEED, "variable")
     module_messages = {

@@ -81,7 +81,7 @@ def moto_endpoint():
     from moto.server import ThreadedMotoServer
     from moto.stepfunctions.responses import StepFunctionResponse
 
-    from statemachines.validate import validate
+    from cauce.statemachines.validate import validate
 
     def validate_state_machine_definition(self):
         problems = validate(json.loads(self._get_param("definition")), None, interpreter=False)
@@ -238,7 +238,7 @@ def with_value(path, value) -> dict:
 
 @pytest.mark.parametrize("path, value, message", INVALID_VALUES, ids=[p[-1] for p, _, _ in INVALID_VALUES])
 def test_the_local_stack_refuses_them_with_the_modules_message(tmp_path, path, value, message):
-    from cauce.stack import StackError, load_stack
+    from cauce.core.stack import StackError, load_stack
 
     stack_file = tmp_path / "stack.tfvars.json"
     stack_file.write_text(json.dumps(with_value(path, value)))

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from cauce.localstack.event_source import KinesisEventSourceMapping, sqs_destination
-from handlers import PoisonRecord, kinesis_consumer
+from cauce.handlers import PoisonRecord, kinesis_consumer
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from cauce.localstack.firehose import FirehoseConfigError, FirehoseDelivery
-from handlers import Drop, Failed, Ok, firehose_transform
+from cauce.handlers import Drop, Failed, Ok, firehose_transform
 
 
 class Clock:

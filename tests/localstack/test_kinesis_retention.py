@@ -7,7 +7,7 @@ from __future__ import annotations
 import boto3
 from moto.kinesis.models import kinesis_backends
 
-from analytics.streams import StreamReader
+from cauce.core.kinesis import StreamReader
 from cauce.localstack.kinesis import expire_read_records
 
 

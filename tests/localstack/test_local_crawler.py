@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cauce.localstack.crawler import LocalCrawler
-from etl.catalog import LocalCatalog
-from etl.testing import put_json_lines
+from cauce.etl.catalog import LocalCatalog
+from cauce.etl.testing import put_json_lines
 
 
 def crawler(**overrides):

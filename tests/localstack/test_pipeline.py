@@ -12,9 +12,9 @@ import json
 import pytest
 
 from cauce.localstack.pipeline import run_pipeline
-from cauce.stack import load_stack
-from etl.jobs.etl_main import EtlProcesoPrincipal
-from handlers.data_processor import handler as data_processor
+from cauce.core.stack import load_stack
+from cauce.etl.jobs.etl_main import EtlProcesoPrincipal
+from cauce.handlers.data_processor import handler as data_processor
 
 
 def error_records(lake_dir, error_type: str = "processing-failed") -> list[dict]:
@@ -80,7 +80,7 @@ def test_a_transform_that_raises_mid_run_fails_the_firehose_stage_and_loses_no_r
 
 @pytest.mark.reliability
 def test_a_stage_failing_mid_stream_still_delivers_every_record_already_accepted(tmp_path, spark, monkeypatch):
-    from analytics.streaming import IncrementalRunner
+    from cauce.analytics.streaming import IncrementalRunner
 
     real_process, calls = IncrementalRunner.process, []
 
@@ -135,7 +135,7 @@ def test_a_crawler_on_an_empty_path_stops_the_run_before_the_workflow(tmp_path, 
 def test_a_consumer_with_poison_records_sends_them_to_the_destination_and_the_shard_moves_on(tmp_path, spark, service, logs):
     import boto3
 
-    from handlers import kinesis_consumer
+    from cauce.handlers import kinesis_consumer
 
     seen = []
 

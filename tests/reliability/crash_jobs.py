@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pyspark.sql.types import LongType, StructField, StructType
 
-from etl import GlueJob, S3Sink, S3Source
+from cauce.etl import GlueJob, S3Sink, S3Source
 
 SOURCE = "s3://lake/events/"
 TARGET = "s3://lake/curated/"
@@ -38,15 +38,15 @@ def run_and_die(lake: str, point: str) -> None:
     """Run CurateEvents with bookmarks and SIGKILL this process at `point`:
     `staged` (outputs written to staging, before the commit record) or `publishing` (after the
     commit record, with the second output file moved into place)."""
-    import etl.commit
-    from etl.runner import RunPolicy, run_job
-    from etl.runtimes.local import LocalRuntime
+    import cauce.etl.commit
+    from cauce.etl.runner import RunPolicy, run_job
+    from cauce.etl.runtimes.local import LocalRuntime
 
     def die() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
     if point == "staged":
-        etl.commit.OutputTransaction.commit = lambda *_args, **_kwargs: die()
+        cauce.etl.commit.OutputTransaction.commit = lambda *_args, **_kwargs: die()
     else:
         real_replace, moved = os.replace, []
 
@@ -57,7 +57,7 @@ def run_and_die(lake: str, point: str) -> None:
                 if len(moved) == 2:
                     die()
 
-        etl.commit.os.replace = replace
+        cauce.etl.commit.os.replace = replace
     run_job(CurateEvents, {"JOB_NAME": CurateEvents.name, "job-bookmark-option": "job-bookmark-enable"}, LocalRuntime(Path(lake), cores=1),
             RunPolicy())
     sys.exit("the job finished: the kill point was never reached")

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from etl.commit import data_files
-from etl.lake import LocalLake
-from etl.testing import put_json_lines, read_output
+from cauce.etl.commit import data_files
+from cauce.core.lake import LocalLake
+from cauce.etl.testing import put_json_lines, read_output
 
 pytestmark = pytest.mark.reliability
 
@@ -31,8 +31,8 @@ def curated_ids(spark, lake: LocalLake) -> list[int]:
 @pytest.mark.parametrize("point", ["staged", "publishing"])
 def test_a_job_killed_mid_write_then_rerun_publishes_every_row_once_and_keeps_its_bookmark(tmp_path, spark, point):
     from crash_jobs import CurateEvents
-    from etl.runner import RunPolicy, run_job
-    from etl.runtimes.local import LocalRuntime
+    from cauce.etl.runner import RunPolicy, run_job
+    from cauce.etl.runtimes.local import LocalRuntime
 
     lake = LocalLake(tmp_path / "lake")
     put_json_lines(lake, "s3://lake/events/part-1.json", [{"id": i} for i in range(0, 500)])
@@ -59,7 +59,7 @@ def test_a_job_killed_mid_write_then_rerun_publishes_every_row_once_and_keeps_it
 
 def test_a_transform_that_times_out_on_some_batches_is_retried_then_its_records_go_to_processing_failed(tmp_path):
     from cauce.localstack.firehose import FirehoseDelivery
-    from handlers.data_processor import handler
+    from cauce.handlers.data_processor import handler
 
     now = [1_800_000_000.0]
     calls = []
@@ -93,7 +93,7 @@ def test_a_transform_that_times_out_on_some_batches_is_retried_then_its_records_
 def test_a_database_connection_lost_during_a_jdbc_read_fails_the_run_clearly_with_no_output(postgres, run_glue_job, local_runtime, cauce_lake):
     from dataclasses import dataclass
 
-    from etl import GlueJob, JdbcSource, S3Sink
+    from cauce.etl import GlueJob, JdbcSource, S3Sink
 
     with postgres.connect() as db:
         # the server ends this very connection part-way through the rows (as a restart or a failover would)

@@ -46,8 +46,8 @@ firehose_records = st.one_of(
 @FUZZ
 @given(records=st.lists(firehose_records, max_size=15, unique_by=lambda r: r["recordId"]))
 def test_the_seed_transform_returns_one_result_per_record_in_order(records):
-    from handlers.data_processor import REQUIRED_FIELDS, handler
-    from handlers.testing import lambda_context
+    from cauce.handlers.data_processor import REQUIRED_FIELDS, handler
+    from cauce.handlers.testing import lambda_context
 
     response = handler({"invocationId": "fuzz", "deliveryStreamArn": "arn:aws:firehose:us-east-1:1:deliverystream/s", "records": records},
                        lambda_context())
@@ -66,8 +66,8 @@ kinesis_payloads = st.one_of(st.binary(max_size=200), json_values.map(lambda v: 
 @FUZZ
 @given(payloads=st.lists(kinesis_payloads, min_size=1, max_size=20), failing=st.sets(st.integers(0, 19)))
 def test_a_kinesis_consumer_processes_or_reports_every_record_exactly_once(payloads, failing, service, logs):
-    from handlers import kinesis_consumer
-    from handlers.testing import kinesis_event, lambda_context
+    from cauce.handlers import kinesis_consumer
+    from cauce.handlers.testing import kinesis_event, lambda_context
 
     processed: list[int] = []
 
@@ -101,9 +101,9 @@ sql_words = st.sampled_from(["CREATE", "OR", "REPLACE", "STREAM", "PUMP", "AS", 
 @FUZZ
 @given(sql=st.one_of(st.text(max_size=300), st.lists(sql_words, max_size=60).map(" ".join)))
 def test_any_sql_text_is_translated_or_refused_with_a_named_error(sql):
-    from analytics.app import AnalyticsApp, AppDefinitionError, parse_schema
-    from analytics.dialect import AnalyticsSqlError
-    from analytics.runtime import check
+    from cauce.analytics.app import AnalyticsApp, AppDefinitionError, parse_schema
+    from cauce.analytics.dialect import AnalyticsSqlError
+    from cauce.analytics.runtime import check
 
     columns = parse_schema({"RecordColumns": [{"Name": "ticker", "SqlType": "VARCHAR(8)"}, {"Name": "price", "SqlType": "DOUBLE"}]}, "fuzz")
     app = AnalyticsApp(name="fuzz", sql=sql, columns=columns)
@@ -128,7 +128,7 @@ machines = st.one_of(
 @FUZZ
 @given(document=machines)
 def test_any_document_gets_a_list_of_problems_from_asl_validation(document):
-    from statemachines.validate import validate
+    from cauce.statemachines.validate import validate
 
     problems = validate(document)
 
@@ -152,7 +152,7 @@ argv_tokens = st.one_of(st.sampled_from(["--source_path", "--batch_size", "--rat
 @FUZZ
 @given(argv=st.lists(argv_tokens, max_size=12))
 def test_any_job_argv_parses_or_is_refused_naming_each_problem(argv):
-    from etl.arguments import JobArgumentError, parse_glue_arguments, parse_job_arguments, split_argv
+    from cauce.etl.arguments import JobArgumentError, parse_glue_arguments, parse_job_arguments, split_argv
 
     values = split_argv(argv)
     try:

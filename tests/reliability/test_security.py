@@ -16,7 +16,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from etl import GlueJob, JdbcSource, S3Sink
+from cauce.etl import GlueJob, JdbcSource, S3Sink
 
 pytestmark = pytest.mark.reliability
 
@@ -46,7 +46,7 @@ class LeakyExport(GlueJob):
     Arguments = Args
 
     def extract(self):
-        from etl.connections import resolve_jdbc_connection
+        from cauce.etl.connections import resolve_jdbc_connection
 
         options = resolve_jdbc_connection(self.runtime.catalog.get_connection("db")).spark_options("public.orders")
         self.logger.info("connecting with %s", options)  # the password is in there
@@ -69,7 +69,7 @@ def test_a_jdbc_password_from_secrets_manager_never_reaches_the_job_logs(postgre
         "JDBC_CONNECTION_URL": postgres.jdbc_url, "USERNAME": "cauce", "PASSWORD": "{{resolve:secretsmanager:db-creds:SecretString:password}}"}})
     captured = io.StringIO()
     handler = logging.StreamHandler(captured)
-    from etl.metrics import JsonFormatter, job_logger
+    from cauce.etl.metrics import JsonFormatter, job_logger
 
     handler.setFormatter(JsonFormatter())
     job_logger(LeakyExport.name).addHandler(handler)
@@ -86,7 +86,7 @@ def test_a_jdbc_password_from_secrets_manager_never_reaches_the_job_logs(postgre
 
 
 def test_an_error_message_quoting_a_registered_secret_is_masked(run_glue_job):
-    from cauce.redaction import register_secret
+    from cauce.core.redaction import register_secret
 
     register_secret("hunter2-is-my-password")
 
@@ -102,9 +102,9 @@ def test_an_error_message_quoting_a_registered_secret_is_masked(run_glue_job):
 
 
 def test_handler_logs_mask_sensitive_keys_and_registered_secrets(service, logs, lambda_context):
-    from cauce.redaction import register_secret
-    from handlers import firehose_transform
-    from handlers.testing import firehose_event
+    from cauce.core.redaction import register_secret
+    from cauce.handlers import firehose_transform
+    from cauce.handlers.testing import firehose_event
 
     register_secret("db-pass-7f3a9")
 

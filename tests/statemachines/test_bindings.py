@@ -55,7 +55,7 @@ def test_moto_glue_sync_is_still_broken_upstream_so_the_workaround_is_needed(mon
     """If this fails, moto fixed `glue:startJobRun.sync`: drop the `glue_integration` patch in local.py."""
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_glue
 
-    from statemachines.local import LocalStepFunctions
+    from cauce.statemachines.local import LocalStepFunctions
 
     document = {"StartAt": "Run", "States": {"Run": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync",
                                                      "Parameters": {"JobName": "no-such-job"}, "End": True}}}

@@ -6,10 +6,19 @@ import json
 
 import pytest
 
-from etl.testing import put_json_lines
-from statemachines import AslValidationError, LocalStepFunctions
+from cauce.etl.testing import put_json_lines
+from cauce.statemachines import AslValidationError, LocalStepFunctions
 
 LAMBDA = "arn:aws:states:::lambda:invoke"
+
+
+def stack_step_functions(runtime=None) -> LocalStepFunctions:
+    """The example stack's workflows with its jobs, handlers and crawlers bound, as the local stack binds them."""
+    from cauce.core.stack import load_stack
+    from cauce.localstack.bindings import StackBindings
+
+    stack = load_stack(None)
+    return LocalStepFunctions(stack, bindings=StackBindings(stack, runtime=runtime))
 
 
 class Flaky(Exception):
@@ -192,7 +201,7 @@ def raw_events(cauce_lake):
 
 
 def test_the_seed_workflow_runs_the_glue_job_then_the_data_processor(local_runtime, raw_events):
-    with LocalStepFunctions(runtime=local_runtime) as sfn:
+    with stack_step_functions(local_runtime) as sfn:
         result = sfn.run("etl-workflow", {})
 
     assert result.status == "SUCCEEDED", result.cause
@@ -212,7 +221,7 @@ def test_the_seed_workflow_runs_the_glue_job_then_the_data_processor(local_runti
 
 @pytest.mark.reliability
 def test_a_failing_glue_job_is_caught_notified_and_reported(local_runtime):
-    with LocalStepFunctions(runtime=local_runtime) as sfn:  # no raw data: the job fails
+    with stack_step_functions(local_runtime) as sfn:  # no raw data: the job fails
         result = sfn.run("etl-workflow", {})
 
     assert (result.status, result.error) == ("FAILED", "ETLWorkflowFailed")
@@ -232,7 +241,7 @@ def test_glue_start_job_run_without_sync_returns_the_run_id_and_arguments_reach_
         "Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun", "End": True,
         "Parameters": {"JobName": "etl-proceso-principal", "Arguments": {"--target_path": "s3://mi-bucket/other/"}}}}}
 
-    with LocalStepFunctions(runtime=local_runtime) as sfn:
+    with stack_step_functions(local_runtime) as sfn:
         result = sfn.run(document)
 
     [run] = sfn.glue_runs.values()
@@ -245,11 +254,11 @@ def test_start_crawler_runs_the_stacks_crawler_on_the_local_lake(local_runtime, 
     document = {"StartAt": "Crawl", "States": {"Crawl": {
         "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:glue:startCrawler", "Parameters": {"Name": "raw-data-crawler"}, "End": True}}}
 
-    with LocalStepFunctions(runtime=local_runtime) as sfn:
+    with stack_step_functions(local_runtime) as sfn:
         result = sfn.run(document)
 
     assert result.status == "SUCCEEDED", result.cause
-    [crawl] = sfn.crawls
+    [crawl] = sfn.bindings.crawls
     assert crawl.tables_created == ["raw_raw_data"]
     assert local_runtime.catalog.tables("raw_data") == ["raw_raw_data"]
 
@@ -257,5 +266,5 @@ def test_start_crawler_runs_the_stacks_crawler_on_the_local_lake(local_runtime, 
 def test_an_unknown_crawler_is_refused_before_running():
     document = {"StartAt": "Crawl", "States": {"Crawl": {
         "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:glue:startCrawler", "Parameters": {"Name": "nope"}, "End": True}}}
-    with LocalStepFunctions() as sfn, pytest.raises(AslValidationError, match="States.Crawl.Parameters.Name: no crawler 'nope' in the stack"):
+    with stack_step_functions() as sfn, pytest.raises(AslValidationError, match="States.Crawl.Parameters.Name: no crawler 'nope' in the stack"):
         sfn.run(document)

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from cauce.stack import load_stack
-from statemachines.definition import DefinitionError, fill_placeholders, load_definition, template_variables
-from statemachines.validate import KnownTargets, validate
+from cauce.core.stack import load_stack
+from cauce.statemachines.definition import DefinitionError, fill_placeholders, load_definition, template_variables
+from cauce.statemachines.validate import KnownTargets, validate
 
 KNOWN = KnownTargets(functions=frozenset({"data-processor", "worker"}), jobs=frozenset({"etl-proceso-principal"}))
 LAMBDA = "arn:aws:states:::lambda:invoke"

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from cauce.cost import (
+from cauce.ops.cost import (
     DAYS_PER_MONTH, FIREHOSE_RECORD_STEP, GB, HOURS_PER_MONTH, SECONDS_PER_MONTH, WORKER_DPUS, Assumptions, Estimate, PriceTable,
     estimate,
 )

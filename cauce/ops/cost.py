@@ -94,11 +94,11 @@ class PriceTable:
 
 def price_table(region: str, override: Path | None = None) -> PriceTable:
     """The shipped table for `region`, with rows from `override` (same format) replacing its rows."""
-    shipped = {p.name.removesuffix(".json") for p in resources.files("cauce.prices").iterdir() if p.name.endswith(".json")}
+    shipped = {p.name.removesuffix(".json") for p in resources.files("cauce.ops.prices").iterdir() if p.name.endswith(".json")}
     if region not in shipped and override is None:
         raise CostError(f"no price table for region {region!r} (shipped: {', '.join(sorted(shipped))}); pass --prices FILE with its rates")
     if region in shipped:
-        table = json.loads(resources.files("cauce.prices").joinpath(f"{region}.json").read_text())
+        table = json.loads(resources.files("cauce.ops.prices").joinpath(f"{region}.json").read_text())
     else:  # a region Cauce ships no table for: the override is the whole table
         table = {"region": region, "as_of": "(from --prices)", "source": "", "prices": {}}
     if override is not None:
@@ -194,7 +194,7 @@ def runs_per_day(schedule: str) -> float | None:
 
 
 def estimate(stack: Mapping[str, Any], assumptions: Assumptions, prices: PriceTable, given: set[str] | None = None) -> Estimate:
-    from statemachines.definition import DefinitionError, load_definition
+    from cauce.statemachines.definition import DefinitionError, load_definition
 
     a, p = assumptions, prices
     lines: list[CostLine] = []

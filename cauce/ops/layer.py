@@ -59,7 +59,7 @@ class LayerReport:
 
 
 def project_root() -> Path:
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     if not (root / "pyproject.toml").is_file():
         raise LayerBuildError(f"no pyproject.toml at {root}: `cauce layer build` runs from a source checkout of Cauce")
     return root

@@ -8,11 +8,22 @@ the URIs as they are. Job code only ever sees S3 URIs.
 from __future__ import annotations
 
 import gzip
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 S3_SCHEMES = ("s3", "s3a", "s3n")
+DEFAULT_LAKE = Path(".cauce/lake")  # under the project root; $CAUCE_LAKE overrides
+
+
+def default_lake(root: Path | None = None) -> Path:
+    """The lake folder when none is given: $CAUCE_LAKE, else `.cauce/lake` under `root` (the project's
+    root, or the working folder)."""
+    configured = os.environ.get("CAUCE_LAKE")
+    if configured:
+        return Path(configured)
+    return (root / DEFAULT_LAKE) if root is not None else DEFAULT_LAKE
 
 
 class LakePathError(ValueError):

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from etl.lake import LocalLake
+from cauce.core.lake import LocalLake
 
 EVENT_TYPES = ("view", "click", "purchase", "refund")
 
@@ -74,10 +74,10 @@ def run_demo(lake_dir: Path, events: int, malformed_share: float, duplicate_shar
              progress: bool = True, verbose: bool = False) -> dict[str, Any]:
     import logging
 
-    from etl.jobs.etl_main import EtlProcesoPrincipal
-    from etl.metrics import job_logger
-    from etl.runner import RunPolicy, run_job
-    from etl.runtimes.local import LocalRuntime
+    from cauce.etl.jobs.etl_main import EtlProcesoPrincipal
+    from cauce.etl.metrics import job_logger
+    from cauce.etl.runner import RunPolicy, run_job
+    from cauce.etl.runtimes.local import LocalRuntime
 
     job_logger(EtlProcesoPrincipal.name).setLevel(logging.INFO if verbose else logging.WARNING)
     shutil.rmtree(lake_dir, ignore_errors=True)

@@ -1,7 +1,7 @@
 """Finding job classes: by file path, or by name among the known job folders.
 
-Known folders: Cauce's own `etl/jobs`, then each folder in `CAUCE_JOBS_PATH`
-(colon-separated), then `./jobs` if it exists.
+Known folders: the project's `jobs` (its `[tool.cauce]` table), then each folder in
+`CAUCE_JOBS_PATH` (colon-separated). Outside a project: Cauce's example jobs.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import os
 import sys
 from pathlib import Path
 
-from etl.job import GlueJob
+from cauce.core.project import Project, find_project
+from cauce.etl.job import GlueJob
 
 
 class JobNotFound(LookupError):
@@ -41,17 +42,18 @@ def jobs_in_file(path: Path) -> list[type[GlueJob]]:
     ]
 
 
-def job_folders() -> list[Path]:
-    folders = [Path(__file__).resolve().parent.parent / "etl" / "jobs"]
+def job_folders(project: Project | None = None) -> list[Path]:
+    """The project's job folders (found from the working folder when not given), then $CAUCE_JOBS_PATH;
+    outside any project, Cauce's example jobs instead of the project's."""
+    project = project or find_project()
+    folders = list(project.job_folders) if project is not None else [Path(__file__).resolve().parent / "jobs"]
     folders += [Path(p) for p in os.environ.get("CAUCE_JOBS_PATH", "").split(":") if p]
-    if Path("jobs").is_dir():
-        folders.append(Path("jobs"))
     return folders
 
 
-def discover() -> dict[str, tuple[type[GlueJob], Path]]:
+def discover(project: Project | None = None) -> dict[str, tuple[type[GlueJob], Path]]:
     found: dict[str, tuple[type[GlueJob], Path]] = {}
-    for folder in job_folders():
+    for folder in job_folders(project):
         for path in sorted(folder.glob("*.py")):
             if path.name.startswith("_"):
                 continue
@@ -60,7 +62,7 @@ def discover() -> dict[str, tuple[type[GlueJob], Path]]:
     return found
 
 
-def resolve_job(path_or_name: str) -> tuple[type[GlueJob], Path]:
+def resolve_job(path_or_name: str, project: Project | None = None) -> tuple[type[GlueJob], Path]:
     path = Path(path_or_name)
     if path.suffix == ".py":
         if not path.exists():
@@ -70,7 +72,7 @@ def resolve_job(path_or_name: str) -> tuple[type[GlueJob], Path]:
             names = ", ".join(j.__name__ for j in jobs) or "none"
             raise JobNotFound(f"{path} must define exactly one GlueJob subclass (found: {names})")
         return jobs[0], path
-    known = discover()
+    known = discover(project)
     if path_or_name not in known:
         raise JobNotFound(f"no job named {path_or_name!r} (known: {', '.join(sorted(known)) or 'none'})")
     return known[path_or_name]

@@ -1,4 +1,4 @@
-"""Lazy package exports: `from handlers import firehose_transform` imports only what it names.
+"""Lazy package exports: `from cauce.handlers import firehose_transform` imports only what it names.
 
 Shared by the packages whose `__init__` lists its public names (etl, handlers, statemachines),
 so that importing a package stays cheap: a Lambda cold start or a Glue driver pays only for

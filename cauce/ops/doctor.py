@@ -70,11 +70,14 @@ def local_checks(stack_file: Path | None, lake: Path) -> list[Finding]:
     where = lake if lake.exists() else next((p for p in lake.parents if p.exists()), Path("."))
     free_gib = shutil.disk_usage(where).free / 1024**3
     findings.append(Finding("free disk", "ok" if free_gib >= 2 else "warn", f"{free_gib:,.1f} GiB free at {where} (the lake and Spark's scratch need a few GiB)"))
-    from cauce.stack import StackError, load_stack
+    from cauce.core.stack import StackError, load_stack
 
     try:
-        load_stack(stack_file)
-        findings.append(Finding("stack definition", "ok", f"{stack_file or 'embedded default stack'}: valid for the Terraform module"))
+        if stack_file is None:
+            findings.append(Finding("stack definition", "warn", "no Cauce project here and no --stack: run `cauce init`"))
+        else:
+            load_stack(stack_file)
+            findings.append(Finding("stack definition", "ok", f"{stack_file}: valid for the Terraform module"))
     except StackError as error:
         findings.append(Finding("stack definition", "fail", str(error)))
     terraform = shutil.which("terraform")

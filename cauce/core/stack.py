@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from cauce.stack_rules import stack_problems
+from cauce.core.stack_rules import stack_problems
 
 
 class StackError(ValueError):
@@ -20,7 +20,7 @@ class StackError(ValueError):
 
 def load_stack(path: str | Path | None = None) -> dict[str, Any]:
     if path is None:
-        text = resources.files("cauce.defaults").joinpath("stack.tfvars.json").read_text()
+        text = resources.files("cauce.core.defaults").joinpath("stack.tfvars.json").read_text()
         where = "embedded default stack"
     else:
         where = str(path)

@@ -1,0 +1,103 @@
+"""cauce job run / job list, and cauce shell: Glue jobs on the local runtime."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cauce.cli.options import emit, fail, json_option, lake_folder, lake_option, needs_extra, with_project, with_stack
+
+
+@click.group()
+def job() -> None:
+    """Glue ETL jobs: run locally exactly as on Glue, list them."""
+
+
+@job.command("run", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("path_or_name")
+@lake_option
+@click.option("--worker-type", default=None, help="Glue worker type (default: from the stack, else G.1X).")
+@click.option("--number-of-workers", type=int, default=None, help="Glue workers (default: from the stack, else 2).")
+@click.option("--timeout", "timeout_minutes", type=float, default=None, help="Minutes before the run is stopped (TIMEOUT).")
+@click.option("--max-retries", type=int, default=None, help="Retries of a FAILED run (Glue's 0-10).")
+@json_option
+@needs_extra("local")
+@with_stack
+@click.pass_context
+def job_run(ctx, path_or_name, lake, worker_type, number_of_workers, timeout_minutes, max_retries, as_json, stack, stack_file, project):
+    """Run a job (a .py file or a job name) with Glue's arguments, e.g.
+
+        cauce job run etl-proceso-principal --job-bookmark-option job-bookmark-enable --source_path s3://b/raw/
+    """
+    from cauce.etl.arguments import run_arguments
+    from cauce.etl.discovery import JobNotFound, resolve_job
+    from cauce.etl.runner import RunPolicy, run_job
+    from cauce.etl.runtimes.local import LocalRuntime
+
+    try:
+        job_cls, path = resolve_job(path_or_name, project)
+    except JobNotFound as error:
+        fail(str(error), 2)
+    definition = _job_definitions(stack).get(job_cls.name, {})
+    values = run_arguments(definition.get("default_arguments"), ctx.args, job_cls.name)  # the run's arguments win, as on Glue
+    try:
+        policy = RunPolicy.for_job(definition, worker_type=worker_type, number_of_workers=number_of_workers,
+                                   timeout_minutes=timeout_minutes, max_retries=max_retries)
+    except ValueError as error:
+        fail(str(error), 2)
+    runtime = LocalRuntime(lake_folder(lake, project), cores=policy.local_cores)
+    for connection in ((stack.get("glue_config") or {}).get("connection_config") or {}).values():
+        runtime.catalog.put_connection(connection)
+    result = run_job(job_cls, values, runtime, policy)
+    document = {**result.as_dict(), "script": str(path), "lake": str(runtime.lake.root), "local_cores": policy.local_cores}
+    text = (
+        f"{result.job_name} {result.run_id}: {result.status} in {result.duration_seconds:.1f}s\n"
+        f"  read {result.rows_read}  written {result.rows_written}  quarantined {result.rows_quarantined}"
+        + (f"\n  error: {result.error}" if result.error else "")
+    )
+    emit(as_json, document, text)
+    if not result.succeeded:
+        sys.exit(2 if result.error_type == "JobArgumentError" else 1)
+
+
+def _job_definitions(stack) -> dict:
+    return {j["name"]: j for j in ((stack.get("glue_config") or {}).get("job_config") or {}).values()}
+
+
+@job.command("list")
+@json_option
+@needs_extra("local")
+@with_project
+def job_list(as_json, project):
+    """List the jobs Cauce can run: the project's job folders and $CAUCE_JOBS_PATH."""
+    from cauce.etl.discovery import discover
+
+    jobs = [
+        {"name": name, "class": cls.__name__, "path": str(path), "description": cls.description}
+        for name, (cls, path) in sorted(discover(project).items())
+    ]
+    text = "\n".join(f"{j['name']:<32} {j['path']}" for j in jobs) or "no jobs found"
+    emit(as_json, {"jobs": jobs}, text)
+
+
+@click.command()
+@lake_option
+@needs_extra("local")
+@with_project
+def shell(lake, project):
+    """A PySpark shell on the local runtime (spark, lake, catalog ready): the seed's dev endpoint, locally."""
+    import code
+
+    from cauce.etl.runtimes.local import LocalRuntime
+
+    runtime = LocalRuntime(lake_folder(lake, project))
+    namespace = {"spark": runtime.spark, "lake": runtime.lake, "catalog": runtime.catalog, "runtime": runtime}
+    banner = (
+        f"Cauce shell: Spark {runtime.spark.version}, lake {runtime.lake.root}\n"
+        "  spark, lake (lake.local_path('s3://b/k')), catalog (catalog.resolve('db', 'table'))"
+    )
+    code.interact(banner=banner, local=namespace)
+
+
+COMMANDS = [job, shell]

@@ -1,0 +1,164 @@
+"""cauce sfn list / validate / run / diagram: Step Functions workflows."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from cauce.cli.options import emit, fail, json_option, lake_option, needs_extra, with_stack
+
+
+@click.group()
+def sfn() -> None:
+    """Step Functions: validate, run locally with jobs and handlers bound, draw."""
+
+
+def _load_workflow(reference, stack):
+    from cauce.statemachines.definition import DefinitionError, load_definition
+
+    try:
+        return load_definition(reference, stack)
+    except DefinitionError as error:
+        fail(str(error), 2)
+
+
+@sfn.command("list")
+@json_option
+@with_stack
+def sfn_list(as_json, stack, stack_file, project):
+    """List the stack's state machines and the packaged ASL templates."""
+    from cauce.statemachines.definition import definitions_dir
+
+    machines = [{"key": key, "name": m.get("name", key), "type": m.get("type", "STANDARD"),
+                 "definition": m.get("definition") if isinstance(m.get("definition"), str) and len(m["definition"]) < 120 else "(inline)"}
+                for key, m in (stack.get("step_functions_config") or {}).items()]
+    templates = sorted(p.name for p in definitions_dir().glob("*.asl.json"))
+    text = "\n".join(f"{m['name']:<28} {m['type']:<9} {m['definition']}" for m in machines) or "no state machines in the stack"
+    emit(as_json, {"state_machines": machines, "templates": templates}, text + "\ntemplates: " + ", ".join(templates))
+
+
+@sfn.command("validate")
+@click.argument("reference", metavar="NAME_OR_FILE")
+@json_option
+@needs_extra("local")
+@with_stack
+def sfn_validate(reference, as_json, stack, stack_file, project):
+    """Check an ASL definition: structure, graph, Retry/Catch, paths, and that every Task is bound locally
+    to a function or job that imports."""
+    from cauce.localstack.bindings import StackBindings
+    from cauce.statemachines.validate import validate
+
+    definition = _load_workflow(reference, stack)
+    problems = validate(definition.document, StackBindings(stack, project=project).known_targets())
+    document = {"name": definition.name, "source": definition.source, "valid": not problems,
+                "problems": [{"where": p.where, "message": p.message} for p in problems]}
+    text = (f"{definition.source}: valid" if not problems
+            else f"{definition.source}: {len(problems)} problem(s)\n" + "\n".join(f"  {p}" for p in problems))
+    emit(as_json, document, text)
+    if problems:
+        sys.exit(1)
+
+
+@sfn.command("run")
+@click.argument("reference", metavar="NAME_OR_FILE")
+@click.option("--input", "input_text", default="{}", show_default=True, help="Execution input: JSON, or @FILE.")
+@lake_option
+@click.option("--real-time", is_flag=True, help="Really wait on Retry intervals and Wait states (default: virtual time).")
+@json_option
+@click.option("--verbose", is_flag=True, help="Also show the logs of the jobs and handlers (on stderr).")
+@needs_extra("local")
+@with_stack
+def sfn_run(reference, input_text, lake, real_time, as_json, verbose, stack, stack_file, project):
+    """Run a workflow locally: Glue tasks run jobs on local Spark, Lambda tasks run handlers in process, e.g.
+
+        cauce sfn run etl-workflow --input '{}'
+    """
+    import contextlib
+    import io
+
+    from cauce.localstack.bindings import StackBindings
+    from cauce.statemachines.local import LocalStepFunctions
+    from cauce.statemachines.validate import AslValidationError
+
+    definition = _load_workflow(reference, stack)
+    try:
+        execution_input = json.loads(Path(input_text[1:]).read_text() if input_text.startswith("@") else input_text)
+    except (OSError, json.JSONDecodeError) as error:
+        fail(f"--input is not valid JSON: {error}", 2)
+    logs = sys.stderr if verbose else io.StringIO()
+    try:
+        with contextlib.redirect_stdout(logs), contextlib.redirect_stderr(logs), \
+                LocalStepFunctions(stack, bindings=StackBindings(stack, lake=lake, project=project), virtual_time=not real_time) as local:
+            result = local.run(definition, execution_input)
+    except AslValidationError as error:
+        fail(str(error), 2)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2, default=str))
+    else:
+        click.echo(_history_table(result))
+        for row in result.rows:
+            if row.status in ("FAILED", "CAUGHT") and row.cause:
+                click.echo(f"  {row.state}: {row.error}: {_short(row.cause)}")
+        click.echo(f"\n{result.name}: {result.status}" + (f" ({result.error}: {result.cause})" if result.error else ""))
+        if result.skipped_wait_seconds:
+            click.echo(f"virtual time: {result.skipped_wait_seconds:,.0f} s of Retry and Wait delays not waited for")
+        click.echo("output: " + json.dumps(result.output, default=str))
+    if not result.succeeded:
+        sys.exit(1)
+
+
+def _short(cause: str, limit: int = 300) -> str:
+    """A cause for one line: Glue's ErrorMessage or a Lambda's errorMessage when the cause is their JSON."""
+    try:
+        document = json.loads(cause)
+        cause = document.get("ErrorMessage") or document.get("errorMessage") or cause
+    except (json.JSONDecodeError, AttributeError):
+        pass
+    cause = " ".join(str(cause).split())
+    return cause if len(cause) <= limit else cause[: limit - 3] + "..."
+
+
+def _history_table(result) -> str:
+    header = f"{'state':<28} {'type':<9} {'status':<10} {'attempts':>8} {'duration':>10}  error"
+    lines = [header, "-" * len(header)]
+    for row in result.rows:
+        duration = "" if row.duration_seconds is None else f"{row.duration_seconds:.3f}s"
+        attempts = str(row.attempts) if row.attempts else ""
+        lines.append(f"{row.state:<28} {row.type:<9} {row.status:<10} {attempts:>8} {duration:>10}  {row.error or ''}")
+    return "\n".join(lines)
+
+
+@sfn.command("diagram")
+@click.argument("reference", metavar="NAME_OR_FILE")
+@click.option("--format", "image_format", type=click.Choice(["mermaid", "dot", "svg", "png"]), default="mermaid",
+              show_default=True, help="Mermaid or DOT text, or a picture drawn by Graphviz.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default: standard output; required for png).")
+@with_stack
+def sfn_diagram(reference, image_format, output, stack, stack_file, project):
+    """Draw a workflow: Mermaid text for Markdown, or an SVG/PNG picture for docs."""
+    from cauce.statemachines.diagram import DiagramError, dot, mermaid, render
+
+    definition = _load_workflow(reference, stack)
+    try:
+        if image_format == "mermaid":
+            content: str | bytes = mermaid(definition.document)
+        elif image_format == "dot":
+            content = dot(definition.document, definition.name)
+        else:
+            content = render(definition.document, image_format, definition.name)
+    except DiagramError as error:
+        fail(str(error))
+    if output is not None:
+        output.write_bytes(content if isinstance(content, bytes) else content.encode())
+        click.echo(f"wrote {output}")
+    elif isinstance(content, bytes) and image_format == "png":
+        fail("a PNG needs --output FILE", 2)
+    else:
+        click.echo(content if isinstance(content, str) else content.decode())
+
+
+COMMANDS = [sfn]

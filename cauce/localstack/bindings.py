@@ -1,0 +1,100 @@
+"""The stack's Tasks bound to the project's code: Lambda functions to their handlers (the
+`handler` of each lambda_config entry, imported from the project), Glue jobs to the job classes
+found in the project, crawlers to the local crawler, all on one local runtime and lake.
+
+    with LocalStepFunctions(stack, bindings=StackBindings(stack)) as sfn: ...
+
+This is the local stack's side of cauce.statemachines.bindings.TaskBindings.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from cauce.statemachines.bindings import FunctionSettings, JobOutcome
+from cauce.statemachines.validate import KnownTargets
+
+Handler = Callable[[Any, Any], Any]
+
+
+class StackBindings:
+    """`functions` and `jobs` add or override bindings: function name -> handler, job name -> job class."""
+
+    def __init__(self, stack: Mapping[str, Any], *, lake: Path | None = None, runtime: Any = None,
+                 functions: Mapping[str, Handler] | None = None, jobs: Mapping[str, type] | None = None,
+                 project: Any = None) -> None:
+        self.stack = stack
+        self.project = project  # the user's project (cauce.core.project.Project): where its jobs are
+        self._function_configs = {f["function_name"]: f for f in (stack.get("lambda_config") or {}).values()}
+        self._job_configs = {j["name"]: j for j in ((stack.get("glue_config") or {}).get("job_config") or {}).values()}
+        self._crawler_configs = {c["name"]: c for c in ((stack.get("glue_config") or {}).get("crawler_config") or {}).values()}
+        self._handlers: dict[str, Handler] = dict(functions or {})
+        self._job_classes: dict[str, type] = dict(jobs or {})
+        self._runtime = runtime
+        self._lake = lake
+        self.crawls: list[Any] = []
+
+    def known_targets(self) -> KnownTargets:
+        from cauce.etl.discovery import discover
+
+        return KnownTargets(functions=frozenset(set(self._handlers) | set(self._function_configs)),
+                            jobs=frozenset(set(self._job_classes) | set(discover(self.project))),
+                            crawlers=frozenset(self._crawler_configs),
+                            load_function=self.handler_for, load_job=self.job_class_for)
+
+    def handler_for(self, function_name: str) -> Handler:
+        if function_name not in self._handlers:
+            config = self._function_configs.get(function_name)
+            if config is None:
+                raise LookupError(f"no local handler for Lambda function {function_name!r}")
+            module_name, _, attribute = config["handler"].rpartition(".")
+            self._handlers[function_name] = getattr(importlib.import_module(module_name), attribute)
+        return self._handlers[function_name]
+
+    def function_settings(self, function_name: str) -> FunctionSettings:
+        config = self._function_configs.get(function_name, {})
+        return FunctionSettings(memory_size=config.get("memory_size", 128), timeout=config.get("timeout", 3))
+
+    def job_class_for(self, job_name: str) -> type:
+        if job_name not in self._job_classes:
+            from cauce.etl.discovery import resolve_job
+
+            self._job_classes[job_name] = resolve_job(job_name, self.project)[0]
+        return self._job_classes[job_name]
+
+    def run_job(self, job_name: str, arguments: Mapping[str, str], run_id: str) -> JobOutcome:
+        from cauce.etl.arguments import run_arguments
+        from cauce.etl.runner import RunPolicy, run_job
+
+        definition = self._job_configs.get(job_name, {})
+        values = run_arguments(definition.get("default_arguments"), arguments, job_name, run_id)
+        result = run_job(self.job_class_for(job_name), values, self.runtime, RunPolicy.for_job(definition))
+        state = "SUCCEEDED" if result.succeeded else ("TIMEOUT" if result.status == "TIMEOUT" else "FAILED")
+        return JobOutcome(state, result.error, result)
+
+    def run_crawler(self, crawler_name: str) -> Any:
+        from cauce.localstack.crawler import LocalCrawler
+
+        if crawler_name not in self._crawler_configs:
+            raise LookupError(f"no crawler {crawler_name!r} in the stack")
+        runtime = self.runtime
+        result = LocalCrawler(self._crawler_configs[crawler_name], runtime.lake, runtime.catalog, runtime.spark).run()
+        self.crawls.append(result)
+        return result
+
+    @property
+    def runtime(self) -> Any:
+        """The local Glue runtime the jobs and crawlers share, with the stack's connections registered."""
+        if self._runtime is None:
+            from cauce.core.lake import default_lake
+            from cauce.etl.runtimes.local import LocalRuntime
+
+            lake = self._lake or (self.project.lake if self.project is not None and not os.environ.get("CAUCE_LAKE") else default_lake())
+            self._runtime = LocalRuntime(lake)
+            for connection in ((self.stack.get("glue_config") or {}).get("connection_config") or {}).values():
+                self._runtime.catalog.put_connection(connection)
+        return self._runtime

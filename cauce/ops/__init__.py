@@ -1,0 +1,1 @@
+"""Operations tools: the cost estimate and its advice, the doctor, the Lambda layer build."""
