@@ -6,6 +6,8 @@ Fixtures:
     local_runtime    a LocalRuntime on that lake and the shared session
     run_glue_job     run a job class with Glue-style arguments, get its JobRunResult
     lambda_context   a realistic Lambda context (cauce.core.lambda_runtime.LambdaContext) per test
+    step_functions   `step_functions(stack=None, functions=..., jobs=...)`: a LocalStepFunctions with the project's
+                     stack (or `stack`) bound to its handlers, jobs and crawlers on the test's lake
     lambda_events    event builders in AWS's documented shapes: .firehose(records, source_stream=...),
                      .kinesis(records, aggregate_per_record=N), .step_functions_task(operation, **payload),
                      and .decode_firehose_response(response) (all from cauce.handlers.testing)
@@ -80,3 +82,23 @@ def lambda_events():
         step_functions_task=testing.step_functions_task_event,
         decode_firehose_response=testing.decode_firehose_response,
     )
+
+
+@pytest.fixture
+def step_functions(local_runtime):
+    """`with step_functions() as sfn: sfn.run("my-workflow", {...})`: the project's stack (found from the
+    working folder; outside a project the example stack), its Tasks bound to the project's own code."""
+    from cauce.core.project import find_project, stack_file
+    from cauce.core.stack import load_stack
+    from cauce.localstack.bindings import StackBindings
+    from cauce.statemachines.local import LocalStepFunctions
+
+    def build(stack: Any = None, functions: dict | None = None, jobs: dict | None = None) -> LocalStepFunctions:
+        project = find_project()
+        if project is not None:
+            project.make_importable()
+        stack = stack if stack is not None else load_stack(stack_file(None, project))
+        bindings = StackBindings(stack, runtime=local_runtime, functions=functions, jobs=jobs, project=project)
+        return LocalStepFunctions(stack, bindings=bindings)
+
+    return build

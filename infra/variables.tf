@@ -315,7 +315,7 @@ variable "artifacts_bucket_name" {
 }
 
 variable "cauce_wheel" {
-  description = "Path of Cauce's wheel (`pip wheel --no-deps .` in the repository). Set: uploaded and installed on every Glue job (--additional-python-modules), which the jobs' `etl` and `analytics` imports need."
+  description = "Path of Cauce's wheel (`pip wheel --no-deps .` in the repository). Set: uploaded and installed on every Glue job (--additional-python-modules), which the jobs' `cauce.etl` and `cauce.analytics` imports need."
   type        = string
   default     = null
 }

@@ -62,7 +62,7 @@ def test_job_run_by_path_reports_argument_problems_and_exits_2(tmp_path, cauce_l
 
 def test_unknown_job_exits_non_zero():
     result = CliRunner().invoke(cli, ["job", "run", "no-such-job"])
-    assert result.exit_code == 1 and "no job named 'no-such-job' (known: etl-proceso-principal" in result.output
+    assert result.exit_code == 2 and "no job named 'no-such-job' (known: etl-proceso-principal" in result.output
 
 
 def test_demo_etl_only_reconciles(tmp_path, spark):
@@ -132,10 +132,10 @@ def test_invoke_names_what_it_cannot_load(tmp_path):
     event_file = tmp_path / "event.json"
     event_file.write_text("{}")
     result = CliRunner().invoke(cli, ["invoke", "cauce.handlers.nothing_here:handler", "--event", str(event_file)])
-    assert result.exit_code == 1 and "cannot load handlers.nothing_here:handler" in result.output
+    assert result.exit_code == 2 and "cannot load cauce.handlers.nothing_here:handler" in result.output
     event_file.write_text("{oops")
     result = CliRunner().invoke(cli, ["invoke", "cauce.handlers.data_processor:handler", "--event", str(event_file)])
-    assert result.exit_code == 1 and "--event is not valid JSON" in result.output
+    assert result.exit_code == 2 and "not valid JSON" in result.output
 
 
 def test_sfn_validate_the_seed_workflow_and_a_broken_file(tmp_path):
@@ -197,10 +197,10 @@ def test_analytics_check_refuses_an_unsupported_construct_by_name(tmp_path):
     (folder / "app.json").write_text(json.dumps({"application_configuration": {"sql_configuration": {
         "input_schema": json.dumps({"RecordColumns": [{"Name": "v", "SqlType": "DOUBLE"}]})}}}))
     result = CliRunner().invoke(cli, ["analytics", "check", str(folder)])
-    assert result.exit_code == 1 and "line 3, column" in result.output and "RANDOM_CUT_FOREST" in result.output
+    assert result.exit_code == 2 and "line 3, column" in result.output and "RANDOM_CUT_FOREST" in result.output
     (folder / "app.sql").write_text('CREATE STREAM "O" ("s" DOUBLE);\nCREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM "volume" FROM "SOURCE_SQL_STREAM_001";')
     result = CliRunner().invoke(cli, ["analytics", "check", str(folder)])  # Spark's analyzer, with no data
-    assert result.exit_code == 1 and "pump P (line 2)" in result.output and "volume" in result.output
+    assert result.exit_code == 2 and "pump P (line 2)" in result.output and "volume" in result.output
 
 
 def test_analytics_run_reads_csv_and_writes_to_the_lake(spark, tmp_path, monkeypatch):

@@ -168,4 +168,4 @@ def test_the_command_prints_a_table_or_json():
     text = CliRunner().invoke(cli, ["cost"]).stdout
     assert "total" in text and "assumed (defaults; set them with --assume)" in text and "not priced:" in text
     bad = CliRunner().invoke(cli, ["cost", "--region", "mars-1"])
-    assert bad.exit_code == 1 and "no price table for region 'mars-1'" in bad.output
+    assert bad.exit_code == 2 and "no price table for region 'mars-1'" in bad.output

@@ -19,7 +19,7 @@ def example(page: str, marker: str) -> str:
 
 def test_the_firehose_example_transforms_drops_and_partitions(lambda_context, lambda_events):
     namespace: dict = {}
-    exec(example("cauce.handlers.md", "@firehose_transform\n"), namespace)
+    exec(example("handlers.md", "@firehose_transform\n"), namespace)
 
     response = namespace["handler"](lambda_events.firehose([{"type": "heartbeat"}, {"amount": 1.5, "customer_id": "c1"}]), lambda_context)
 
@@ -32,7 +32,7 @@ def test_the_firehose_example_transforms_drops_and_partitions(lambda_context, la
 def test_the_kinesis_example_sends_poison_to_the_queue_contract(lambda_context, lambda_events, monkeypatch):
     monkeypatch.delenv("CAUCE_IDEMPOTENCY_TABLE", raising=False)
     saved = []
-    source = example("cauce.handlers.md", "@kinesis_consumer").replace(', idempotency_table="idempotency"', "")
+    source = example("handlers.md", "@kinesis_consumer").replace(', idempotency_table="idempotency"', "")
     namespace: dict = {"save": saved.append}
     exec(source, namespace)
 
@@ -46,7 +46,7 @@ def test_the_task_router_example_raises_its_own_error_type(lambda_context, lambd
     from cauce.handlers.testing import invoke
 
     namespace: dict = {"count": lambda table: 0}
-    exec(example("cauce.handlers.md", "router = TaskRouter"), namespace)
+    exec(example("handlers.md", "router = TaskRouter"), namespace)
 
     outcome = invoke(namespace["handler"], lambda_events.step_functions_task("report", table="orders"), lambda_context)
 
@@ -58,7 +58,7 @@ def test_the_workflow_diagram_in_the_docs_is_the_current_one():
     from cauce.statemachines.definition import load_definition
     from cauce.statemachines.diagram import mermaid
 
-    text = (DOCS / "cauce.statemachines.md").read_text()
+    text = (DOCS / "statemachines.md").read_text()
     [block] = re.findall(r"```mermaid\n(.*?)```", text, re.S)
     current = mermaid(load_definition("etl-workflow", load_stack(None)).document)
     assert block.strip() == current.strip(), "regenerate with: cauce sfn diagram etl-workflow (and --format svg --output docs/img/etl-workflow.svg)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import boto3
 import pytest
@@ -12,11 +13,18 @@ from cauce.cli import cli
 from cauce.ops.doctor import aws_checks, glue_run_topic, local_checks
 from cauce.core.stack import load_stack
 
+EXAMPLE_STACK = Path(__file__).resolve().parents[1] / "infra" / "examples" / "complete" / "stack.tfvars.json"
+
 
 def test_this_machine_is_ready_for_local_runs(tmp_path):
-    findings = {f.check: f for f in local_checks(None, tmp_path / "lake")}
+    findings = {f.check: f for f in local_checks(EXAMPLE_STACK, tmp_path / "lake")}
     assert {"python", "java", "pyspark", "loopback port", "free disk", "stack definition", "terraform"} <= set(findings)
     assert findings["java"].status == "ok" and findings["pyspark"].status == "ok" and findings["stack definition"].status == "ok"
+
+
+def test_outside_a_project_the_doctor_says_there_is_no_stack(tmp_path):
+    finding = next(f for f in local_checks(None, tmp_path / "lake") if f.check == "stack definition")
+    assert finding.status == "warn" and "cauce init" in finding.detail
 
 
 def test_an_invalid_stack_fails_the_doctor_with_the_modules_message(tmp_path):

@@ -12,15 +12,6 @@ from cauce.statemachines import AslValidationError, LocalStepFunctions
 LAMBDA = "arn:aws:states:::lambda:invoke"
 
 
-def stack_step_functions(runtime=None) -> LocalStepFunctions:
-    """The example stack's workflows with its jobs, handlers and crawlers bound, as the local stack binds them."""
-    from cauce.core.stack import load_stack
-    from cauce.localstack.bindings import StackBindings
-
-    stack = load_stack(None)
-    return LocalStepFunctions(stack, bindings=StackBindings(stack, runtime=runtime))
-
-
 class Flaky(Exception):
     pass
 
@@ -200,8 +191,8 @@ def raw_events(cauce_lake):
     return cauce_lake
 
 
-def test_the_seed_workflow_runs_the_glue_job_then_the_data_processor(local_runtime, raw_events):
-    with stack_step_functions(local_runtime) as sfn:
+def test_the_seed_workflow_runs_the_glue_job_then_the_data_processor(step_functions, local_runtime, raw_events):
+    with step_functions() as sfn:
         result = sfn.run("etl-workflow", {})
 
     assert result.status == "SUCCEEDED", result.cause
@@ -220,8 +211,8 @@ def test_the_seed_workflow_runs_the_glue_job_then_the_data_processor(local_runti
 
 
 @pytest.mark.reliability
-def test_a_failing_glue_job_is_caught_notified_and_reported(local_runtime):
-    with stack_step_functions(local_runtime) as sfn:  # no raw data: the job fails
+def test_a_failing_glue_job_is_caught_notified_and_reported(step_functions, local_runtime):
+    with step_functions() as sfn:  # no raw data: the job fails
         result = sfn.run("etl-workflow", {})
 
     assert (result.status, result.error) == ("FAILED", "ETLWorkflowFailed")
@@ -236,12 +227,12 @@ def test_a_failing_glue_job_is_caught_notified_and_reported(local_runtime):
     assert [r.state for r in result.rows] == ["StartETLProcess", "NotifyFailure", "WorkflowFailed"]
 
 
-def test_glue_start_job_run_without_sync_returns_the_run_id_and_arguments_reach_the_job(local_runtime, raw_events):
+def test_glue_start_job_run_without_sync_returns_the_run_id_and_arguments_reach_the_job(step_functions, local_runtime, raw_events):
     document = {"StartAt": "Start", "States": {"Start": {
         "Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun", "End": True,
         "Parameters": {"JobName": "etl-proceso-principal", "Arguments": {"--target_path": "s3://mi-bucket/other/"}}}}}
 
-    with stack_step_functions(local_runtime) as sfn:
+    with step_functions() as sfn:
         result = sfn.run(document)
 
     [run] = sfn.glue_runs.values()
@@ -250,11 +241,11 @@ def test_glue_start_job_run_without_sync_returns_the_run_id_and_arguments_reach_
     assert raw_events.local_path("s3://mi-bucket/other/").exists()
 
 
-def test_start_crawler_runs_the_stacks_crawler_on_the_local_lake(local_runtime, raw_events):
+def test_start_crawler_runs_the_stacks_crawler_on_the_local_lake(step_functions, local_runtime, raw_events):
     document = {"StartAt": "Crawl", "States": {"Crawl": {
         "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:glue:startCrawler", "Parameters": {"Name": "raw-data-crawler"}, "End": True}}}
 
-    with stack_step_functions(local_runtime) as sfn:
+    with step_functions() as sfn:
         result = sfn.run(document)
 
     assert result.status == "SUCCEEDED", result.cause
@@ -263,8 +254,8 @@ def test_start_crawler_runs_the_stacks_crawler_on_the_local_lake(local_runtime, 
     assert local_runtime.catalog.tables("raw_data") == ["raw_raw_data"]
 
 
-def test_an_unknown_crawler_is_refused_before_running():
+def test_an_unknown_crawler_is_refused_before_running(step_functions):
     document = {"StartAt": "Crawl", "States": {"Crawl": {
         "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:glue:startCrawler", "Parameters": {"Name": "nope"}, "End": True}}}
-    with stack_step_functions() as sfn, pytest.raises(AslValidationError, match="States.Crawl.Parameters.Name: no crawler 'nope' in the stack"):
+    with step_functions() as sfn, pytest.raises(AslValidationError, match="States.Crawl.Parameters.Name: no crawler 'nope' in the stack"):
         sfn.run(document)
