@@ -179,12 +179,13 @@ def parse_glue_arguments(values: dict[str, str], default_job_name: str) -> GlueA
     )
 
 
-def parse_job_arguments(spec: type, values: dict[str, str], job_name: str) -> tuple[Any, list[str]]:
+def parse_job_arguments(spec: type, values: dict[str, str], job_name: str, accept_unknown: bool = False) -> tuple[Any, list[str]]:
     """Build an instance of the dataclass `spec` from `values`.
 
-    Returns the instance and warnings for arguments that are neither declared nor reserved
-    by Glue (with a "did you mean" hint). Raises JobArgumentError naming every missing or
-    malformed argument.
+    An argument neither declared nor reserved by Glue is a problem (with a "did you mean" hint),
+    since a misspelt `--sourcepath` would otherwise run on a default; with `accept_unknown` it is
+    a warning instead. Returns the instance and the warnings. Raises JobArgumentError naming every
+    missing, malformed or unknown argument.
     """
     if not dataclasses.is_dataclass(spec):
         raise TypeError(f"{spec!r}: job arguments must be declared as a dataclass")
@@ -205,8 +206,6 @@ def parse_job_arguments(spec: type, values: dict[str, str], job_name: str) -> tu
             kwargs[name] = _convert(text, annotation)
         except (ValueError, json.JSONDecodeError) as error:
             problems.append(f"--{given_as}: {text!r} is not a valid {_type_name(annotation)} ({error})")
-    if problems:
-        raise JobArgumentError(job_name, problems)
     warnings = []
     reserved = {key.replace("-", "_") for key in GLUE_RESERVED}
     for key in values:
@@ -215,5 +214,10 @@ def parse_job_arguments(spec: type, values: dict[str, str], job_name: str) -> tu
             continue
         close = difflib.get_close_matches(normal, fields, n=1)
         hint = f" (did you mean --{close[0]}?)" if close else ""
-        warnings.append(f"--{key}: not an argument of job {job_name}, ignored{hint}")
+        if accept_unknown:
+            warnings.append(f"--{key}: not an argument of job {job_name}, ignored{hint}")
+        else:
+            problems.append(f"--{key}: not an argument of job {job_name}{hint}")
+    if problems:
+        raise JobArgumentError(job_name, problems)
     return spec(**kwargs), warnings

@@ -28,8 +28,22 @@ def _load_module(path: Path):
         raise JobNotFound(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # the user's file: say where it fails, not Cauce's frames
+        del sys.modules[module_name]
+        raise JobNotFound(f"cannot load job file {path}: {_where(error, path)}") from None
     return module
+
+
+def _where(error: Exception, path: Path) -> str:
+    if isinstance(error, SyntaxError):
+        return f"{type(error).__name__} at line {error.lineno}: {error.msg}"
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename) == path.resolve() or f.filename == str(path)]
+    line = f" at line {frames[-1].lineno}" if frames else ""
+    return f"{type(error).__name__}{line}: {error}"
 
 
 def jobs_in_file(path: Path) -> list[type[GlueJob]]:
@@ -64,6 +78,8 @@ def discover(project: Project | None = None) -> dict[str, tuple[type[GlueJob], P
 
 def resolve_job(path_or_name: str, project: Project | None = None) -> tuple[type[GlueJob], Path]:
     path = Path(path_or_name)
+    if path.is_dir():
+        raise JobNotFound(f"{path} is a folder: give a job file (.py) or a job name")
     if path.suffix == ".py":
         if not path.exists():
             raise JobNotFound(f"job file {path} does not exist")

@@ -103,6 +103,9 @@ class GlueJob:
     name: ClassVar[str] = ""
     Arguments: ClassVar[type] = NoArguments
     description: ClassVar[str] = ""
+    # True: arguments the job does not declare are logged and ignored, not refused (for jobs
+    # whose callers pass extra arguments of their own)
+    accept_unknown_arguments: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -196,19 +199,29 @@ class GlueJob:
             raise SystemExit(1)
 
 
+def parse_arguments(job_cls: type[GlueJob], values: dict[str, str]) -> tuple[GlueArguments, Any, list[str]]:
+    """Glue's own arguments, the job's, and the warnings; raises JobArgumentError naming every problem."""
+    glue = parse_glue_arguments(values, job_cls.name)
+    args, warnings = parse_job_arguments(job_cls.Arguments, values, glue.JOB_NAME, job_cls.accept_unknown_arguments)
+    return glue, args, warnings
+
+
+def rejected(job_cls: type[GlueJob], error: JobArgumentError, runtime_name: str, seconds: float = 0.0) -> JobRunResult:
+    """The FAILED run of a job whose arguments were refused (logged with every problem)."""
+    log_event(job_logger(job_cls.name), "job arguments rejected", logging.ERROR, job=job_cls.name, problems=error.problems)
+    return JobRunResult(job_cls.name, "", "FAILED", runtime_name, seconds, error=str(error), error_type="JobArgumentError")
+
+
 def execute(job_cls: type[GlueJob], values: dict[str, str], runtime: "Runtime", attempt: int = 0) -> JobRunResult:
     """One attempt of one run: parse, start, run, quarantine, reconcile, commit (or abort)."""
     started = time.perf_counter()
     logger = job_logger(values.get("JOB_NAME") or job_cls.name)
     try:
-        glue = parse_glue_arguments(values, job_cls.name)
+        glue, args, warnings = parse_arguments(job_cls, values)
         base_id = glue.JOB_RUN_ID or f"jr_local_{uuid.uuid4().hex[:20]}"
         run_id = f"{base_id}_attempt_{attempt}" if attempt else base_id
-        args, warnings = parse_job_arguments(job_cls.Arguments, values, glue.JOB_NAME)
     except JobArgumentError as error:
-        log_event(logger, "job arguments rejected", logging.ERROR, job=job_cls.name, problems=error.problems)
-        return JobRunResult(job_cls.name, "", "FAILED", runtime.name, time.perf_counter() - started,
-                            error=str(error), error_type="JobArgumentError")
+        return rejected(job_cls, error, runtime.name, time.perf_counter() - started)
     for warning in warnings:
         log_event(logger, warning, logging.WARNING, job=glue.JOB_NAME)
     result = JobRunResult(glue.JOB_NAME, run_id, "RUNNING", runtime.name, 0.0, attempt=attempt, warnings=warnings)

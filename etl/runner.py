@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cauce.etl.job import GlueJob, JobRunResult, execute
+from cauce.etl.arguments import JobArgumentError
+from cauce.etl.job import GlueJob, JobRunResult, execute, parse_arguments, rejected
 
 if TYPE_CHECKING:
     from cauce.etl.runtimes.base import Runtime
@@ -71,7 +72,12 @@ class RunPolicy:
 
 
 def run_job(job_cls: type[GlueJob], values: dict[str, str], runtime: "Runtime", policy: RunPolicy = RunPolicy()) -> JobRunResult:
-    """Run with the policy's parallelism, timeout and retries; returns the last attempt's result."""
+    """Run with the policy's parallelism, timeout and retries; returns the last attempt's result.
+    Arguments are checked first, so that a missing or misspelt one is reported before Spark starts."""
+    try:
+        parse_arguments(job_cls, values)
+    except JobArgumentError as error:
+        return rejected(job_cls, error, runtime.name)
     runtime.spark.conf.set("spark.sql.shuffle.partitions", str(policy.local_cores))
     attempt = 0
     while True:

@@ -28,6 +28,7 @@ _EXPORTS = {
     "Drop": "cauce.handlers.results",
     "Failed": "cauce.handlers.results",
     "PoisonRecord": "cauce.handlers.results",
+    "InvalidEvent": "cauce.handlers.results",
     "HandlerSettings": "cauce.handlers.config",
     "ConfigurationError": "cauce.handlers.config",
 }
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from cauce.handlers.config import ConfigurationError, HandlerSettings
     from cauce.handlers.firehose import FirehoseRecord, FirehoseTransform, firehose_transform
     from cauce.handlers.kinesis import KinesisConsumer, SkippedAfterEarlierFailure, kinesis_consumer
-    from cauce.handlers.results import Drop, Failed, Ok, PoisonRecord
+    from cauce.handlers.results import Drop, Failed, InvalidEvent, Ok, PoisonRecord
     from cauce.handlers.tasks import InvalidTaskInput, TaskError, TaskRouter, UnknownOperation
 
 

@@ -37,7 +37,7 @@ from typing import Any
 from cauce.handlers import codec
 from cauce.handlers.base import RecordHandler
 from cauce.core.kpl import MAGIC, KplFormatError, deaggregate, is_aggregated
-from cauce.handlers.results import Drop, Failed, Ok
+from cauce.handlers.results import Drop, Failed, InvalidEvent, Ok
 
 MAX_RECORD_BYTES = 1_000 * 1024  # Firehose's record limit, before base64
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024  # Lambda's synchronous response limit
@@ -85,10 +85,10 @@ class FirehoseTransform(RecordHandler):
         logger = self.telemetry.logger
         records = event.get("records") if isinstance(event, Mapping) else None
         if not isinstance(records, list):
-            # Firehose never sends this; answering with no results makes it retry the batch.
+            # Firehose never sends this: the invocation fails, and Firehose retries the batch.
             logger.error("not a Firehose transformation event: no 'records' list", extra={"event_keys": _keys(event)})
             self.telemetry.publish({"RecordsMalformedEvent": 1})
-            return {"records": []}
+            raise InvalidEvent.missing("Firehose transformation event", "records", event)
         stream_arn = event.get("deliveryStreamArn")
         source_arn = event.get("sourceKinesisStreamArn")
         with self.telemetry.traced("## firehose_transform") as subsegment:
@@ -276,3 +276,4 @@ def _positional_arity(function: Callable[..., Any]) -> int:
     except (TypeError, ValueError):
         return 1
     return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)
+

@@ -43,7 +43,7 @@ from cauce.handlers import codec
 from cauce.handlers.base import RecordHandler
 from cauce.handlers.config import callable_name
 from cauce.core.kpl import KplFormatError, deaggregate
-from cauce.handlers.results import PoisonRecord
+from cauce.handlers.results import InvalidEvent, PoisonRecord
 
 POISON_QUEUE_ENV = "CAUCE_POISON_QUEUE_URL"
 IDEMPOTENCY_TABLE_ENV = "CAUCE_IDEMPOTENCY_TABLE"
@@ -115,9 +115,10 @@ class KinesisConsumer(RecordHandler):
     def _handle_event(self, event: Any, context: Any):
         logger = self.telemetry.logger
         if not isinstance(event, dict) or not isinstance(event.get("Records"), list):
-            logger.error("not a Kinesis event: no 'Records' list; asking Lambda to retry the whole batch")
+            # Lambda never sends this: the invocation fails, and the event source mapping retries the batch.
+            logger.error("not a Kinesis event: no 'Records' list")
             self.telemetry.publish({"RecordsMalformedEvent": 1})
-            return {"batchItemFailures": [{"itemIdentifier": ""}]}
+            raise InvalidEvent.missing("Kinesis event", "Records", event)
         if self._idempotency_config is not None:
             self._idempotency_config.register_lambda_context(context)
         self._ok = self._poisoned = self._bytes_in = 0

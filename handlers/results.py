@@ -37,3 +37,17 @@ class PoisonRecord(Exception):
     A Kinesis consumer sends it to the poison queue, if one is configured, and moves on; any
     other exception is retried by the event source mapping.
     """
+
+
+class InvalidEvent(ValueError):
+    """The event is not of the kind the handler is for (a Firehose transformation event, a Kinesis
+    event). Raised, so that the invocation fails as on AWS (Firehose and the event source mapping
+    retry the batch) and `cauce invoke` exits non-zero naming what was wrong."""
+
+    @classmethod
+    def missing(cls, kind: str, key: str, event: Any) -> InvalidEvent:
+        if isinstance(event, dict):
+            got = "an object with keys " + (", ".join(sorted(map(str, event))[:10]) or "none")
+        else:
+            got = f"a {type(event).__name__}"
+        return cls(f"not a {kind}: expected an object with a {key!r} list, got {got}")

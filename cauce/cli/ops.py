@@ -93,7 +93,14 @@ def doctor(lake, check_aws, profile, region, as_json, stack_file, project):
             stack = load_stack(stack_file)
         except StackError as error:
             fail(str(error), 2)
-        findings += aws_checks(stack, boto3.Session(profile_name=profile, region_name=region))
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from cauce.ops.doctor import Finding
+
+        try:
+            findings += aws_checks(stack, boto3.Session(profile_name=profile, region_name=region))
+        except (BotoCoreError, ClientError) as error:  # no credentials, no such profile, endpoint unreachable, access denied
+            findings.append(Finding("deployed stack", "fail", f"cannot read it from AWS: {error}"))
     if as_json:
         click.echo(json.dumps({"findings": [f.as_dict() for f in findings]}, indent=2))
     else:

@@ -62,10 +62,36 @@ def test_each_missing_or_malformed_argument_is_named_at_once():
     assert str(caught.value).startswith("job curate: 4 argument problem(s):")
 
 
-def test_unknown_argument_warns_with_a_suggestion_and_reserved_ones_do_not():
+def test_an_unknown_argument_is_refused_with_a_suggestion_and_reserved_ones_are_not():
     values = split_argv(["--source_path", "s3://x/", "--batch_szie", "3", "--TempDir", "s3://t/", "--conf", "a=b"])
-    _, warnings = parse_job_arguments(Args, values, "curate")
+    with pytest.raises(JobArgumentError) as caught:
+        parse_job_arguments(Args, values, "curate")
+    assert caught.value.problems == ["--batch_szie: not an argument of job curate (did you mean --batch_size?)"]
+
+
+def test_a_job_that_accepts_unknown_arguments_is_warned_instead():
+    values = split_argv(["--source_path", "s3://x/", "--batch_szie", "3", "--TempDir", "s3://t/"])
+    _, warnings = parse_job_arguments(Args, values, "curate", accept_unknown=True)
     assert warnings == ["--batch_szie: not an argument of job curate, ignored (did you mean --batch_size?)"]
+
+
+def test_bad_arguments_are_reported_before_spark_starts():
+    from cauce.etl import GlueJob
+    from cauce.etl.runner import run_job
+
+    class Curate(GlueJob):
+        Arguments = Args
+
+    class NoSpark:
+        name = "local"
+
+        @property
+        def spark(self):
+            raise AssertionError("Spark was started before the arguments were checked")
+
+    result = run_job(Curate, {"sourcepath": "s3://x/"}, NoSpark())
+    assert (result.status, result.error_type) == ("FAILED", "JobArgumentError")
+    assert "--sourcepath: not an argument of job curate (did you mean --source_path?)" in result.error
 
 
 def test_bad_bookmark_option_is_rejected():

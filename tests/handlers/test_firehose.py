@@ -148,9 +148,13 @@ def test_bad_input_records_fail_one_by_one_with_named_reasons(transform, lambda_
     assert reasons[4] == "records[4] has no recordId"
 
 
-@pytest.mark.parametrize("event", [{}, {"records": "x"}, [], "text"])
-def test_an_event_without_records_is_logged_and_answered_with_no_results(transform, lambda_context, logs, event):
-    assert transform(event, lambda_context) == {"records": []}
+@pytest.mark.parametrize("event, got", [({}, "an object with keys none"), ({"records": "x"}, "an object with keys records"),
+                                        ([], "a list"), ("text", "a str")])
+def test_an_event_without_records_fails_the_invocation_naming_what_it_got(transform, lambda_context, logs, event, got):
+    from cauce.handlers import InvalidEvent
+
+    with pytest.raises(InvalidEvent, match=f"not a Firehose transformation event: expected an object with a 'records' list, got {got}"):
+        transform(event, lambda_context)
     assert logs.messages("not a Firehose transformation event: no 'records' list")
 
 

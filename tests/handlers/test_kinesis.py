@@ -144,9 +144,13 @@ def test_when_the_poison_queue_is_unreachable_the_record_is_retried(consume, lam
     assert response == {"batchItemFailures": [{"itemIdentifier": sequence_numbers(event)[0]}]}
 
 
-@pytest.mark.parametrize("event", [{}, {"Records": None}, [], "x"])
-def test_a_malformed_event_asks_lambda_to_retry_the_whole_batch(consume, lambda_context, event):
-    assert consume()(event, lambda_context) == {"batchItemFailures": [{"itemIdentifier": ""}]}
+@pytest.mark.parametrize("event, got", [({}, "an object with keys none"), ({"Records": None}, "an object with keys Records"),
+                                        ([], "a list"), ("x", "a str")])
+def test_a_malformed_event_fails_the_invocation_so_lambda_retries_the_whole_batch(consume, lambda_context, event, got):
+    from cauce.handlers import InvalidEvent
+
+    with pytest.raises(InvalidEvent, match=f"not a Kinesis event: expected an object with a 'Records' list, got {got}"):
+        consume()(event, lambda_context)
 
 
 def test_a_record_without_data_is_poison_and_without_a_sequence_number_retries_the_batch(consume, lambda_context):
