@@ -77,7 +77,7 @@ class LocalLake:
         the lake, so the record survives moving the lake; absolute when outside it."""
         path = Path(path)
         if path.is_absolute() and path.is_relative_to(self.root):
-            return PurePosixPath(*path.relative_to(self.root).parts).as_posix() if path != self.root else "."
+            return path.relative_to(self.root).as_posix()
         return str(path)
 
     def resolve_lake_relative(self, recorded: str) -> Path:
