@@ -4,17 +4,26 @@ Tables use the Glue API's `TableInput` shape (StorageDescriptor, PartitionKeys, 
 so a definition returned by `glue.get_table`, written by the local crawler, or written by
 hand reads the same way. It lives in the lake's state directory so that separate commands
 (`cauce job run`, the local stack, tests) share it.
+
+Locations are stored as AWS stores them, as S3 URIs, so the catalog still holds after the lake
+is moved: a location given as a local path (or `file://` URI) inside the lake is stored as the
+URI that maps onto it. A location outside the lake is external data and stays as given.
+Definitions written before (with a local path inside the lake, usually absolute) are converted
+the same way when read: such a path names its data unambiguously, so nothing needs refusing,
+and one that dangles fails the read with the location named.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from cauce.etl.commit import atomic_write_json
-from cauce.core.lake import LocalLake
+from cauce.core.lake import S3_SCHEMES, LakePathError, LocalLake
 
 _FORMATS_BY_HINT = (
     ("parquet", "parquet"),
@@ -87,7 +96,7 @@ class LocalCatalog:
         if "Name" not in definition or "Location" not in definition.get("StorageDescriptor", {}):
             raise ValueError(f"table definition for {database} needs Name and StorageDescriptor.Location")
         self.create_database(database)
-        atomic_write_json(self._table_path(database, definition["Name"]), definition)
+        atomic_write_json(self._table_path(database, definition["Name"]), self._with_lake_location(definition))
 
     def delete_table(self, database: str, table: str) -> None:
         self._table_path(database, table).unlink(missing_ok=True)
@@ -104,7 +113,22 @@ class LocalCatalog:
                 raise CatalogError(f"database {database!r} not found in the local catalog {self.root} (databases: {known})")
             known = ", ".join(self.tables(database)) or "none"
             raise CatalogError(f"table {database}.{table} not found in the local catalog (tables in {database}: {known})")
-        return json.loads(path.read_text())
+        return self._with_lake_location(json.loads(path.read_text()))
+
+    def _with_lake_location(self, definition: dict[str, Any]) -> dict[str, Any]:
+        """`definition` with a local location inside the lake as its S3 URI (see the module's docstring)."""
+        location = definition["StorageDescriptor"]["Location"]
+        if urlparse(location).scheme in S3_SCHEMES:
+            return definition
+        try:
+            uri = self.lake.s3_uri(self.lake.local_path(location), folder=True)
+        except LakePathError:
+            return definition
+        if uri is None:
+            return definition
+        converted = copy.deepcopy(definition)
+        converted["StorageDescriptor"]["Location"] = uri
+        return converted
 
     def resolve(self, database: str, table: str) -> TableInfo:
         definition = self.get_table(database, table)

@@ -10,6 +10,16 @@ bookmark, or publishes nothing.
 
 Why our own: Spark's file committers make one write atomic, not a job's several writes
 plus its bookmark; Glue does that on AWS with its own committer and `Job.commit()`.
+
+The record (`_cauce/commits/RUN_ID.json`, version 2) names every path relative to the lake's
+root (absolute only for a target outside the lake), and is applied against the root the lake
+has when it is applied: a record left by a crash is rolled forward after the lake is moved.
+The root is that of the record's own location (records live in `ROOT/_cauce/commits`), so
+rolling forward needs nothing but the record. A version 1 record (absolute paths, no
+`version`) is still applied when it was written in the lake's current folder (its paths, or
+its bookmark's, lie under the root); otherwise it is refused (CommitRecordError, naming the
+file): its staged files would not be found, every move would pass as done, and the record
+would be deleted, losing the run's output without a word.
 """
 
 from __future__ import annotations
@@ -21,7 +31,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from cauce.core.lake import LocalLake
+
 STAGING_DIR = "_cauce_staging"
+RECORD_VERSION = 2
+
+
+class CommitRecordError(RuntimeError):
+    """A commit record that cannot be applied to this lake."""
 
 
 class RunCancelled(RuntimeError):
@@ -54,6 +71,7 @@ def atomic_write_json(path: Path, value: Any) -> None:
 class OutputTransaction:
     def __init__(self, state_dir: Path, run_id: str):
         self.records_dir = state_dir / "commits"
+        self.lake = _lake_of_state_dir(state_dir)
         self.run_id = run_id
         self._outputs: list[tuple[Path, Path, str]] = []  # (staging, target, mode)
         self._lock = threading.Lock()
@@ -83,7 +101,8 @@ class OutputTransaction:
         with self._lock:
             if self._cancelled:
                 raise RunCancelled(f"run {self.run_id} was cancelled; nothing published")
-            record = {"run_id": self.run_id, "moves": [], "deletes": [], "cleanup": [], "bookmark": None}
+            at = self.lake.lake_relative
+            record = {"version": RECORD_VERSION, "run_id": self.run_id, "moves": [], "deletes": [], "cleanup": [], "bookmark": None}
             for staging, target, mode in self._outputs:
                 # Spark writes an empty JSON/CSV file for an empty result; publishing it adds nothing
                 staged = [f for f in data_files(staging) if f.stat().st_size > 0] if staging.exists() else []
@@ -95,11 +114,11 @@ class OutputTransaction:
                         if existing.exists():
                             shallow = [p for p in existing.iterdir() if p.is_file() and not is_hidden(p.name)]
                             deep = data_files(existing) if folder == Path(".") else shallow
-                            record["deletes"] += [str(p) for p in deep]
-                record["moves"] += [[str(f), str(target / f.relative_to(staging))] for f in staged]
-                record["cleanup"].append(str(staging.parent))
+                            record["deletes"] += [at(p) for p in deep]
+                record["moves"] += [[at(f), at(target / f.relative_to(staging))] for f in staged]
+                record["cleanup"].append(at(staging.parent))
             if bookmark_path is not None and bookmark is not None:
-                record["bookmark"] = {"path": str(bookmark_path), "state": bookmark}
+                record["bookmark"] = {"path": at(bookmark_path), "state": bookmark}
             record_path = self.records_dir / f"{self.run_id}.json"
             atomic_write_json(record_path, record)  # the commit point
             self._done = True
@@ -124,18 +143,22 @@ class OutputTransaction:
 
 def apply_record(record_path: Path) -> None:
     """Apply a commit record; idempotent, so an interrupted apply can simply run again."""
+    lake = _lake_of_state_dir(record_path.parent.parent)
     record = json.loads(record_path.read_text())
+    if record.get("version", 1) < RECORD_VERSION:
+        _check_legacy_record(record, record_path, lake)
+    at = lake.resolve_lake_relative
     for path in record["deletes"]:
-        Path(path).unlink(missing_ok=True)
+        at(path).unlink(missing_ok=True)
     for source, destination in record["moves"]:
-        source_path, destination_path = Path(source), Path(destination)
+        source_path, destination_path = at(source), at(destination)
         if source_path.exists():
             destination_path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source_path, destination_path)
     if record["bookmark"]:
-        atomic_write_json(Path(record["bookmark"]["path"]), record["bookmark"]["state"])
+        atomic_write_json(at(record["bookmark"]["path"]), record["bookmark"]["state"])
     for folder in record["cleanup"]:
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(at(folder), ignore_errors=True)
     record_path.unlink()
 
 
@@ -149,3 +172,21 @@ def recover(state_dir: Path) -> list[str]:
         apply_record(record_path)
         completed.append(record_path.stem)
     return completed
+
+
+def _lake_of_state_dir(state_dir: Path) -> LocalLake:
+    return LocalLake(Path(state_dir).parent)  # the state folder is always ROOT/_cauce
+
+
+def _check_legacy_record(record: dict[str, Any], record_path: Path, lake: LocalLake) -> None:
+    """Refuse a version 1 record written in a folder the lake is no longer in (see the module's docstring)."""
+    paths = [*record["deletes"], *(p for move in record["moves"] for p in move), *record["cleanup"]]
+    # the bookmark is always in the lake's own state, so it tells where the lake was; a target may not be
+    evidence = [record["bookmark"]["path"]] if record["bookmark"] else paths
+    elsewhere = [p for p in evidence if not Path(p).is_relative_to(lake.root)]
+    if elsewhere:
+        raise CommitRecordError(
+            f"commit record {record_path}: written by an earlier Cauce with absolute paths, in a lake that was not at "
+            f"{lake.root} (it names {elsewhere[0]}). Move the lake back and run any job once to complete this commit, "
+            "or delete the record to drop that run's output"
+        )

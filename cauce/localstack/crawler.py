@@ -7,7 +7,9 @@ JSON, CSV and parquet recognised by content (Firehose objects have no extension)
 files whose names start with `_` or `.` are skipped. The schema change policy decides what a
 changed schema does (UPDATE_IN_DATABASE updates the table, LOG only reports it), and the delete
 behaviour what a target with no files left does (DELETE_FROM_DATABASE, DEPRECATE_IN_DATABASE, LOG).
-CRAWL_NEW_FOLDERS_ONLY reads only partition folders it has not seen (state kept in the lake).
+CRAWL_NEW_FOLDERS_ONLY reads only partition folders it has not seen (state kept in the lake, the
+folders named by S3 URI; a state file of the earlier format, folders relative to their target,
+names no URI, so the next crawl reads everything once, which only re-infers the same tables).
 """
 
 from __future__ import annotations
@@ -60,18 +62,23 @@ class LocalCrawler:
                 result.empty_targets.append(uri)
                 self._gone(database, table, policy.get("delete_behavior", "LOG"), result)
                 continue
-            folders = {str(f.parent.relative_to(root)) for f in files}
+            folders = {self._folder_uri(f.parent) for f in files}
             if new_only and table in self.catalog.tables(database) and folders <= seen:
                 continue
             seen |= folders
             result.files_scanned += len(files)
-            result.partitions += len({f for f in folders if f != "."})
+            result.partitions += len(folders - {self._folder_uri(root)})
             definition = self._infer(table, uri, root, files)
             self._register(database, definition, policy.get("update_behavior", "UPDATE_IN_DATABASE"), result)
         if new_only:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             self.state_file.write_text(json.dumps(sorted(seen)))
         return result
+
+    def _folder_uri(self, folder: Path) -> str:
+        """How the crawler's state names a folder it has seen: by S3 URI, so the state survives
+        moving the lake and one target's `day=1` is not another's."""
+        return self.lake.s3_uri(folder, folder=True) or str(folder)
 
     def _files(self, root: Path, exclusions: list[str]) -> list[Path]:
         if not root.exists():

@@ -69,7 +69,7 @@ class LocalRuntime:
     def start(self, glue_args: "GlueArguments", job_arguments: dict[str, str], run_id: str) -> None:
         recover(self.lake.state_dir)
         bookmark_path = self.lake.state_dir / "bookmarks" / f"{glue_args.JOB_NAME}.json"
-        self.bookmark = BookmarkState(bookmark_path, glue_args.job_bookmark_option)
+        self.bookmark = BookmarkState(bookmark_path, glue_args.job_bookmark_option, self.lake)
         self.transaction = OutputTransaction(self.lake.state_dir, run_id)
         self._before_commit = []
         self.job_group = run_id
@@ -112,11 +112,12 @@ class LocalRuntime:
         base = self.lake.local_path(uri)
         if not base.exists():
             raise SourceError(f"source {ctx!r}: no data at {uri} (local path {base})")
-        stamps = {}
+        stamps, local_paths = {}, {}
         for path in data_files(base) if base.is_dir() else [base]:
             stat = path.stat()
-            stamps[str(path)] = [stat.st_mtime_ns, stat.st_size]
-        selected = self.bookmark.new_files(ctx, stamps)
+            key = self.bookmark.file_key(path)
+            stamps[key], local_paths[key] = [stat.st_mtime_ns, stat.st_size], str(path)
+        selected = [local_paths[key] for key in self.bookmark.new_files(ctx, stamps)]
 
         reader = self.spark.read.format(format)
         if format == "csv":
@@ -143,8 +144,17 @@ class LocalRuntime:
         if isinstance(schema, StructType):
             if format == "parquet" and selected:  # parquet has no corrupt-record mode: cast and mark
                 df = conform_to_schema(df, schema)
-            df = df.withColumn(INPUT_FILE, F.input_file_name())
+            df = df.withColumn(INPUT_FILE, self._input_file_uri())
         return df
+
+    def _input_file_uri(self) -> "Any":
+        """The file a row came from as Glue reports it, by S3 URI: Spark's `file:` URI of a file
+        in the lake names the lake's folder, which quarantine records must not carry."""
+        from pyspark.sql import functions as F
+
+        local = F.input_file_name()
+        prefix = self.lake.root.as_uri() + "/"
+        return F.when(local.startswith(prefix), F.concat(F.lit("s3://"), local.substr(len(prefix) + 1, 1 << 30))).otherwise(local)
 
     def _read_jdbc(self, source: JdbcSource, ctx: str) -> "DataFrame":
         from pyspark.sql import functions as F

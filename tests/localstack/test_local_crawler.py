@@ -87,3 +87,35 @@ def test_csv_and_parquet_are_recognised_by_content(cauce_lake, catalog, spark):
     assert result.tables_created == ["raw_raw_data"]
     table = catalog.resolve("raw_data", "raw_raw_data")
     assert table.format == "csv" and dict(table.columns) == {"price": "double", "ticker": "string"}
+
+
+def test_after_the_lake_moves_the_crawler_state_and_tables_still_hold(cauce_lake, catalog, spark, tmp_path):
+    import shutil
+
+    from cauce.core.lake import LocalLake
+
+    new_only = crawler(recrawl_policy={"recrawl_behavior": "CRAWL_NEW_FOLDERS_ONLY"},
+                       schema_change_policy={"update_behavior": "LOG", "delete_behavior": "LOG"})
+    put_json_lines(cauce_lake, "s3://mi-bucket/raw-data/day=1/a.json", [{"id": 1}])
+    assert LocalCrawler(new_only, cauce_lake, catalog, spark).run().files_scanned == 1
+    (tmp_path / "elsewhere").mkdir()
+    shutil.move(str(cauce_lake.root), str(tmp_path / "elsewhere" / "lake"))
+    lake = LocalLake(tmp_path / "elsewhere" / "lake")
+    moved_catalog = LocalCatalog(lake)
+
+    assert LocalCrawler(new_only, lake, moved_catalog, spark).run().files_scanned == 0  # seen folders are still seen
+    table = moved_catalog.resolve("raw_data", "raw_raw_data")
+    assert table.location == "s3://mi-bucket/raw-data/" and lake.local_path(table.location).is_dir()
+    assert str(tmp_path) not in (lake.state_dir / "crawlers" / "raw-data-crawler.json").read_text()
+
+
+def test_crawl_new_folders_only_tells_the_same_folder_name_under_two_targets_apart(cauce_lake, catalog, spark):
+    two_targets = crawler(recrawl_policy={"recrawl_behavior": "CRAWL_NEW_FOLDERS_ONLY"},
+                          s3_target=[{"path": "s3://mi-bucket/clicks/"}, {"path": "s3://mi-bucket/views/"}])
+    put_json_lines(cauce_lake, "s3://mi-bucket/clicks/day=1/a.json", [{"id": 1}])
+    put_json_lines(cauce_lake, "s3://mi-bucket/views/day=2/a.json", [{"id": 2}])
+    LocalCrawler(two_targets, cauce_lake, catalog, spark).run()
+    put_json_lines(cauce_lake, "s3://mi-bucket/views/day=1/a.json", [{"id": 3, "extra": "x"}])  # new under views only
+
+    again = LocalCrawler(two_targets, cauce_lake, catalog, spark).run()
+    assert again.files_scanned == 2 and again.tables_updated == ["raw_views"]
