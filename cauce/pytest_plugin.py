@@ -51,13 +51,13 @@ def local_runtime(spark, cauce_lake):
 
 @pytest.fixture
 def run_glue_job(local_runtime) -> Callable[..., "JobRunResult"]:
-    """`run_glue_job(JobClass, "--key", "value", ..., policy=RunPolicy(...))` or with a dict of arguments."""
-    from cauce.etl.arguments import split_argv
+    """`run_glue_job(JobClass, "--key", "value", ..., policy=RunPolicy(...))`, or with a dict of arguments
+    (the `--key value` tokens win over it, as a run's arguments win over a job's default_arguments)."""
+    from cauce.etl.arguments import run_arguments
     from cauce.etl.runner import RunPolicy, run_job
 
     def run(job_cls: type, *argv: str, arguments: dict[str, Any] | None = None, policy: RunPolicy | None = None):
-        values = split_argv(list(argv))
-        values.update({k.lstrip("-"): str(v) for k, v in (arguments or {}).items()})
+        values = run_arguments(arguments, list(argv), job_cls.name)
         return run_job(job_cls, values, local_runtime, policy or RunPolicy())
 
     return run
