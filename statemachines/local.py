@@ -46,6 +46,7 @@ from cauce.core.aws import ACCOUNT, ENVIRONMENT, REGION
 from cauce.statemachines.bindings import FunctionBindings, JobOutcome, TaskBindings
 from cauce.statemachines.clock import RealClock, VirtualClock
 from cauce.statemachines.definition import StateMachineDefinition, load_definition, parse_json
+from cauce.statemachines.jsonata import installed as jsonata_installed
 from cauce.statemachines.validate import AslValidationError, KnownTargets, Problem, check
 
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/cauce-local-states"
@@ -256,6 +257,7 @@ class LocalStepFunctions:
         stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", wait_interval))
         stack.enter_context(mock.patch.object(EventManager, "_get_current_timestamp", staticmethod(clock.now)))
         stack.enter_context(mock.patch.object(ExecutionWorker, "start", run_in_this_thread))
+        stack.enter_context(jsonata_installed())  # JSONata fields, evaluated by jsonatapy (see jsonata.py)
         # moto logs each caught or uncaught state error at ERROR level; the history has them all
         stack.enter_context(_quiet(logging.getLogger("moto.stepfunctions")))
         self._exit_stack = stack
@@ -299,7 +301,7 @@ class LocalStepFunctions:
         execution_arn = client.start_execution(stateMachineArn=arn, name=uuid.uuid4().hex,
                                                input=json.dumps(execution_input if execution_input is not None else {}))["executionArn"]
         described = client.describe_execution(executionArn=execution_arn)
-        output = json.loads(described["output"]) if described.get("output") else None
+        output = _execution_output(execution_arn) if described["status"] == "SUCCEEDED" else None
         return ExecutionResult(
             name=definition.name, status=described["status"], output=output, error=described.get("error"),
             cause=described.get("cause"), events=_history(execution_arn),
@@ -432,6 +434,14 @@ def _history(execution_arn: str) -> list[dict[str, Any]]:
 
     events = stepfunctions_parser_backends[ACCOUNT][REGION].get_execution_history(execution_arn)["events"]
     return [{**event, "timestamp": _as_datetime(event["timestamp"])} for event in events]
+
+
+def _execution_output(execution_arn: str) -> Any:
+    """The execution's output as a value, read from moto's backend: its DescribeExecution writes an
+    output that is a string (a JSONata state's `Output` may be one) unquoted, as if it were JSON."""
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    return stepfunctions_parser_backends[ACCOUNT][REGION].describe_execution(execution_arn).output
 
 
 def _as_datetime(value: Any) -> dt.datetime:

@@ -27,6 +27,19 @@ PATCHED = [
     ("moto.glue.exceptions", "JobRunNotFoundException"),
     ("moto.glue.exceptions", "CrawlerNotFoundException"),
     ("moto.glue.models", "GlueBackend.start_crawler"),
+    # statemachines/jsonata.py
+    ("moto.stepfunctions.parser.asl.jsonata.jsonata", "_eval_jsonata"),
+    ("moto.stepfunctions.parser.asl.jsonata.jsonata", "JSONataException"),
+    ("moto.stepfunctions.parser.asl.component.common.string.string_expression", "StringJSONata._eval_body"),
+    ("moto.stepfunctions.parser.asl.component.common.string.string_expression", "StringVariableSample._eval_body"),
+    ("moto.stepfunctions.parser.asl.parse.preprocessor", "Preprocessor.visitAssign_template_value_terminal_string_literal"),
+    ("moto.stepfunctions.parser.asl.antlt4utils.antlr4utils", "from_string_literal"),
+    ("moto.stepfunctions.parser.asl.component.common.assign.assign_template_value_terminal", "AssignTemplateValueTerminalLit"),
+    ("moto.stepfunctions.parser.asl.component.common.query_language", "QueryLanguageMode.JSONata"),
+    ("moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type",
+     "StatesErrorNameType.StatesQueryEvaluationError"),
+    ("moto.stepfunctions.parser.api", "EvaluationFailedEventDetails"),
+    ("moto.stepfunctions.parser.models", "StepFunctionsParserBackend.describe_execution"),
 ]
 
 
@@ -67,3 +80,20 @@ def test_moto_glue_sync_is_still_broken_upstream_so_the_workaround_is_needed(mon
 
     assert result.status == "FAILED"
     assert "interrupt_all" in (result.cause or ""), result.cause
+
+
+def test_moto_still_leaves_the_jsonata_evaluator_unset():
+    """If this fails, moto ships a JSONata evaluator: compare it with statemachines/jsonata.py's before keeping ours."""
+    from moto.stepfunctions.parser.asl.jsonata import jsonata
+
+    assert jsonata._eval_jsonata is None
+
+
+def test_the_variable_store_keeps_its_two_scopes_as_jsonata_py_reads_them():
+    from moto.stepfunctions.parser.asl.eval.variable_store import VariableStore
+
+    store = VariableStore()
+    store.set("x", 1)
+    inner = VariableStore.as_inner_scope_of(store)
+    inner.set("y", 2)
+    assert ({**inner._outer_scope, **inner._inner_scope}) == {"x": 1, "y": 2}

@@ -85,7 +85,6 @@ def test_invalid_json_names_line_and_column(tmp_path):
         (machine(A={"Type": "Wait", "End": True}), "States.A: a Wait state needs exactly one of Seconds"),
         (machine(A={"Type": "Parallel", "End": True, "Branches": [machine(A={"Type": "Succeed"})]}),
          "States.A.Branches[0].States.A: state name 'A' is already used at States.A"),
-        ({**machine(A={"Type": "Succeed"}), "QueryLanguage": "JSONata"}, "QueryLanguage: JSONata is not supported locally"),
     ],
 )
 def test_structural_problems_name_the_state_and_field(document, expected):
