@@ -46,6 +46,8 @@ from cauce.core.aws import ACCOUNT, ENVIRONMENT, REGION
 from cauce.statemachines.bindings import FunctionBindings, JobOutcome, TaskBindings
 from cauce.statemachines.clock import RealClock, VirtualClock
 from cauce.statemachines.definition import StateMachineDefinition, load_definition, parse_json
+from cauce.statemachines.integrations import LAMBDA_REQUEST_ID_HEADER, TaskTokens
+from cauce.statemachines.integrations import installed as integrations_installed
 from cauce.statemachines.jsonata import installed as jsonata_installed
 from cauce.statemachines.validate import AslValidationError, KnownTargets, Problem, check
 
@@ -170,6 +172,8 @@ class LocalStepFunctions:
         self.stack = stack if stack is not None else load_stack(None)
         self.bindings: TaskBindings = bindings if bindings is not None else FunctionBindings(functions)
         self.clock = VirtualClock() if virtual_time else RealClock()
+        self.task_tokens = TaskTokens(self.clock, virtual=virtual_time)
+        self.subscriptions: dict[str, Callable[[Any, Any], Any]] = {}
         self.lambda_calls: list[LambdaCall] = []
         self.glue_runs: dict[str, LocalGlueRun] = {}
         self._exit_stack: contextlib.ExitStack | None = None
@@ -258,6 +262,8 @@ class LocalStepFunctions:
         stack.enter_context(mock.patch.object(EventManager, "_get_current_timestamp", staticmethod(clock.now)))
         stack.enter_context(mock.patch.object(ExecutionWorker, "start", run_in_this_thread))
         stack.enter_context(jsonata_installed())  # JSONata fields, evaluated by jsonatapy (see jsonata.py)
+        stack.enter_context(integrations_installed(self.task_tokens))  # AWS's shapes, task tokens (integrations.py)
+        self.task_tokens.responders.append(self._deliver_subscriptions)
         # moto logs each caught or uncaught state error at ERROR level; the history has them all
         stack.enter_context(_quiet(logging.getLogger("moto.stepfunctions")))
         self._exit_stack = stack
@@ -308,6 +314,50 @@ class LocalStepFunctions:
             skipped_wait_seconds=self.clock.skipped_seconds - skipped_before,
         )
 
+    # --- task tokens --------------------------------------------------------------------------------
+
+    def on_task_token(self, responder: Callable[[str, str], Any]) -> Callable[[str, str], Any]:
+        """Call `responder(token, state_name)` when a `.waitForTaskToken` task waits and nothing answered
+        yet; it answers with send_task_success/failure/heartbeat. Usable as a decorator."""
+        self.task_tokens.responders.append(responder)
+        return responder
+
+    def subscribe(self, queue_name: str, handler: Callable[[Any, Any], Any]) -> None:
+        """Deliver the messages of an SQS queue to a handler, as Lambda's SQS event source does, whenever
+        a task waits for its token (no poller runs beside a local execution, so that is when the
+        messages a task sent can be answered)."""
+        self.subscriptions[queue_name] = handler
+
+    def send_task_success(self, token: str, output: Any) -> None:
+        self._client.send_task_success(taskToken=token, output=json.dumps(output))
+
+    def send_task_failure(self, token: str, error: str = "", cause: str = "") -> None:
+        self._client.send_task_failure(taskToken=token, error=error, cause=cause)
+
+    def send_task_heartbeat(self, token: str) -> None:
+        self._client.send_task_heartbeat(taskToken=token)
+
+    def _deliver_subscriptions(self, token: str, state: str) -> None:
+        import boto3
+
+        from cauce.core.lambda_runtime import lambda_context
+
+        sqs = boto3.client("sqs", region_name=REGION)
+        for queue_name, handler in self.subscriptions.items():
+            url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
+                                           AttributeNames=["All"]).get("Messages", [])
+            if not messages:
+                continue
+            arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}"
+            records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                        "attributes": m.get("Attributes", {}), "messageAttributes": m.get("MessageAttributes", {}),
+                        "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs", "eventSourceARN": arn, "awsRegion": REGION}
+                       for m in messages]
+            handler({"Records": records}, lambda_context(function_name=f"{queue_name}-subscriber"))
+            sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                                                            for i, m in enumerate(messages)])
+
     # --- what the bindings do -------------------------------------------------------------------
 
     def _invoke_handler(self, name: str, body: Any, response_headers: dict) -> bytes:
@@ -319,6 +369,8 @@ class LocalStepFunctions:
             event = body
         settings = self.bindings.function_settings(name)
         context = lambda_context(function_name=name, memory_limit_in_mb=settings.memory_size, timeout_seconds=settings.timeout)
+        # on Lambda, Invoke's request id is the context's; moto sets its own x-amzn-RequestId, so it goes beside it
+        response_headers[LAMBDA_REQUEST_ID_HEADER] = context.aws_request_id
         try:
             handler = self.handler_for(name)
         except Exception as error:  # what Lambda reports when the handler cannot be loaded
@@ -441,7 +493,10 @@ def _execution_output(execution_arn: str) -> Any:
     output that is a string (a JSONata state's `Output` may be one) unquoted, as if it were JSON."""
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-    return stepfunctions_parser_backends[ACCOUNT][REGION].describe_execution(execution_arn).output
+    from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+
+    # through moto's JSON encoder: an output may hold datetimes (a StartDate), written as DescribeExecution writes them
+    return json.loads(to_json_str(stepfunctions_parser_backends[ACCOUNT][REGION].describe_execution(execution_arn).output))
 
 
 def _as_datetime(value: Any) -> dt.datetime:

@@ -336,19 +336,28 @@ def _check_task(state, where, problems, known, jsonata=False) -> None:
     parameters = state.get(parameters_field) if isinstance(state.get(parameters_field), dict) else {}
     if jsonata:  # a "{% %}" value is computed at run time, like a ".$" key in JSONPath
         parameters = {(f"{k}.$" if _is_expression(v, True) else k): v for k, v in parameters.items()}
-    if resource.endswith(".waitForTaskToken"):
-        problems.append(Problem(f"{where}.Resource", "the .waitForTaskToken pattern cannot run locally (no task token callbacks)"))
+    from cauce.statemachines.integrations import resource_problem
+
+    base = resource.removesuffix(".waitForTaskToken")
+    if known is not None and resource in known.unsupported:
+        problems.append(Problem(f"{where}.Resource", known.unsupported[resource]))
+        return
+    if _LAMBDA_ARN.match(resource):
+        if known is not None:
+            _check_known_function(_LAMBDA_ARN.match(resource).group(1), f"{where}.Resource", known, problems)
+        return
+    problem = resource_problem(resource)
+    if problem:
+        problems.append(Problem(f"{where}.Resource", problem))
         return
     if known is None:
         return
-    if resource == "arn:aws:states:::lambda:invoke":
+    if base == "arn:aws:states:::lambda:invoke":
         target = parameters.get("FunctionName")
         if target is None and "FunctionName.$" not in parameters:
             problems.append(Problem(f"{where}.{parameters_field}.FunctionName", "required for lambda:invoke"))
         elif isinstance(target, str):
             _check_known_function(_function_name(target), f"{where}.{parameters_field}.FunctionName", known, problems)
-    elif _LAMBDA_ARN.match(resource):
-        _check_known_function(_LAMBDA_ARN.match(resource).group(1), f"{where}.Resource", known, problems)
     elif resource in ("arn:aws:states:::glue:startJobRun", "arn:aws:states:::glue:startJobRun.sync"):
         job = parameters.get("JobName")
         if job is None and "JobName.$" not in parameters:
@@ -363,10 +372,6 @@ def _check_task(state, where, problems, known, jsonata=False) -> None:
             problems.append(Problem(f"{where}.{parameters_field}.Name", "required for glue:startCrawler"))
         elif isinstance(crawler, str) and crawler not in known.crawlers:
             problems.append(Problem(f"{where}.{parameters_field}.Name", f"no crawler {crawler!r} in the stack (known: {', '.join(sorted(known.crawlers)) or 'none'})"))
-    elif resource in known.unsupported:
-        problems.append(Problem(f"{where}.Resource", known.unsupported[resource]))
-    else:
-        problems.append(Problem(f"{where}.Resource", f"{resource!r} has no local binding (bound: lambda:invoke, Lambda function ARNs, glue:startJobRun[.sync], aws-sdk:glue:startCrawler)"))
 
 
 def _check_known_function(name: str, where: str, known: KnownTargets, problems: list[Problem]) -> None:

@@ -40,6 +40,30 @@ PATCHED = [
      "StatesErrorNameType.StatesQueryEvaluationError"),
     ("moto.stepfunctions.parser.api", "EvaluationFailedEventDetails"),
     ("moto.stepfunctions.parser.models", "StepFunctionsParserBackend.describe_execution"),
+    ("moto.stepfunctions.parser.asl.utils.encoding", "to_json_str"),
+    # statemachines/integrations.py
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service", "StateTaskService._normalise_parameters"),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service", "StateTaskService._normalise_response"),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service", "StateTaskService._to_boto_request"),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service", "StateTaskService._from_boto_response"),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service", "StateTaskService._get_boto_service_name"),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service", "StateTaskService._get_boto_service_action"),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils", "execute_lambda_function_integration"),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils", "_invoke_lambda_function"),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils", "LambdaFunctionErrorException"),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback",
+     "StateTaskServiceCallback._eval_wait_for_task_token"),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback",
+     "StateTaskServiceCallback._from_error"),
+    ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource", "ResourceCondition.WaitForTaskToken"),
+    ("moto.stepfunctions.parser.asl.eval.callback.callback", "CallbackOutcomeTimedOut"),
+    ("moto.stepfunctions.parser.asl.eval.callback.callback", "HeartbeatTimedOut"),
+    ("moto.stepfunctions.parser.asl.eval.callback.callback", "HeartbeatTimeoutError"),
+    ("moto.stepfunctions.parser.asl.eval.callback.callback", "CallbackEndpoint.get_outcome"),
+    ("moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type",
+     "StatesErrorNameType.StatesHeartbeatTimeout"),
+    ("moto.stepfunctions.parser.api", "TaskTimedOutEventDetails"),
+    ("moto.stepfunctions.responses", "StepFunctionResponse.send_task_failure"),
 ]
 
 
@@ -97,3 +121,21 @@ def test_the_variable_store_keeps_its_two_scopes_as_jsonata_py_reads_them():
     inner = VariableStore.as_inner_scope_of(store)
     inner.set("y", 2)
     assert ({**inner._outer_scope, **inner._inner_scope}) == {"x": 1, "y": 2}
+
+
+def test_moto_still_leaves_service_requests_unnormalised():
+    """If this fails, moto normalises Task parameters itself: drop integrations.py's _normalise_* patches."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import StateTaskService
+
+    parameters = {"StateMachineArn": "arn"}
+    StateTaskService._normalise_parameters(None, parameters)
+    assert parameters == {"StateMachineArn": "arn"}
+
+
+def test_moto_still_drops_the_cause_of_send_task_failure():
+    """If this fails, moto passes SendTaskFailure's cause on: drop integrations.py's _send_task_failure."""
+    import inspect
+
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    assert "cause" not in inspect.getsource(StepFunctionResponse.send_task_failure)
