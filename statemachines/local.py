@@ -49,6 +49,7 @@ from cauce.statemachines.definition import StateMachineDefinition, load_definiti
 from cauce.statemachines.integrations import LAMBDA_REQUEST_ID_HEADER, TaskTokens
 from cauce.statemachines.integrations import installed as integrations_installed
 from cauce.statemachines.jsonata import installed as jsonata_installed
+from cauce.statemachines.mocks import load_mock_config
 from cauce.statemachines.validate import AslValidationError, KnownTargets, Problem, check
 
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/cauce-local-states"
@@ -164,6 +165,7 @@ class LocalStepFunctions:
         bindings: TaskBindings | None = None,
         functions: Mapping[str, Callable[[Any, Any], Any]] | None = None,
         virtual_time: bool = True,
+        mock_config: str | Mapping[str, Any] | None = None,
     ) -> None:
         from cauce.core.stack import load_stack
 
@@ -179,6 +181,8 @@ class LocalStepFunctions:
         self._exit_stack: contextlib.ExitStack | None = None
         self._lock = threading.Lock()
         self._names = itertools.count(1)
+        self.mock_config = None if mock_config is None else load_mock_config(mock_config)  # Step Functions Local's format (mocks.py)
+        self._pending_test_case: Any = None
 
     @functools.cached_property
     def known_targets(self) -> KnownTargets:
@@ -250,6 +254,8 @@ class LocalStepFunctions:
             clock.sleep(wait_seconds)
 
         def run_in_this_thread(worker):
+            if runner._pending_test_case is not None:  # the execution `run` started (not one it starts in turn)
+                worker._mock_test_case, runner._pending_test_case = runner._pending_test_case, None
             worker._execution_logic()
 
         stack.enter_context(mock.patch.object(LambdaSimpleBackend, "invoke", invoke))
@@ -289,19 +295,25 @@ class LocalStepFunctions:
         return load_definition(reference, self.stack)
 
     def run(self, reference: str | StateMachineDefinition | Mapping[str, Any], execution_input: Any = None,
-            *, validate: bool = True) -> ExecutionResult:
+            *, validate: bool = True, test_case: str | None = None) -> ExecutionResult:
         """Run a state machine (stack name, ASL file, or document) to its end and return what happened."""
         if self._exit_stack is None:
             raise RuntimeError("use LocalStepFunctions as a context manager: `with LocalStepFunctions(stack) as sfn:`")
         definition = self.definition(reference)
         if validate:  # moto's own parse comes next, in create_state_machine
-            check(definition.document, definition.source, self.known_targets, interpreter=False)
+            # with a test case, a mocked Task calls nothing, so its target need not be bound locally
+            check(definition.document, definition.source, None if test_case else self.known_targets, interpreter=False)
+        if test_case is not None:
+            if self.mock_config is None:
+                raise ValueError("a test case needs a mock configuration: LocalStepFunctions(..., mock_config=FILE)")
+            self._pending_test_case = self.mock_config.test_case(definition.name, test_case)
         client = self._client
         machine_name = f"{_safe_name(definition.name)}-{next(self._names)}"
         try:
             arn = client.create_state_machine(name=machine_name, definition=definition.text, roleArn=ROLE_ARN,
                                               type=definition.type)["stateMachineArn"]
         except client.exceptions.InvalidDefinition as error:
+            self._pending_test_case = None
             raise AslValidationError(definition.source, [Problem("(definition)", f"the ASL interpreter refuses it: {error}")]) from None
         skipped_before = self.clock.skipped_seconds
         execution_arn = client.start_execution(stateMachineArn=arn, name=uuid.uuid4().hex,

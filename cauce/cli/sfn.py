@@ -77,11 +77,15 @@ def sfn_validate(reference, assignments, vars_files, as_json, stack, stack_file,
 @lake_option
 @click.option("--real-time", is_flag=True, help="Really wait on Retry intervals and Wait states (default: virtual time).")
 @_placeholder_options
+@click.option("--mock-config", type=click.Path(dir_okay=False), envvar="SFN_MOCK_CONFIG",
+              help="Mocked responses in Step Functions Local's format (default: $SFN_MOCK_CONFIG).")
+@click.option("--test-case", help="The mock configuration's test case to run (its states' responses are mocked).")
 @json_option
 @click.option("--verbose", is_flag=True, help="Also show the logs of the jobs and handlers (on stderr).")
 @needs_extra("local")
 @with_stack
-def sfn_run(reference, input_text, lake, real_time, assignments, vars_files, as_json, verbose, stack, stack_file, project):
+def sfn_run(reference, input_text, lake, real_time, assignments, vars_files, mock_config, test_case, as_json, verbose,
+            stack, stack_file, project):
     """Run a workflow locally: Glue tasks run jobs on local Spark, Lambda tasks run handlers in process, e.g.
 
         cauce sfn run etl-workflow --input '{}'
@@ -91,8 +95,11 @@ def sfn_run(reference, input_text, lake, real_time, assignments, vars_files, as_
 
     from cauce.localstack.bindings import StackBindings
     from cauce.statemachines.local import LocalStepFunctions
+    from cauce.statemachines.mocks import MockConfigError
     from cauce.statemachines.validate import AslValidationError
 
+    if test_case and not mock_config:
+        fail("--test-case needs --mock-config FILE (or SFN_MOCK_CONFIG)", 2)
     definition = _load_workflow(reference, stack, assignments, vars_files)
     try:
         execution_input = json.loads(Path(input_text[1:]).read_text() if input_text.startswith("@") else input_text)
@@ -101,9 +108,10 @@ def sfn_run(reference, input_text, lake, real_time, assignments, vars_files, as_
     logs = sys.stderr if verbose else io.StringIO()
     try:
         with contextlib.redirect_stdout(logs), contextlib.redirect_stderr(logs), \
-                LocalStepFunctions(stack, bindings=StackBindings(stack, lake=lake, project=project), virtual_time=not real_time) as local:
-            result = local.run(definition, execution_input)
-    except AslValidationError as error:
+                LocalStepFunctions(stack, bindings=StackBindings(stack, lake=lake, project=project), virtual_time=not real_time,
+                                   mock_config=mock_config if test_case else None) as local:
+            result = local.run(definition, execution_input, test_case=test_case)
+    except (AslValidationError, MockConfigError) as error:
         fail(str(error), 2)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2, default=str))

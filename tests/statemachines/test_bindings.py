@@ -64,6 +64,12 @@ PATCHED = [
      "StatesErrorNameType.StatesHeartbeatTimeout"),
     ("moto.stepfunctions.parser.api", "TaskTimedOutEventDetails"),
     ("moto.stepfunctions.responses", "StepFunctionResponse.send_task_failure"),
+    # statemachines/mocks.py (and the mocked test case local.py hands the execution worker)
+    ("moto.stepfunctions.parser.mocking.mock_config", "MockTestCase"),
+    ("moto.stepfunctions.parser.mocking.mock_config", "StateMockedResponses"),
+    ("moto.stepfunctions.parser.mocking.mock_config", "MockedResponseReturn"),
+    ("moto.stepfunctions.parser.mocking.mock_config", "MockedResponseThrow"),
+    ("moto.stepfunctions.parser.asl.eval.environment", "Environment.is_mocked_mode"),
 ]
 
 
@@ -139,3 +145,12 @@ def test_moto_still_drops_the_cause_of_send_task_failure():
     from moto.stepfunctions.responses import StepFunctionResponse
 
     assert "cause" not in inspect.getsource(StepFunctionResponse.send_task_failure)
+
+
+def test_the_execution_worker_still_takes_a_mock_test_case():
+    import inspect
+
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    assert "mock_test_case" in inspect.signature(ExecutionWorker.__init__).parameters
+    assert "self._mock_test_case" in inspect.getsource(ExecutionWorker._get_evaluation_environment)
