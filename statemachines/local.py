@@ -205,6 +205,7 @@ class LocalStepFunctions:
         from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
         from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
         from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+        from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
         stack = contextlib.ExitStack()
         stack.enter_context(mock.patch.dict(os.environ, ENVIRONMENT))
@@ -253,6 +254,27 @@ class LocalStepFunctions:
         def wait_interval(wait_function, env, wait_seconds):
             clock.sleep(wait_seconds)
 
+        parsed: dict[str, Any] = {}
+
+        def validate_definition(definition):
+            # moto parses a definition when the machine is created (to validate it) and again when an
+            # execution starts; the first execution takes the program the first parse made
+            from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
+            from moto.stepfunctions.parser.models import InvalidDefinition
+
+            try:
+                parsed[definition] = AmazonStateLanguageParser.parse(definition)[0]
+            except ASLParserException as error:
+                raise InvalidDefinition(message=repr(error)) from None
+            except Exception as error:  # moto's message for the preprocessor's errors
+                raise InvalidDefinition(message=f"Error={type(error).__name__} Args={list(error.args)} in definition '{definition}'.") from None
+
+        def evaluation_entrypoint(worker):
+            program = parsed.pop(worker._evaluation_details.state_machine_details.definition, None)
+            return program if program is not None else original_entrypoint(worker)
+
+        original_entrypoint = ExecutionWorker._get_evaluation_entrypoint
+
         def run_in_this_thread(worker):
             if runner._pending_test_case is not None:  # the execution `run` started (not one it starts in turn)
                 worker._mock_test_case, runner._pending_test_case = runner._pending_test_case, None
@@ -267,6 +289,8 @@ class LocalStepFunctions:
         stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", wait_interval))
         stack.enter_context(mock.patch.object(EventManager, "_get_current_timestamp", staticmethod(clock.now)))
         stack.enter_context(mock.patch.object(ExecutionWorker, "start", run_in_this_thread))
+        stack.enter_context(mock.patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(validate_definition)))
+        stack.enter_context(mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", evaluation_entrypoint))
         stack.enter_context(jsonata_installed())  # JSONata fields, evaluated by jsonatapy (see jsonata.py)
         stack.enter_context(integrations_installed(self.task_tokens))  # AWS's shapes, task tokens (integrations.py)
         self.task_tokens.responders.append(self._deliver_subscriptions)

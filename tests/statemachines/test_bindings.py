@@ -27,6 +27,10 @@ PATCHED = [
     ("moto.glue.exceptions", "JobRunNotFoundException"),
     ("moto.glue.exceptions", "CrawlerNotFoundException"),
     ("moto.glue.models", "GlueBackend.start_crawler"),
+    ("moto.stepfunctions.parser.models", "StepFunctionsParserBackend._validate_definition"),
+    ("moto.stepfunctions.parser.models", "InvalidDefinition"),
+    ("moto.stepfunctions.parser.backend.execution_worker", "ExecutionWorker._get_evaluation_entrypoint"),
+    ("moto.stepfunctions.parser.asl.parse.asl_parser", "AmazonStateLanguageParser.parse"),
     # statemachines/jsonata.py
     ("moto.stepfunctions.parser.asl.jsonata.jsonata", "_eval_jsonata"),
     ("moto.stepfunctions.parser.asl.jsonata.jsonata", "JSONataException"),
@@ -154,3 +158,18 @@ def test_the_execution_worker_still_takes_a_mock_test_case():
 
     assert "mock_test_case" in inspect.signature(ExecutionWorker.__init__).parameters
     assert "self._mock_test_case" in inspect.getsource(ExecutionWorker._get_evaluation_environment)
+
+
+def test_a_machine_is_parsed_once_for_its_first_execution(monkeypatch):
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    from cauce.statemachines.local import LocalStepFunctions
+
+    calls = []
+    original = AmazonStateLanguageParser.parse
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(lambda text: calls.append(text) or original(text)))
+    document = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
+    with LocalStepFunctions(stack={}) as sfn:
+        first, second = sfn.run(document), sfn.run(document)
+    assert first.status == second.status == "SUCCEEDED"
+    assert len(calls) == 2  # one per machine (each run creates its own), none again at the start
