@@ -96,6 +96,29 @@ def test_pass_choice_map_with_output_assign_condition_items_and_variables():
     assert (few.status, few.error, few.cause) == ("FAILED", "Only1", "Ada")
 
 
+def test_wait_parallel_map_item_selector_and_succeed_in_jsonata():
+    document = jsonata_machine(
+        Hold={"Type": "Wait", "Seconds": "{% $states.input.s %}", "Next": "Both"},
+        Both={"Type": "Parallel", "Arguments": {"x": "{% $states.input.s * 2 %}"}, "Branches": [
+            {"StartAt": "One", "States": {"One": {"Type": "Pass", "Output": "{% $states.input.x + 1 %}", "End": True}}},
+            {"StartAt": "Two", "States": {"Two": {"Type": "Pass", "Output": "{% $states.input.x + 2 %}", "End": True}}}],
+            "Output": {"sum": "{% $sum($states.result) %}"}, "Assign": {"branches": "{% $states.result %}"}, "Next": "Each"},
+        Each={"Type": "Map", "Items": "{% ['a', 'b'] %}", "MaxConcurrency": "{% 1 %}",
+              "ItemSelector": {"value": "{% $states.context.Map.Item.Value %}", "index": "{% $states.context.Map.Item.Index %}"},
+              "ItemProcessor": {"StartAt": "Keep", "States": {"Keep": {"Type": "Pass", "End": True}}},
+              "Output": {"items": "{% $states.result %}", "branches": "{% $branches %}", "sum": "{% $states.input.sum %}"}, "Next": "Done"},
+        Done={"Type": "Succeed", "Output": "{% $merge([$states.input, {'done': true}]) %}"},
+    )
+    assert messages(document) == []
+
+    with LocalStepFunctions(stack={}) as sfn:
+        result = sfn.run(document, {"s": 30})
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output == {"items": [{"value": "a", "index": 0}, {"value": "b", "index": 1}], "branches": [61, 62], "sum": 123, "done": True}
+    assert sfn.clock.waits == [30.0]
+
+
 def test_task_arguments_output_and_error_output_in_catch():
     def fail(event, context):
         raise ValueError(f"bad {event['order']}")
