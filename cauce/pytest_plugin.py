@@ -9,6 +9,9 @@ Fixtures:
     lambda_events    event builders in AWS's documented shapes: .firehose(records, source_stream=...),
                      .kinesis(records, aggregate_per_record=N), .step_functions_task(operation, **payload),
                      and .decode_firehose_response(response) (all from cauce.handlers.testing)
+    step_functions   a LocalStepFunctions (moto in process, virtual time) for the test, with Lambda
+                     functions bound to callables: step_functions.bind(name=handler); then .run(...),
+                     .test_state(definition, state, input, mock=...), .subscribe(...), .on_task_token(...)
 """
 
 from __future__ import annotations
@@ -80,3 +83,16 @@ def lambda_events():
         step_functions_task=testing.step_functions_task_event,
         decode_firehose_response=testing.decode_firehose_response,
     )
+
+
+@pytest.fixture
+def step_functions():
+    from cauce.statemachines.local import LocalStepFunctions
+
+    with LocalStepFunctions(stack={}) as local:
+        def bind(**handlers: Callable[[Any, Any], Any]) -> None:
+            local.bindings.functions.update(handlers)
+            local.__dict__.pop("known_targets", None)  # read again at the next run
+
+        local.bind = bind
+        yield local

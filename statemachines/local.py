@@ -350,6 +350,18 @@ class LocalStepFunctions:
             skipped_wait_seconds=self.clock.skipped_seconds - skipped_before,
         )
 
+    def test_state(self, reference: str | StateMachineDefinition | Mapping[str, Any], state_name: str, execution_input: Any = None,
+                   *, mock: Mapping[str, Any] | None = None, variables: Mapping[str, Any] | None = None) -> Any:
+        """Run one state, as AWS's TestState API does (see one_state.py): its status, output, error and next state."""
+        from cauce.statemachines.one_state import _find_state, isolated_machine, mocked_test_case, outcome_of
+
+        document = self.definition(reference).document
+        machine = isolated_machine(document, state_name, dict(variables) if variables else None)
+        if mock is not None:
+            self._pending_test_case = mocked_test_case(state_name, dict(mock))
+        result = self.run(StateMachineDefinition("test-state", "STANDARD", machine, f"state {state_name!r}"), execution_input, validate=False)
+        return outcome_of(result, _find_state(document, state_name)[0], state_name, execution_input)
+
     # --- task tokens --------------------------------------------------------------------------------
 
     def on_task_token(self, responder: Callable[[str, str], Any]) -> Callable[[str, str], Any]:
