@@ -64,8 +64,11 @@ def test_refused_uses_raise(expression):
 
 
 def test_syntax_errors_are_jsonatas_messages():
-    assert syntax_error("$states.input.a +") and "S0" in syntax_error("$states.input.a +")
+    assert "S0207" in syntax_error("$states.input.a +")
     assert syntax_error("$states.input.a + 1") is None
+    with pytest.raises(JsonataError) as error:
+        evaluate("$number('x') + 1")
+    assert error.value.code == "D3030"
 
 
 # --- states in JSONata ------------------------------------------------------------------------
