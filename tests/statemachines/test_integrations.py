@@ -228,3 +228,27 @@ def test_aws_sdk_calls_run_through_boto3_against_moto(sfn):
     assert result.status == "SUCCEEDED", result.cause
     assert "ETag" in result.output
     assert json.loads(client("s3").get_object(Bucket="lake", Key="raw/a.json")["Body"].read()) == {"a": 1}
+
+
+def test_jsonata_task_token_from_the_context_with_heartbeats_then_success(sfn):
+    queue = client("sqs").create_queue(QueueName="jsonata-approvals")["QueueUrl"]
+    answers = []
+
+    @sfn.on_task_token
+    def answer(token, state):
+        sfn.send_task_heartbeat(token)
+        sfn.send_task_success(token, {"state": state})
+        answers.append(token)
+
+    document = {"QueryLanguage": "JSONata", "StartAt": "Ask", "States": {"Ask": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "HeartbeatSeconds": 30, "TimeoutSeconds": 300,
+        "Arguments": {"QueueUrl": queue, "MessageBody": {"token": "{% $states.context.Task.Token %}"}},
+        "Output": {"answer": "{% $states.result %}"}, "End": True}}}
+    assert_valid(document)
+
+    result = sfn.run(document, {})
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output == {"answer": {"state": "Ask"}}
+    body = json.loads(client("sqs").receive_message(QueueUrl=queue)["Messages"][0]["Body"])
+    assert body["token"] == answers[0] and sfn.clock.skipped_seconds == 0
