@@ -342,8 +342,8 @@ class LocalStepFunctions:
         skipped_before = self.clock.skipped_seconds
         execution_arn = client.start_execution(stateMachineArn=arn, name=uuid.uuid4().hex,
                                                input=json.dumps(execution_input if execution_input is not None else {}))["executionArn"]
-        described = client.describe_execution(executionArn=execution_arn)
-        output = _execution_output(execution_arn) if described["status"] == "SUCCEEDED" else None
+        described = _described(execution_arn)
+        output = json.loads(described["output"]) if described["status"] == "SUCCEEDED" else None
         return ExecutionResult(
             name=definition.name, status=described["status"], output=output, error=described.get("error"),
             cause=described.get("cause"), events=_history(execution_arn),
@@ -536,15 +536,15 @@ def _history(execution_arn: str) -> list[dict[str, Any]]:
     return [{**event, "timestamp": _as_datetime(event["timestamp"])} for event in events]
 
 
-def _execution_output(execution_arn: str) -> Any:
-    """The execution's output as a value, read from moto's backend: its DescribeExecution writes an
-    output that is a string (a JSONata state's `Output` may be one) unquoted, as if it were JSON."""
+def _described(execution_arn: str) -> dict[str, Any]:
+    """DescribeExecution, read from moto's backend: moto's HTTP answer writes an output that is a
+    string (a JSONata state's `Output` may be one) unquoted, and fails on one holding datetimes (an
+    S3 listing's LastModified); the backend's own description writes both as JSON."""
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-    from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
-
-    # through moto's JSON encoder: an output may hold datetimes (a StartDate), written as DescribeExecution writes them
-    return json.loads(to_json_str(stepfunctions_parser_backends[ACCOUNT][REGION].describe_execution(execution_arn).output))
+    described = stepfunctions_parser_backends[ACCOUNT][REGION].describe_execution(execution_arn).to_describe_output()
+    status = described["status"]
+    return {**described, "status": str(getattr(status, "value", status))}  # moto's ExecutionStatus enum, as its name
 
 
 def _as_datetime(value: Any) -> dt.datetime:

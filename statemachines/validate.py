@@ -244,6 +244,11 @@ def _check_state(name, state, where, states, problems, names, known, machine_lan
         else:
             inner = {k: v for k, v in processor.items() if k != "ProcessorConfig"}
             _check_machine(inner, f"{where}.{processor_key}.", problems, names, known, language)
+        # Distributed mode: moto's parser has no ItemBatcher and only STANDARD child executions
+        if "ItemBatcher" in state:
+            add("ItemBatcher", "Distributed Map's ItemBatcher does not run locally (the local interpreter, moto's, has no batching)")
+        if isinstance(processor, dict) and (processor.get("ProcessorConfig") or {}).get("ExecutionType") == "EXPRESS":
+            add(f"{processor_key}.ProcessorConfig.ExecutionType", "EXPRESS child executions do not run locally (the local interpreter runs STANDARD ones only)")
         if "MaxConcurrency" in state and not _is_expression(state["MaxConcurrency"], jsonata) \
                 and (not isinstance(state["MaxConcurrency"], int) or state["MaxConcurrency"] < 0):
             add("MaxConcurrency", "must be a whole number, 0 or more (0: no limit)")

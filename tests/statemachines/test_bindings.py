@@ -44,7 +44,7 @@ PATCHED = [
      "StatesErrorNameType.StatesQueryEvaluationError"),
     ("moto.stepfunctions.parser.api", "EvaluationFailedEventDetails"),
     ("moto.stepfunctions.parser.models", "StepFunctionsParserBackend.describe_execution"),
-    ("moto.stepfunctions.parser.asl.utils.encoding", "to_json_str"),
+    ("moto.stepfunctions.parser.backend.execution", "Execution.to_describe_output"),
     # statemachines/integrations.py
     ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service", "StateTaskService._normalise_parameters"),
     ("moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service", "StateTaskService._normalise_response"),

@@ -252,3 +252,29 @@ def test_jsonata_task_token_from_the_context_with_heartbeats_then_success(sfn):
     assert result.output == {"answer": {"state": "Ask"}}
     body = json.loads(client("sqs").receive_message(QueueUrl=queue)["Messages"][0]["Body"])
     assert body["token"] == answers[0] and sfn.clock.skipped_seconds == 0
+
+
+def test_distributed_map_reads_items_from_s3_and_writes_a_manifest(sfn):
+    s3 = client("s3")
+    s3.create_bucket(Bucket="lake")
+    s3.put_object(Bucket="lake", Key="in/rows.csv", Body="id,amount\n1,5\n2,7\n")
+    document = {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "MaxConcurrency": 2, "End": True,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+                       "Parameters": {"Bucket": "lake", "Key": "in/rows.csv"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "Keep", "States": {"Keep": {"Type": "Pass", "Parameters": {"id.$": "$.id"}, "End": True}}},
+        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "lake", "Prefix": "out"}}}}}
+    assert_valid(document)
+
+    result = sfn.run(document)
+
+    assert result.status == "SUCCEEDED", result.cause
+    manifest = result.output["ResultWriterDetails"]
+    assert manifest["Bucket"] == "lake" and manifest["Key"].startswith("out/")
+    assert s3.get_object(Bucket="lake", Key=manifest["Key"])["ContentLength"] > 0
+    listed = sfn.run({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "End": True, "ItemReader": {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": "lake", "Prefix": "in/"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "Key", "States": {"Key": {"Type": "Pass", "Parameters": {"key.$": "$.Key"}, "End": True}}}}}})
+    assert listed.output == [{"key": "in/rows.csv"}]
