@@ -182,7 +182,7 @@ def _check_state(name, state, where, states, problems, names, known, machine_lan
     jsonata = language == "JSONata"
     for key in state:
         if key in _JSONATA_ONLY[kind] and not jsonata:
-            add(key, f"a JSONata field: not in a JSONPath state (set \"QueryLanguage\": \"JSONata\" on the state or the machine)")
+            add(key, "a JSONata field: not in a JSONPath state (set \"QueryLanguage\": \"JSONata\" on the state or the machine)")
         elif key in _JSONPATH_ONLY and key in _ALLOWED[kind] and jsonata:
             add(key, f"a JSONPath field: not in a JSONata state ({_JSONATA_INSTEAD.get(key, 'JSONata states use Arguments and Output')})")
         elif key not in _ALLOWED[kind] and key not in _JSONATA_ONLY[kind]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import os
-import re
 import uuid
 from pathlib import Path
 
