@@ -1,8 +1,10 @@
 """Per-state overhead of Cauce's local runner over moto's bare ASL interpreter.
 
-Two workflows, each 50 states long:
+Three workflows, each 50 states long:
   - a chain of 50 Pass states;
-  - a chain of 50 Lambda tasks (`arn:aws:states:::lambda:invoke`).
+  - a chain of 50 Lambda tasks (`arn:aws:states:::lambda:invoke`);
+  - a chain of 50 JSONata Pass states (Output with two expressions each), which moto alone cannot
+    run: it is timed against Cauce's JSONPath Pass chain instead, interleaved. Target: at most 2x.
 The baseline is moto's interpreter as it comes (mock_aws with execute_state_machine; Lambda
 without Docker answers with a canned payload), timed from create_state_machine until its
 execution thread ends and the execution is described. Cauce runs the same definitions through `LocalStepFunctions.run`, which also
@@ -32,6 +34,13 @@ ROLE = "arn:aws:iam::123456789012:role/r"
 def pass_chain(count: int) -> dict:
     return {"StartAt": "S0", "States": {
         f"S{i}": {"Type": "Pass", "Result": {"i": i}, "ResultPath": f"$.s{i % 5}", **({"Next": f"S{i + 1}"} if i < count - 1 else {"End": True})}
+        for i in range(count)}}
+
+
+def jsonata_pass_chain(count: int) -> dict:
+    return {"QueryLanguage": "JSONata", "StartAt": "S0", "States": {
+        f"S{i}": {"Type": "Pass", "Output": {"i": i, "keys": "{% $count($keys($states.input)) %}", "tag": "{% 's' & $string($states.input.i) %}"},
+                  **({"Next": f"S{i + 1}"} if i < count - 1 else {"End": True})}
         for i in range(count)}}
 
 
@@ -107,6 +116,15 @@ def main() -> None:
         b, c = min(bare), min(cauce)
         print(f"  {label:<18} moto bare {b * 1000:7.1f} ms ({b * 1000 / args.states:5.2f} ms/state)   "
               f"cauce {c * 1000:7.1f} ms ({c * 1000 / args.states:5.2f} ms/state)   ratio {c / b:.2f}x  (target <= 1.2)")
+    jsonpath_document, jsonata_document = pass_chain(args.states), jsonata_pass_chain(args.states)
+    cauce_run(jsonata_document)
+    jsonpath, jsonata = [], []
+    for _ in range(args.repeats):
+        jsonpath.append(cauce_run(jsonpath_document))
+        jsonata.append(cauce_run(jsonata_document))
+    p, j = min(jsonpath), min(jsonata)
+    print(f"  {'JSONata Pass chain':<18} cauce JSONPath {p * 1000:7.1f} ms ({p * 1000 / args.states:5.2f} ms/state)   "
+          f"cauce JSONata {j * 1000:7.1f} ms ({j * 1000 / args.states:5.2f} ms/state)   ratio {j / p:.2f}x  (target <= 2)")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ Fixtures:
     local_runtime    a LocalRuntime on that lake and the shared session
     run_glue_job     run a job class with Glue-style arguments, get its JobRunResult
     lambda_context   a realistic Lambda context (cauce.core.lambda_runtime.LambdaContext) per test
-    step_functions   `step_functions(stack=None, functions=..., jobs=...)`: a LocalStepFunctions with the project's
-                     stack (or `stack`) bound to its handlers, jobs and crawlers on the test's lake
+    step_functions   `with step_functions(stack=None, functions=..., jobs=...) as sfn:` a LocalStepFunctions (moto
+                     in process, virtual time) with the project's stack (or `stack`) bound to its handlers, jobs
+                     and crawlers on the test's lake, `functions` binding names to callables; then .run(...),
+                     .test_state(definition, state, input, mock=...), .subscribe(...), .on_task_token(...)
     lambda_events    event builders in AWS's documented shapes: .firehose(records, source_stream=...),
                      .kinesis(records, aggregate_per_record=N), .step_functions_task(operation, **payload),
                      and .decode_firehose_response(response) (all from cauce.handlers.testing)

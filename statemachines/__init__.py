@@ -25,6 +25,8 @@ _EXPORTS = {
     "KnownTargets": "cauce.statemachines.validate",
     "mermaid": "cauce.statemachines.diagram",
     "VirtualClock": "cauce.statemachines.clock",
+    "load_mock_config": "cauce.statemachines.mocks",
+    "MockConfigError": "cauce.statemachines.mocks",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from cauce.statemachines.definition import DefinitionError, StateMachineDefinition, load_definition, template_variables
     from cauce.statemachines.diagram import mermaid
     from cauce.statemachines.local import ExecutionResult, LocalStepFunctions, StateRow
+    from cauce.statemachines.mocks import MockConfigError, load_mock_config
     from cauce.statemachines.validate import AslValidationError, KnownTargets, validate
 
 

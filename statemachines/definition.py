@@ -12,6 +12,8 @@ A definition in the stack's `step_functions_config` is either inline ASL JSON (t
     project_name, environment
 
 where <key> is the map key with `-` written `_` (the seed's `etl-job` is `glue_job_etl_job`).
+Any other `${name}` (a public workflow's own placeholders) is filled from `variables` given to
+`load_definition` (`cauce sfn validate/run --var NAME=VALUE --vars FILE`), which win over the stack's.
 """
 
 from __future__ import annotations
@@ -96,20 +98,53 @@ def template_path(reference: str) -> Path | None:
     return next((candidate for candidate in candidates if candidate.is_file()), None)
 
 
-def load_definition(reference: str, stack: Mapping[str, Any]) -> StateMachineDefinition:
-    """A state machine by its stack key or name, or an ASL file, filled from the stack."""
+def load_definition(reference: str, stack: Mapping[str, Any], variables: Mapping[str, Any] | None = None) -> StateMachineDefinition:
+    """A state machine by its stack key or name, or an ASL file, filled from the stack and `variables`."""
+    values = {**template_variables(stack), **{name: str(value) for name, value in (variables or {}).items()}}
     machines = stack.get("step_functions_config") or {}
     for key, machine in machines.items():
         if reference in (key, machine.get("name")):
-            return _from_stack(key, machine, stack)
+            return _from_stack(key, machine, values)
     path = template_path(reference)
     if path is None:
         known = ", ".join(sorted(m.get("name", k) for k, m in machines.items())) or "none"
         raise DefinitionError(f"no state machine {reference!r}: not in the stack's step_functions_config ({known}) and not an ASL file")
-    return _from_file(path, path.name.removesuffix(".json").removesuffix(".asl"), "STANDARD", stack)
+    return _from_file(path, path.name.removesuffix(".json").removesuffix(".asl"), "STANDARD", values)
 
 
-def _from_stack(key: str, machine: Mapping[str, Any], stack: Mapping[str, Any]) -> StateMachineDefinition:
+def read_variables(assignments: tuple[str, ...] | list[str] = (), files: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
+    """Placeholder values from `NAME=VALUE` assignments and files (a JSON object, or NAME=VALUE lines);
+    assignments win over files, later files over earlier ones."""
+    values: dict[str, str] = {}
+    for file in files:
+        try:
+            text = Path(file).read_text()
+        except OSError as error:
+            raise DefinitionError(f"--vars {file}: {error.strerror or error}") from None
+        if text.lstrip().startswith("{"):
+            try:
+                document = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise DefinitionError(f"--vars {file}: not valid JSON at line {error.lineno} column {error.colno}: {error.msg}") from None
+            values.update({str(k): v if isinstance(v, str) else json.dumps(v) for k, v in document.items()})
+        else:
+            for number, line in enumerate(text.splitlines(), 1):
+                if line.strip() and not line.lstrip().startswith("#"):
+                    values.update(_assignment(line, f"--vars {file} line {number}"))
+    for assignment in assignments:
+        values.update(_assignment(assignment, f"--var {assignment!r}"))
+    return values
+
+
+def _assignment(text: str, where: str) -> dict[str, str]:
+    name, equals, value = text.partition("=")
+    name = name.strip()
+    if not equals or not _IDENTIFIER.match(name):
+        raise DefinitionError(f"{where}: expected NAME=VALUE, with NAME a placeholder name")
+    return {name: value.strip()}
+
+
+def _from_stack(key: str, machine: Mapping[str, Any], values: Mapping[str, str]) -> StateMachineDefinition:
     name = machine.get("name", key)
     kind = machine.get("type", "STANDARD")
     definition = machine.get("definition")
@@ -119,16 +154,16 @@ def _from_stack(key: str, machine: Mapping[str, Any], stack: Mapping[str, Any]) 
         raise DefinitionError(f"step_functions_config[{key!r}].definition is missing")
     if definition.lstrip().startswith("{"):
         source = f"step_functions_config[{key!r}].definition"
-        return StateMachineDefinition(name, kind, parse_json(fill_placeholders(definition, template_variables(stack), source), source), source)
+        return StateMachineDefinition(name, kind, parse_json(fill_placeholders(definition, values, source), source), source)
     path = template_path(definition)
     if path is None:
         raise DefinitionError(f"step_functions_config[{key!r}].definition: {definition!r} is neither ASL JSON nor an ASL file")
-    return _from_file(path, name, kind, stack)
+    return _from_file(path, name, kind, values)
 
 
-def _from_file(path: Path, name: str, kind: str, stack: Mapping[str, Any]) -> StateMachineDefinition:
+def _from_file(path: Path, name: str, kind: str, values: Mapping[str, str]) -> StateMachineDefinition:
     source = str(path)
-    text = fill_placeholders(path.read_text(), template_variables(stack), source)
+    text = fill_placeholders(path.read_text(), values, source)
     return StateMachineDefinition(name, kind, parse_json(text, source), source)
 
 

@@ -46,6 +46,10 @@ from cauce.core.aws import ACCOUNT, ENVIRONMENT, REGION
 from cauce.statemachines.bindings import FunctionBindings, JobOutcome, TaskBindings
 from cauce.statemachines.clock import RealClock, VirtualClock
 from cauce.statemachines.definition import StateMachineDefinition, load_definition, parse_json
+from cauce.statemachines.integrations import LAMBDA_REQUEST_ID_HEADER, TaskTokens
+from cauce.statemachines.integrations import installed as integrations_installed
+from cauce.statemachines.jsonata import installed as jsonata_installed
+from cauce.statemachines.mocks import load_mock_config
 from cauce.statemachines.validate import AslValidationError, KnownTargets, Problem, check
 
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/cauce-local-states"
@@ -161,6 +165,7 @@ class LocalStepFunctions:
         bindings: TaskBindings | None = None,
         functions: Mapping[str, Callable[[Any, Any], Any]] | None = None,
         virtual_time: bool = True,
+        mock_config: str | Mapping[str, Any] | None = None,
     ) -> None:
         from cauce.core.stack import load_stack
 
@@ -169,11 +174,15 @@ class LocalStepFunctions:
         self.stack = stack if stack is not None else load_stack(None)
         self.bindings: TaskBindings = bindings if bindings is not None else FunctionBindings(functions)
         self.clock = VirtualClock() if virtual_time else RealClock()
+        self.task_tokens = TaskTokens(self.clock, virtual=virtual_time)
+        self.subscriptions: dict[str, Callable[[Any, Any], Any]] = {}
         self.lambda_calls: list[LambdaCall] = []
         self.glue_runs: dict[str, LocalGlueRun] = {}
         self._exit_stack: contextlib.ExitStack | None = None
         self._lock = threading.Lock()
         self._names = itertools.count(1)
+        self.mock_config = None if mock_config is None else load_mock_config(mock_config)  # Step Functions Local's format (mocks.py)
+        self._pending_test_case: Any = None
 
     @functools.cached_property
     def known_targets(self) -> KnownTargets:
@@ -196,6 +205,7 @@ class LocalStepFunctions:
         from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
         from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
         from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+        from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
         stack = contextlib.ExitStack()
         stack.enter_context(mock.patch.dict(os.environ, ENVIRONMENT))
@@ -244,7 +254,30 @@ class LocalStepFunctions:
         def wait_interval(wait_function, env, wait_seconds):
             clock.sleep(wait_seconds)
 
+        parsed: dict[str, Any] = {}
+
+        def validate_definition(definition):
+            # moto parses a definition when the machine is created (to validate it) and again when an
+            # execution starts; the first execution takes the program the first parse made
+            from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
+            from moto.stepfunctions.parser.models import InvalidDefinition
+
+            try:
+                parsed[definition] = AmazonStateLanguageParser.parse(definition)[0]
+            except ASLParserException as error:
+                raise InvalidDefinition(message=repr(error)) from None
+            except Exception as error:  # moto's message for the preprocessor's errors
+                raise InvalidDefinition(message=f"Error={type(error).__name__} Args={list(error.args)} in definition '{definition}'.") from None
+
+        def evaluation_entrypoint(worker):
+            program = parsed.pop(worker._evaluation_details.state_machine_details.definition, None)
+            return program if program is not None else original_entrypoint(worker)
+
+        original_entrypoint = ExecutionWorker._get_evaluation_entrypoint
+
         def run_in_this_thread(worker):
+            if runner._pending_test_case is not None:  # the execution `run` started (not one it starts in turn)
+                worker._mock_test_case, runner._pending_test_case = runner._pending_test_case, None
             worker._execution_logic()
 
         stack.enter_context(mock.patch.object(LambdaSimpleBackend, "invoke", invoke))
@@ -256,6 +289,11 @@ class LocalStepFunctions:
         stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", wait_interval))
         stack.enter_context(mock.patch.object(EventManager, "_get_current_timestamp", staticmethod(clock.now)))
         stack.enter_context(mock.patch.object(ExecutionWorker, "start", run_in_this_thread))
+        stack.enter_context(mock.patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(validate_definition)))
+        stack.enter_context(mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", evaluation_entrypoint))
+        stack.enter_context(jsonata_installed())  # JSONata fields, evaluated by jsonatapy (see jsonata.py)
+        stack.enter_context(integrations_installed(self.task_tokens))  # AWS's shapes, task tokens (integrations.py)
+        self.task_tokens.responders.append(self._deliver_subscriptions)
         # moto logs each caught or uncaught state error at ERROR level; the history has them all
         stack.enter_context(_quiet(logging.getLogger("moto.stepfunctions")))
         self._exit_stack = stack
@@ -281,30 +319,92 @@ class LocalStepFunctions:
         return load_definition(reference, self.stack)
 
     def run(self, reference: str | StateMachineDefinition | Mapping[str, Any], execution_input: Any = None,
-            *, validate: bool = True) -> ExecutionResult:
+            *, validate: bool = True, test_case: str | None = None) -> ExecutionResult:
         """Run a state machine (stack name, ASL file, or document) to its end and return what happened."""
         if self._exit_stack is None:
             raise RuntimeError("use LocalStepFunctions as a context manager: `with LocalStepFunctions(stack) as sfn:`")
         definition = self.definition(reference)
         if validate:  # moto's own parse comes next, in create_state_machine
-            check(definition.document, definition.source, self.known_targets, interpreter=False)
+            # with a test case, a mocked Task calls nothing, so its target need not be bound locally
+            check(definition.document, definition.source, None if test_case else self.known_targets, interpreter=False)
+        if test_case is not None:
+            if self.mock_config is None:
+                raise ValueError("a test case needs a mock configuration: LocalStepFunctions(..., mock_config=FILE)")
+            self._pending_test_case = self.mock_config.test_case(definition.name, test_case)
         client = self._client
         machine_name = f"{_safe_name(definition.name)}-{next(self._names)}"
         try:
             arn = client.create_state_machine(name=machine_name, definition=definition.text, roleArn=ROLE_ARN,
                                               type=definition.type)["stateMachineArn"]
         except client.exceptions.InvalidDefinition as error:
+            self._pending_test_case = None
             raise AslValidationError(definition.source, [Problem("(definition)", f"the ASL interpreter refuses it: {error}")]) from None
         skipped_before = self.clock.skipped_seconds
         execution_arn = client.start_execution(stateMachineArn=arn, name=uuid.uuid4().hex,
                                                input=json.dumps(execution_input if execution_input is not None else {}))["executionArn"]
-        described = client.describe_execution(executionArn=execution_arn)
-        output = json.loads(described["output"]) if described.get("output") else None
+        described = _described(execution_arn)
+        output = json.loads(described["output"]) if described["status"] == "SUCCEEDED" else None
         return ExecutionResult(
             name=definition.name, status=described["status"], output=output, error=described.get("error"),
             cause=described.get("cause"), events=_history(execution_arn),
             skipped_wait_seconds=self.clock.skipped_seconds - skipped_before,
         )
+
+    def test_state(self, reference: str | StateMachineDefinition | Mapping[str, Any], state_name: str, execution_input: Any = None,
+                   *, mock: Mapping[str, Any] | None = None, variables: Mapping[str, Any] | None = None) -> Any:
+        """Run one state, as AWS's TestState API does (see one_state.py): its status, output, error and next state."""
+        from cauce.statemachines.one_state import _find_state, isolated_machine, mocked_test_case, outcome_of
+
+        document = self.definition(reference).document
+        machine = isolated_machine(document, state_name, dict(variables) if variables else None)
+        if mock is not None:
+            self._pending_test_case = mocked_test_case(state_name, dict(mock))
+        result = self.run(StateMachineDefinition("test-state", "STANDARD", machine, f"state {state_name!r}"), execution_input, validate=False)
+        return outcome_of(result, _find_state(document, state_name)[0], state_name, execution_input)
+
+    # --- task tokens --------------------------------------------------------------------------------
+
+    def on_task_token(self, responder: Callable[[str, str], Any]) -> Callable[[str, str], Any]:
+        """Call `responder(token, state_name)` when a `.waitForTaskToken` task waits and nothing answered
+        yet; it answers with send_task_success/failure/heartbeat. Usable as a decorator."""
+        self.task_tokens.responders.append(responder)
+        return responder
+
+    def subscribe(self, queue_name: str, handler: Callable[[Any, Any], Any]) -> None:
+        """Deliver the messages of an SQS queue to a handler, as Lambda's SQS event source does, whenever
+        a task waits for its token (no poller runs beside a local execution, so that is when the
+        messages a task sent can be answered)."""
+        self.subscriptions[queue_name] = handler
+
+    def send_task_success(self, token: str, output: Any) -> None:
+        self._client.send_task_success(taskToken=token, output=json.dumps(output))
+
+    def send_task_failure(self, token: str, error: str = "", cause: str = "") -> None:
+        self._client.send_task_failure(taskToken=token, error=error, cause=cause)
+
+    def send_task_heartbeat(self, token: str) -> None:
+        self._client.send_task_heartbeat(taskToken=token)
+
+    def _deliver_subscriptions(self, token: str, state: str) -> None:
+        import boto3
+
+        from cauce.core.lambda_runtime import lambda_context
+
+        sqs = boto3.client("sqs", region_name=REGION)
+        for queue_name, handler in self.subscriptions.items():
+            url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
+                                           AttributeNames=["All"]).get("Messages", [])
+            if not messages:
+                continue
+            arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}"
+            records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                        "attributes": m.get("Attributes", {}), "messageAttributes": m.get("MessageAttributes", {}),
+                        "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs", "eventSourceARN": arn, "awsRegion": REGION}
+                       for m in messages]
+            handler({"Records": records}, lambda_context(function_name=f"{queue_name}-subscriber"))
+            sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                                                            for i, m in enumerate(messages)])
 
     # --- what the bindings do -------------------------------------------------------------------
 
@@ -317,6 +417,8 @@ class LocalStepFunctions:
             event = body
         settings = self.bindings.function_settings(name)
         context = lambda_context(function_name=name, memory_limit_in_mb=settings.memory_size, timeout_seconds=settings.timeout)
+        # on Lambda, Invoke's request id is the context's; moto sets its own x-amzn-RequestId, so it goes beside it
+        response_headers[LAMBDA_REQUEST_ID_HEADER] = context.aws_request_id
         try:
             handler = self.handler_for(name)
         except Exception as error:  # what Lambda reports when the handler cannot be loaded
@@ -432,6 +534,17 @@ def _history(execution_arn: str) -> list[dict[str, Any]]:
 
     events = stepfunctions_parser_backends[ACCOUNT][REGION].get_execution_history(execution_arn)["events"]
     return [{**event, "timestamp": _as_datetime(event["timestamp"])} for event in events]
+
+
+def _described(execution_arn: str) -> dict[str, Any]:
+    """DescribeExecution, read from moto's backend: moto's HTTP answer writes an output that is a
+    string (a JSONata state's `Output` may be one) unquoted, and fails on one holding datetimes (an
+    S3 listing's LastModified); the backend's own description writes both as JSON."""
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    described = stepfunctions_parser_backends[ACCOUNT][REGION].describe_execution(execution_arn).to_describe_output()
+    status = described["status"]
+    return {**described, "status": str(getattr(status, "value", status))}  # moto's ExecutionStatus enum, as its name
 
 
 def _as_datetime(value: Any) -> dt.datetime:

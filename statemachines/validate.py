@@ -39,12 +39,26 @@ _ALLOWED = {
                                               "ToleratedFailureCountPath", "Label", "Assign"},
 }
 _REQUIRED = {"Task": ("Resource",), "Choice": ("Choices",), "Parallel": ("Branches",)}
+# JSONata states (QueryLanguage JSONata) have Arguments and Output where JSONPath states have five
+# fields, and no `*Path` field; AWS's "Transforming data with JSONata" lists them.
+_JSONATA_ONLY = {
+    "Pass": {"Output"}, "Task": {"Arguments", "Output"}, "Choice": {"Output"}, "Wait": {"Output"},
+    "Succeed": {"Output"}, "Fail": set(), "Parallel": {"Arguments", "Output"}, "Map": {"Items", "Output"},
+}
+_JSONPATH_ONLY = {"InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Result", "ItemsPath",
+                  "SecondsPath", "TimestampPath", "ErrorPath", "CausePath", "TimeoutSecondsPath", "HeartbeatSecondsPath",
+                  "MaxConcurrencyPath", "ToleratedFailurePercentagePath", "ToleratedFailureCountPath"}
+# fields whose value may be a JSONata expression (`{% %}`), or hold some at any depth
+_JSONATA_FIELDS = ("Arguments", "Output", "Items", "ItemSelector", "Seconds", "Timestamp", "Error", "Cause",
+                   "TimeoutSeconds", "HeartbeatSeconds", "MaxConcurrency", "ToleratedFailurePercentage",
+                   "ToleratedFailureCount", "Credentials", "ItemReader", "ItemBatcher", "ResultWriter")
+QUERY_LANGUAGES = ("JSONPath", "JSONata")
 _TOP_LEVEL = {"Comment", "StartAt", "States", "TimeoutSeconds", "Version", "QueryLanguage"}
 _PATH_FIELDS = ("InputPath", "OutputPath", "ResultPath", "ItemsPath", "SecondsPath", "TimestampPath", "ErrorPath",
                 "CausePath", "TimeoutSecondsPath", "HeartbeatSecondsPath", "MaxConcurrencyPath")
 _TEMPLATE_FIELDS = ("Parameters", "ResultSelector", "ItemSelector")
 _RETRY_FIELDS = {"ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"}
-_CATCH_FIELDS = {"ErrorEquals", "Next", "ResultPath", "Comment", "Assign"}
+_CATCH_FIELDS = {"ErrorEquals", "Next", "ResultPath", "Comment", "Assign", "Output"}
 _COMPARISONS = {
     f"{kind}{op}{suffix}"
     for kind in ("String", "Numeric", "Timestamp")
@@ -58,6 +72,7 @@ INTRINSIC_FUNCTIONS = {
     "States.MathAdd", "States.StringSplit", "States.UUID",
 }
 _LAMBDA_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:([A-Za-z0-9_-]+)(:[A-Za-z0-9_$-]+)?$")
+_VARIABLE_PATH = re.compile(r"^\$(?!states\b)[A-Za-z_][A-Za-z0-9_]*")
 _INTRINSIC_CALL = re.compile(r"^(States\.[A-Za-z0-9]+)\((.*)\)$", re.S)
 
 
@@ -115,14 +130,19 @@ def check(document: Any, source: str, known: KnownTargets | None = None, *, inte
         raise AslValidationError(source, problems)
 
 
-def _check_machine(machine: dict, prefix: str, problems: list[Problem], names: dict[str, str], known: KnownTargets | None) -> None:
+def _check_machine(machine: dict, prefix: str, problems: list[Problem], names: dict[str, str], known: KnownTargets | None,
+                   language: str = "JSONPath") -> None:
     add = lambda where, message: problems.append(Problem(where, message))  # noqa: E731
     top = prefix or "(definition)"
     for key in machine:
         if key not in _TOP_LEVEL:
             add(f"{prefix}{key}" if prefix else key, f"unknown field (allowed: {', '.join(sorted(_TOP_LEVEL))})")
-    if machine.get("QueryLanguage", "JSONPath") != "JSONPath":
-        add(f"{prefix}QueryLanguage", _JSONATA_REFUSED)
+    machine_language = machine.get("QueryLanguage", language)
+    if machine_language not in QUERY_LANGUAGES:
+        add(f"{prefix}QueryLanguage", f"{machine_language!r} is not a query language ({', '.join(QUERY_LANGUAGES)})")
+        machine_language = language
+    elif language == "JSONata" and machine_language == "JSONPath":
+        add(f"{prefix}QueryLanguage", "JSONPath inside a JSONata state machine: only a JSONPath machine may have JSONata states")
     states = machine.get("States")
     start = machine.get("StartAt")
     if not isinstance(states, dict) or not states:
@@ -142,25 +162,34 @@ def _check_machine(machine: dict, prefix: str, problems: list[Problem], names: d
         if not isinstance(state, dict):
             add(where, "a state is a JSON object")
             continue
-        _check_state(name, state, where, states, problems, names, known)
+        _check_state(name, state, where, states, problems, names, known, machine_language)
     if isinstance(start, str) and start in states:
         _check_graph(start, states, prefix, problems)
 
 
-def _check_state(name, state, where, states, problems, names, known) -> None:
+def _check_state(name, state, where, states, problems, names, known, machine_language="JSONPath") -> None:
     add = lambda field_, message: problems.append(Problem(f"{where}.{field_}" if field_ else where, message))  # noqa: E731
     kind = state.get("Type")
     if kind not in STATE_TYPES:
         add("Type", f"{kind!r} is not a state type ({', '.join(STATE_TYPES)})")
         return
+    language = state.get("QueryLanguage", machine_language)
+    if language not in QUERY_LANGUAGES:
+        add("QueryLanguage", f"{language!r} is not a query language ({', '.join(QUERY_LANGUAGES)})")
+        language = machine_language
+    elif machine_language == "JSONata" and language == "JSONPath":
+        add("QueryLanguage", "a JSONPath state in a JSONata state machine: only a JSONPath machine may have JSONata states")
+    jsonata = language == "JSONata"
     for key in state:
-        if key not in _ALLOWED[kind]:
+        if key in _JSONATA_ONLY[kind] and not jsonata:
+            add(key, "a JSONata field: not in a JSONPath state (set \"QueryLanguage\": \"JSONata\" on the state or the machine)")
+        elif key in _JSONPATH_ONLY and key in _ALLOWED[kind] and jsonata:
+            add(key, f"a JSONPath field: not in a JSONata state ({_JSONATA_INSTEAD.get(key, 'JSONata states use Arguments and Output')})")
+        elif key not in _ALLOWED[kind] and key not in _JSONATA_ONLY[kind]:
             add(key, f"not a field of a {kind} state")
     for key in _REQUIRED.get(kind, ()):
         if key not in state:
             add(key, f"required in a {kind} state")
-    if state.get("QueryLanguage", "JSONPath") != "JSONPath":
-        add("QueryLanguage", _JSONATA_REFUSED)
     if kind in ("Pass", "Task", "Wait", "Parallel", "Map"):
         has_next, has_end = "Next" in state, state.get("End") is True
         if has_next == has_end:
@@ -169,26 +198,34 @@ def _check_state(name, state, where, states, problems, names, known) -> None:
             add("End", "must be true or false")
     if "Next" in state and state["Next"] not in states:
         add("Next", f"{state['Next']!r} is not a state here")
-    for path_field in _PATH_FIELDS:
-        if path_field in state and state[path_field] is not None:
-            _check_path(state[path_field], f"{where}.{path_field}", problems)
-    for template_field in _TEMPLATE_FIELDS:
-        if template_field in state:
-            _check_template(state[template_field], f"{where}.{template_field}", problems)
+    if jsonata:
+        for jsonata_field in _JSONATA_FIELDS:
+            if jsonata_field in state:
+                _check_jsonata_value(state[jsonata_field], f"{where}.{jsonata_field}", problems)
+    else:
+        for path_field in _PATH_FIELDS:
+            if path_field in state and state[path_field] is not None:
+                _check_path(state[path_field], f"{where}.{path_field}", problems)
+        for template_field in _TEMPLATE_FIELDS:
+            if template_field in state:
+                _check_template(state[template_field], f"{where}.{template_field}", problems)
+    if "Assign" in state:
+        _check_assign(state["Assign"], f"{where}.Assign", jsonata, problems)
     if "Retry" in state:
         _check_retry(state["Retry"], f"{where}.Retry", problems)
     if "Catch" in state:
-        _check_catch(state["Catch"], f"{where}.Catch", states, problems)
+        _check_catch(state["Catch"], f"{where}.Catch", states, problems, jsonata)
     if kind == "Choice":
-        _check_choices(state, where, states, problems)
+        _check_choices(state, where, states, problems, jsonata)
     elif kind == "Wait":
         given = [k for k in ("Seconds", "Timestamp", "SecondsPath", "TimestampPath") if k in state]
         if len(given) != 1:
             add("", "a Wait state needs exactly one of Seconds, Timestamp, SecondsPath, TimestampPath")
-        if "Seconds" in state and (not isinstance(state["Seconds"], int) or state["Seconds"] < 0):
-            add("Seconds", "must be a whole number of seconds, 0 or more")
+        if "Seconds" in state and not _is_expression(state["Seconds"], jsonata) \
+                and (not isinstance(state["Seconds"], int) or isinstance(state["Seconds"], bool) or state["Seconds"] < 0):
+            add("Seconds", "must be a whole number of seconds, 0 or more" + (" (or a JSONata expression)" if jsonata else ""))
     elif kind == "Task":
-        _check_task(state, where, problems, known)
+        _check_task(state, where, problems, known, jsonata)
     elif kind == "Parallel":
         branches = state.get("Branches")
         if not isinstance(branches, list) or not branches:
@@ -196,7 +233,7 @@ def _check_state(name, state, where, states, problems, names, known) -> None:
         else:
             for index, branch in enumerate(branches):
                 if isinstance(branch, dict):
-                    _check_machine(branch, f"{where}.Branches[{index}].", problems, names, known)
+                    _check_machine(branch, f"{where}.Branches[{index}].", problems, names, known, language)
                 else:
                     add(f"Branches[{index}]", "a branch is a JSON object with StartAt and States")
     elif kind == "Map":
@@ -206,50 +243,140 @@ def _check_state(name, state, where, states, problems, names, known) -> None:
             add("ItemProcessor", "required: the state machine run for each item")
         else:
             inner = {k: v for k, v in processor.items() if k != "ProcessorConfig"}
-            _check_machine(inner, f"{where}.{processor_key}.", problems, names, known)
-        if "MaxConcurrency" in state and (not isinstance(state["MaxConcurrency"], int) or state["MaxConcurrency"] < 0):
+            _check_machine(inner, f"{where}.{processor_key}.", problems, names, known, language)
+        # Distributed mode: moto's parser has no ItemBatcher and only STANDARD child executions
+        if "ItemBatcher" in state:
+            add("ItemBatcher", "Distributed Map's ItemBatcher does not run locally (the local interpreter, moto's, has no batching)")
+        if isinstance(processor, dict) and (processor.get("ProcessorConfig") or {}).get("ExecutionType") == "EXPRESS":
+            add(f"{processor_key}.ProcessorConfig.ExecutionType", "EXPRESS child executions do not run locally (the local interpreter runs STANDARD ones only)")
+        if "MaxConcurrency" in state and not _is_expression(state["MaxConcurrency"], jsonata) \
+                and (not isinstance(state["MaxConcurrency"], int) or state["MaxConcurrency"] < 0):
             add("MaxConcurrency", "must be a whole number, 0 or more (0: no limit)")
+        if jsonata and "Items" in state and not isinstance(state["Items"], list) and not _is_expression(state["Items"], True):
+            add("Items", "a JSON array or a JSONata expression that gives one")
     for key in ("TimeoutSeconds", "HeartbeatSeconds"):
-        if key in state and (not isinstance(state[key], int) or state[key] < 1):
+        if key in state and not _is_expression(state[key], jsonata) \
+                and (not isinstance(state[key], int) or isinstance(state[key], bool) or state[key] < 1):
             add(key, "must be a whole number of seconds, 1 or more")
 
 
-def _check_task(state, where, problems, known) -> None:
+_JSONATA_INSTEAD = {
+    "Parameters": "use Arguments", "ResultSelector": "use Output, with $states.result", "ResultPath": "use Output or Assign",
+    "InputPath": "use Arguments, with $states.input", "OutputPath": "use Output", "Result": "use Output",
+    "ItemsPath": "use Items", "SecondsPath": "use Seconds with an expression", "TimestampPath": "use Timestamp with an expression",
+    "ErrorPath": "use Error with an expression", "CausePath": "use Cause with an expression",
+    "TimeoutSecondsPath": "use TimeoutSeconds with an expression", "HeartbeatSecondsPath": "use HeartbeatSeconds with an expression",
+    "MaxConcurrencyPath": "use MaxConcurrency with an expression",
+    "ToleratedFailurePercentagePath": "use ToleratedFailurePercentage with an expression",
+    "ToleratedFailureCountPath": "use ToleratedFailureCount with an expression",
+}
+_JSONATA_EXPRESSION = re.compile(r"^\{%(.*)%\}$", re.S)
+
+
+def _is_expression(value: Any, jsonata: bool) -> bool:
+    return jsonata and isinstance(value, str) and bool(_JSONATA_EXPRESSION.match(value))
+
+
+def _check_jsonata_value(value: Any, where: str, problems: list[Problem]) -> None:
+    """Every `{% %}` string in a JSONata field, at any depth, must parse, and must not use what AWS leaves out."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_jsonata_value(item, f"{where}.{key}", problems)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_jsonata_value(item, f"{where}[{index}]", problems)
+    elif isinstance(value, str):
+        match = _JSONATA_EXPRESSION.match(value)
+        if match:
+            _check_jsonata_expression(match.group(1).strip(), where, problems)
+        elif value.startswith("{%") or (value.endswith("%}") and "{%" in value):
+            problems.append(Problem(where, "a JSONata expression is the whole string, \"{% ... %}\", with nothing before or after"))
+
+
+def _check_jsonata_expression(expression: str, where: str, problems: list[Problem]) -> None:
+    from cauce.statemachines.jsonata import AWS_EXCLUDED, syntax_error
+
+    if not expression:
+        problems.append(Problem(where, "an empty JSONata expression"))
+        return
+    error = syntax_error(expression)
+    if error:
+        problems.append(Problem(where, f"invalid JSONata {expression!r}: {error}"))
+        return
+    for name in AWS_EXCLUDED:
+        if re.search(re.escape(name) + r"\s*\(", expression):
+            problems.append(Problem(where, f"{name} is not available in Step Functions' JSONata (use $parse to read JSON text)"))
+    if re.search(r"(?<![\w$])\$\$(?![\w$])", expression):
+        problems.append(Problem(where, "$$ is not available in JSONata states: use $states.context"))
+
+
+def _check_assign(assign: Any, where: str, jsonata: bool, problems: list[Problem]) -> None:
+    if not isinstance(assign, dict):
+        problems.append(Problem(where, "an object of variable names and values"))
+        return
+    for key, value in assign.items():
+        name = key[:-2] if key.endswith(".$") and not jsonata else key
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name == "states":
+            problems.append(Problem(f"{where}.{key}", "a variable name: letters, digits and _, not starting with a digit, not 'states'"))
+        if jsonata:
+            if key.endswith(".$"):
+                problems.append(Problem(f"{where}.{key}", "JSONata states do not use .$ keys: write the value as \"{% expression %}\""))
+            _check_jsonata_value(value, f"{where}.{key}", problems)
+        elif key.endswith(".$"):
+            if not isinstance(value, str):
+                problems.append(Problem(f"{where}.{key}", "a key ending in .$ takes a path, a $variable or an intrinsic function"))
+            elif value.startswith("States."):
+                _check_intrinsic(value, f"{where}.{key}", problems)
+            elif not value.startswith("$"):
+                problems.append(Problem(f"{where}.{key}", f"expected a JSONPath, a $variable or an intrinsic function, got {value!r}"))
+        else:
+            _check_template(value, f"{where}.{key}", problems)
+
+
+def _check_task(state, where, problems, known, jsonata=False) -> None:
     resource = state.get("Resource")
     if not isinstance(resource, str):
         return
-    parameters = state.get("Parameters") if isinstance(state.get("Parameters"), dict) else {}
-    if resource.endswith(".waitForTaskToken"):
-        problems.append(Problem(f"{where}.Resource", "the .waitForTaskToken pattern cannot run locally (no task token callbacks)"))
+    parameters_field = "Arguments" if jsonata else "Parameters"
+    parameters = state.get(parameters_field) if isinstance(state.get(parameters_field), dict) else {}
+    if jsonata:  # a "{% %}" value is computed at run time, like a ".$" key in JSONPath
+        parameters = {(f"{k}.$" if _is_expression(v, True) else k): v for k, v in parameters.items()}
+    from cauce.statemachines.integrations import resource_problem
+
+    base = resource.removesuffix(".waitForTaskToken")
+    if known is not None and resource in known.unsupported:
+        problems.append(Problem(f"{where}.Resource", known.unsupported[resource]))
+        return
+    if _LAMBDA_ARN.match(resource):
+        if known is not None:
+            _check_known_function(_LAMBDA_ARN.match(resource).group(1), f"{where}.Resource", known, problems)
+        return
+    problem = resource_problem(resource)
+    if problem:
+        problems.append(Problem(f"{where}.Resource", problem))
         return
     if known is None:
         return
-    if resource == "arn:aws:states:::lambda:invoke":
+    if base == "arn:aws:states:::lambda:invoke":
         target = parameters.get("FunctionName")
         if target is None and "FunctionName.$" not in parameters:
-            problems.append(Problem(f"{where}.Parameters.FunctionName", "required for lambda:invoke"))
+            problems.append(Problem(f"{where}.{parameters_field}.FunctionName", "required for lambda:invoke"))
         elif isinstance(target, str):
-            _check_known_function(_function_name(target), f"{where}.Parameters.FunctionName", known, problems)
-    elif _LAMBDA_ARN.match(resource):
-        _check_known_function(_LAMBDA_ARN.match(resource).group(1), f"{where}.Resource", known, problems)
+            _check_known_function(_function_name(target), f"{where}.{parameters_field}.FunctionName", known, problems)
     elif resource in ("arn:aws:states:::glue:startJobRun", "arn:aws:states:::glue:startJobRun.sync"):
         job = parameters.get("JobName")
         if job is None and "JobName.$" not in parameters:
-            problems.append(Problem(f"{where}.Parameters.JobName", "required for glue:startJobRun"))
+            problems.append(Problem(f"{where}.{parameters_field}.JobName", "required for glue:startJobRun"))
         elif isinstance(job, str) and job not in known.jobs:
-            problems.append(Problem(f"{where}.Parameters.JobName", f"no local Glue job {job!r} (known: {', '.join(sorted(known.jobs)) or 'none'})"))
+            problems.append(Problem(f"{where}.{parameters_field}.JobName", f"no local Glue job {job!r} (known: {', '.join(sorted(known.jobs)) or 'none'})"))
         elif isinstance(job, str) and known.load_job is not None:
-            _check_loads(known.load_job, job, f"Glue job {job!r}", f"{where}.Parameters.JobName", problems)
+            _check_loads(known.load_job, job, f"Glue job {job!r}", f"{where}.{parameters_field}.JobName", problems)
     elif resource == "arn:aws:states:::aws-sdk:glue:startCrawler":
         crawler = parameters.get("Name")
         if crawler is None and "Name.$" not in parameters:
-            problems.append(Problem(f"{where}.Parameters.Name", "required for glue:startCrawler"))
+            problems.append(Problem(f"{where}.{parameters_field}.Name", "required for glue:startCrawler"))
         elif isinstance(crawler, str) and crawler not in known.crawlers:
-            problems.append(Problem(f"{where}.Parameters.Name", f"no crawler {crawler!r} in the stack (known: {', '.join(sorted(known.crawlers)) or 'none'})"))
-    elif resource in known.unsupported:
-        problems.append(Problem(f"{where}.Resource", known.unsupported[resource]))
-    else:
-        problems.append(Problem(f"{where}.Resource", f"{resource!r} has no local binding (bound: lambda:invoke, Lambda function ARNs, glue:startJobRun[.sync], aws-sdk:glue:startCrawler)"))
+            problems.append(Problem(f"{where}.{parameters_field}.Name", f"no crawler {crawler!r} in the stack (known: {', '.join(sorted(known.crawlers)) or 'none'})"))
 
 
 def _check_known_function(name: str, where: str, known: KnownTargets, problems: list[Problem]) -> None:
@@ -362,17 +489,25 @@ def _check_number(holder: dict, key: str, where: str, problems: list[Problem], m
         problems.append(Problem(f"{where}.{key}", f"{kind}, {minimum} or more; got {value!r}"))
 
 
-def _check_catch(catchers: Any, where: str, states: dict, problems: list[Problem]) -> None:
+def _check_catch(catchers: Any, where: str, states: dict, problems: list[Problem], jsonata: bool = False) -> None:
     for at, catcher in _error_handlers(catchers, where, "catcher", _CATCH_FIELDS, problems):
+        if jsonata and "ResultPath" in catcher:
+            problems.append(Problem(f"{at}.ResultPath", "a JSONPath field: not in a JSONata state (use Output, with $states.errorOutput)"))
+        elif not jsonata and "Output" in catcher:
+            problems.append(Problem(f"{at}.Output", "a JSONata field: not in a JSONPath state (use ResultPath)"))
+        if jsonata and "Output" in catcher:
+            _check_jsonata_value(catcher["Output"], f"{at}.Output", problems)
+        if "Assign" in catcher:
+            _check_assign(catcher["Assign"], f"{at}.Assign", jsonata, problems)
         if "Next" not in catcher:
             problems.append(Problem(f"{at}.Next", "required: the state to go to"))
         elif catcher["Next"] not in states:
             problems.append(Problem(f"{at}.Next", f"{catcher['Next']!r} is not a state here"))
-        if catcher.get("ResultPath") is not None:
+        if catcher.get("ResultPath") is not None and not jsonata:
             _check_path(catcher["ResultPath"], f"{at}.ResultPath", problems)
 
 
-def _check_choices(state: dict, where: str, states: dict, problems: list[Problem]) -> None:
+def _check_choices(state: dict, where: str, states: dict, problems: list[Problem], jsonata: bool = False) -> None:
     choices = state.get("Choices")
     if not isinstance(choices, list) or not choices:
         problems.append(Problem(f"{where}.Choices", "a non-empty list of choice rules"))
@@ -388,7 +523,29 @@ def _check_choices(state: dict, where: str, states: dict, problems: list[Problem
             problems.append(Problem(f"{at}.Next", "required in a top-level choice rule"))
         elif rule["Next"] not in states:
             problems.append(Problem(f"{at}.Next", f"{rule['Next']!r} is not a state here"))
-        _check_rule(rule, at, problems, top=True)
+        if jsonata:
+            _check_jsonata_rule(rule, at, problems)
+        else:
+            _check_rule(rule, at, problems, top=True)
+
+
+def _check_jsonata_rule(rule: dict, where: str, problems: list[Problem]) -> None:
+    """A JSONata choice rule: a Condition, true or false or an expression, and where to go."""
+    for key in rule:
+        if key not in ("Condition", "Next", "Comment", "Output", "Assign"):
+            problems.append(Problem(f"{where}.{key}", "not a field of a JSONata choice rule (Condition, Next, Comment, Output, Assign)"
+                                    + ("; JSONata rules test a Condition instead" if key in _COMPARISONS or key in ("Variable", "And", "Or", "Not") else "")))
+    condition = rule.get("Condition")
+    if "Condition" not in rule:
+        problems.append(Problem(f"{where}.Condition", "required in a JSONata choice rule"))
+    elif not isinstance(condition, bool) and not _is_expression(condition, True):
+        problems.append(Problem(f"{where}.Condition", "true, false, or a JSONata expression \"{% ... %}\""))
+    else:
+        _check_jsonata_value(condition, f"{where}.Condition", problems)
+    if "Output" in rule:
+        _check_jsonata_value(rule["Output"], f"{where}.Output", problems)
+    if "Assign" in rule:
+        _check_assign(rule["Assign"], f"{where}.Assign", True, problems)
 
 
 def _check_rule(rule: Any, where: str, problems: list[Problem], top: bool) -> None:
@@ -396,7 +553,7 @@ def _check_rule(rule: Any, where: str, problems: list[Problem], top: bool) -> No
         problems.append(Problem(where, "a choice rule is a JSON object"))
         return
     operators = [k for k in rule if k in _COMPARISONS or k in ("And", "Or", "Not")]
-    extra = [k for k in rule if k not in _COMPARISONS and k not in ("And", "Or", "Not", "Variable", "Comment", "Next" if top else "")]
+    extra = [k for k in rule if k not in _COMPARISONS and k not in ("And", "Or", "Not", "Variable", "Comment", *(("Next", "Assign") if top else ()))]
     for key in extra:
         problems.append(Problem(f"{where}.{key}", "not a choice rule field (a comparison such as StringEquals, or And, Or, Not)"))
     if len(operators) != 1:
@@ -442,7 +599,10 @@ def _check_path(path: Any, where: str, problems: list[Problem]) -> None:
     if not isinstance(path, str) or not path.startswith("$"):
         problems.append(Problem(where, f"expected a JSONPath starting with $ (or $$ for the context object), got {path!r}"))
         return
-    error = _jsonpath_error(path[1:] if path.startswith("$$") else path)
+    variable = _VARIABLE_PATH.match(path)
+    # `$name` or `$name.field`: a workflow variable, then a path into its value
+    parsed = "$" + path[variable.end():] if variable else path
+    error = _jsonpath_error(parsed[1:] if parsed.startswith("$$") else parsed)
     if error:
         problems.append(Problem(where, f"invalid JSONPath {path!r}: {error}"))
 
@@ -531,9 +691,3 @@ def _check_with_interpreter(document: dict) -> list[Problem]:
     except Exception as error:  # the preprocessor raises plain exceptions for semantic errors
         return [Problem("(definition)", f"the ASL interpreter refuses it: {type(error).__name__}: {error}")]
     return []
-
-
-_JSONATA_REFUSED = (
-    "JSONata is not supported locally: the ASL interpreter Cauce runs (moto's) stubs it out, so a JSONata "
-    "workflow would not run here as on AWS. Use JSONPath (the default QueryLanguage)."
-)

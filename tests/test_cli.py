@@ -165,6 +165,29 @@ def test_sfn_run_prints_the_history_and_exits_non_zero_on_failure(tmp_path):
     assert 600 <= json.loads(as_json.stdout)["history"][0]["duration_seconds"] < 601
 
 
+def test_sfn_validate_and_run_fill_a_workflows_own_placeholders_from_var_and_vars(tmp_path):
+    workflow = tmp_path / "greet.asl.json"  # placeholders as AWS SAM's DefinitionSubstitutions write them
+    workflow.write_text(json.dumps({"QueryLanguage": "JSONata", "StartAt": "Greet", "States": {
+        "Greet": {"Type": "Pass", "Output": {"message": "{% '${Greeting}, ' & $states.input.name & '${Suffix}' %}", "stage": "${Stage}"},
+                  "End": True}}}))
+    (tmp_path / "vars.json").write_text(json.dumps({"Greeting": "Hello", "Suffix": "!"}))
+    (tmp_path / "more.env").write_text("# later files win\nStage=dev\nGreeting=Hi\n")
+
+    missing = CliRunner().invoke(cli, ["sfn", "validate", str(workflow)])
+    assert missing.exit_code == 2 and "${Greeting} has no value" in missing.output
+
+    valid = CliRunner().invoke(cli, ["sfn", "validate", str(workflow), "--vars", str(tmp_path / "vars.json"), "--var", "Stage=prod"])
+    assert valid.exit_code == 0, valid.output
+
+    result = CliRunner().invoke(cli, ["sfn", "run", str(workflow), "--json", "--input", '{"name": "Ada"}', "--vars", str(tmp_path / "vars.json"),
+                                      "--vars", str(tmp_path / "more.env"), "--var", "Suffix=?"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["output"] == {"message": "Hi, Ada?", "stage": "dev"}
+
+    bad = CliRunner().invoke(cli, ["sfn", "run", str(workflow), "--var", "no-equals"])
+    assert bad.exit_code == 2 and "--var 'no-equals': expected NAME=VALUE" in bad.output
+
+
 def test_sfn_diagram_mermaid_and_svg(tmp_path):
     result = CliRunner().invoke(cli, ["sfn", "diagram", "etl-workflow"])
     assert result.exit_code == 0

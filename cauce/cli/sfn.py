@@ -16,13 +16,21 @@ def sfn() -> None:
     """Step Functions: validate, run locally with jobs and handlers bound, draw."""
 
 
-def _load_workflow(reference, stack):
-    from cauce.statemachines.definition import DefinitionError, load_definition
+def _load_workflow(reference, stack, assignments=(), files=()):
+    from cauce.statemachines.definition import DefinitionError, load_definition, read_variables
 
     try:
-        return load_definition(reference, stack)
+        return load_definition(reference, stack, read_variables(assignments, files))
     except DefinitionError as error:
         fail(str(error), 2)
+
+
+def _placeholder_options(command):
+    """--var NAME=VALUE and --vars FILE: values for any `${...}` in the definition (a public workflow's own)."""
+    command = click.option("--vars", "vars_files", multiple=True, type=click.Path(dir_okay=False),
+                           help="Placeholder values: a JSON object, or NAME=VALUE lines (repeatable).")(command)
+    return click.option("--var", "assignments", multiple=True, metavar="NAME=VALUE",
+                        help="A value for ${NAME} in the definition (repeatable; wins over --vars and the stack).")(command)
 
 
 @sfn.command("list")
@@ -42,16 +50,17 @@ def sfn_list(as_json, stack, stack_file, project):
 
 @sfn.command("validate")
 @click.argument("reference", metavar="NAME_OR_FILE")
+@_placeholder_options
 @json_option
 @needs_extra("local")
 @with_stack
-def sfn_validate(reference, as_json, stack, stack_file, project):
+def sfn_validate(reference, assignments, vars_files, as_json, stack, stack_file, project):
     """Check an ASL definition: structure, graph, Retry/Catch, paths, and that every Task is bound locally
     to a function or job that imports."""
     from cauce.localstack.bindings import StackBindings
     from cauce.statemachines.validate import validate
 
-    definition = _load_workflow(reference, stack)
+    definition = _load_workflow(reference, stack, assignments, vars_files)
     problems = validate(definition.document, StackBindings(stack, project=project).known_targets())
     document = {"name": definition.name, "source": definition.source, "valid": not problems,
                 "problems": [{"where": p.where, "message": p.message} for p in problems]}
@@ -67,11 +76,16 @@ def sfn_validate(reference, as_json, stack, stack_file, project):
 @click.option("--input", "input_text", default="{}", show_default=True, help="Execution input: JSON, or @FILE.")
 @lake_option
 @click.option("--real-time", is_flag=True, help="Really wait on Retry intervals and Wait states (default: virtual time).")
+@_placeholder_options
+@click.option("--mock-config", type=click.Path(dir_okay=False), envvar="SFN_MOCK_CONFIG",
+              help="Mocked responses in Step Functions Local's format (default: $SFN_MOCK_CONFIG).")
+@click.option("--test-case", help="The mock configuration's test case to run (its states' responses are mocked).")
 @json_option
 @click.option("--verbose", is_flag=True, help="Also show the logs of the jobs and handlers (on stderr).")
 @needs_extra("local")
 @with_stack
-def sfn_run(reference, input_text, lake, real_time, as_json, verbose, stack, stack_file, project):
+def sfn_run(reference, input_text, lake, real_time, assignments, vars_files, mock_config, test_case, as_json, verbose,
+            stack, stack_file, project):
     """Run a workflow locally: Glue tasks run jobs on local Spark, Lambda tasks run handlers in process, e.g.
 
         cauce sfn run etl-workflow --input '{}'
@@ -81,9 +95,12 @@ def sfn_run(reference, input_text, lake, real_time, as_json, verbose, stack, sta
 
     from cauce.localstack.bindings import StackBindings
     from cauce.statemachines.local import LocalStepFunctions
+    from cauce.statemachines.mocks import MockConfigError
     from cauce.statemachines.validate import AslValidationError
 
-    definition = _load_workflow(reference, stack)
+    if test_case and not mock_config:
+        fail("--test-case needs --mock-config FILE (or SFN_MOCK_CONFIG)", 2)
+    definition = _load_workflow(reference, stack, assignments, vars_files)
     try:
         execution_input = json.loads(Path(input_text[1:]).read_text() if input_text.startswith("@") else input_text)
     except (OSError, json.JSONDecodeError) as error:
@@ -91,9 +108,10 @@ def sfn_run(reference, input_text, lake, real_time, as_json, verbose, stack, sta
     logs = sys.stderr if verbose else io.StringIO()
     try:
         with contextlib.redirect_stdout(logs), contextlib.redirect_stderr(logs), \
-                LocalStepFunctions(stack, bindings=StackBindings(stack, lake=lake, project=project), virtual_time=not real_time) as local:
-            result = local.run(definition, execution_input)
-    except AslValidationError as error:
+                LocalStepFunctions(stack, bindings=StackBindings(stack, lake=lake, project=project), virtual_time=not real_time,
+                                   mock_config=mock_config if test_case else None) as local:
+            result = local.run(definition, execution_input, test_case=test_case)
+    except (AslValidationError, MockConfigError) as error:
         fail(str(error), 2)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2, default=str))

@@ -1,0 +1,71 @@
+"""One-state tests shaped like AWS's TestState API: status, output, error and next state of one state."""
+
+from __future__ import annotations
+
+import pytest
+
+from cauce.statemachines import LocalStepFunctions
+
+LAMBDA = "arn:aws:states:::lambda:invoke"
+ORDER_FLOW = {"StartAt": "Charge", "States": {
+    "Charge": {"Type": "Task", "Resource": LAMBDA, "Parameters": {"FunctionName": "charge", "Payload.$": "$"},
+               "ResultSelector": {"charged.$": "$.Payload.ok"}, "ResultPath": "$.charge", "Next": "Paid?",
+               "Retry": [{"ErrorEquals": ["Card.Timeout"], "MaxAttempts": 2}],
+               "Catch": [{"ErrorEquals": ["Card.Declined"], "ResultPath": "$.error", "Next": "Declined"}]},
+    "Paid?": {"Type": "Choice", "Choices": [{"Variable": "$.charge.charged", "BooleanEquals": True, "Next": "Ship"}], "Default": "Declined"},
+    "Ship": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": {"ship": "{% $states.input.id %}", "by": "{% $carrier %}"}, "End": True},
+    "Declined": {"Type": "Fail", "Error": "Order.Declined"},
+}}
+
+
+@pytest.fixture
+def sfn():
+    with LocalStepFunctions(stack={}, functions={"charge": lambda event, context: {"ok": event["amount"] < 100}}) as local:
+        yield local
+
+
+def test_a_task_with_a_mocked_result_goes_on_to_its_next_state(sfn):
+    outcome = sfn.test_state(ORDER_FLOW, "Charge", {"id": 1, "amount": 5}, mock={"result": {"Payload": {"ok": True}}})
+    assert (outcome.status, outcome.next_state) == ("SUCCEEDED", "Paid?")
+    assert outcome.output == {"id": 1, "amount": 5, "charge": {"charged": True}}
+    assert sfn.lambda_calls == []  # mocked
+
+
+def test_without_a_mock_the_task_calls_its_handler(sfn):
+    outcome = sfn.test_state(ORDER_FLOW, "Charge", {"id": 1, "amount": 500})
+    assert outcome.output["charge"] == {"charged": False}
+    assert [call.function for call in sfn.lambda_calls] == ["charge"]
+
+
+def test_a_mocked_error_is_caught_or_retriable(sfn):
+    caught = sfn.test_state(ORDER_FLOW, "Charge", {"id": 1}, mock={"errorOutput": {"error": "Card.Declined", "cause": "no funds"}})
+    assert (caught.status, caught.next_state, caught.error) == ("CAUGHT_ERROR", "Declined", "Card.Declined")
+    assert caught.output["error"] == {"Error": "Card.Declined", "Cause": "no funds"}
+
+    retriable = sfn.test_state(ORDER_FLOW, "Charge", {"id": 1}, mock={"errorOutput": {"error": "Card.Timeout", "cause": "slow"}})
+    assert (retriable.status, retriable.error, retriable.next_state) == ("RETRIABLE", "Card.Timeout", None)
+
+    failed = sfn.test_state(ORDER_FLOW, "Charge", {"id": 1}, mock={"errorOutput": {"error": "Other", "cause": "?"}})
+    assert (failed.status, failed.error, failed.cause) == ("FAILED", "Other", "?")
+
+
+def test_a_choice_names_the_branch_and_a_jsonata_pass_sees_given_variables(sfn):
+    choice = sfn.test_state(ORDER_FLOW, "Paid?", {"charge": {"charged": False}})
+    assert (choice.status, choice.next_state) == ("SUCCEEDED", "Declined")
+
+    ship = sfn.test_state(ORDER_FLOW, "Ship", {"id": 7}, variables={"carrier": "post"})
+    assert (ship.status, ship.output, ship.next_state) == ("SUCCEEDED", {"ship": 7, "by": "post"}, None)
+
+    fail = sfn.test_state(ORDER_FLOW, "Declined", {})
+    assert (fail.status, fail.error) == ("FAILED", "Order.Declined")
+
+
+def test_an_unknown_state_is_named(sfn):
+    with pytest.raises(KeyError, match="no state 'Nope'"):
+        sfn.test_state(ORDER_FLOW, "Nope", {})
+
+
+def test_the_step_functions_fixture_binds_the_tests_functions(step_functions):
+    with step_functions(stack={}, functions={"charge": lambda event, context: {"ok": True}}) as sfn:
+        outcome = sfn.test_state(ORDER_FLOW, "Charge", {"id": 2, "amount": 1})
+    assert (outcome.status, outcome.output["charge"], outcome.next_state) == ("SUCCEEDED", {"charged": True}, "Paid?")
