@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import boto3
@@ -20,7 +21,7 @@ def test_this_machine_is_ready_for_local_runs(tmp_path):
 
 
 def test_an_invalid_stack_fails_the_doctor_with_the_modules_message(tmp_path):
-    stack = load_stack(None)
+    stack = copy.deepcopy(load_stack(None).document)
     stack["kinesis_config"]["stream_config"]["data-stream"]["encryption_type"] = "NONE"
     path = tmp_path / "stack.json"
     path.write_text(json.dumps(stack))
