@@ -11,8 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from cauce.core.facts import WORKER_TYPES
 from cauce.ops.cost import (
-    DAYS_PER_MONTH, FIREHOSE_RECORD_STEP, GB, HOURS_PER_MONTH, SECONDS_PER_MONTH, WORKER_DPUS, Assumptions, Estimate, PriceTable,
+    DAYS_PER_MONTH, FIREHOSE_RECORD_STEP, GB, HOURS_PER_MONTH, SECONDS_PER_MONTH, Assumptions, Estimate, PriceTable,
     estimate,
 )
 
@@ -116,7 +117,7 @@ def glue_flex(stack, a, p, result) -> list[Advice]:
     advice = []
     for key, job in ((stack.get("glue_config") or {}).get("job_config") or {}).items():
         if job.get("glue_version") in ("3.0", "4.0", "5.0"):
-            dpu_hours = WORKER_DPUS.get(job.get("worker_type"), 1) * job.get("number_of_workers", 2) * a.job_runs_per_day * DAYS_PER_MONTH * max(a.job_run_minutes, 1) / 60
+            dpu_hours = WORKER_TYPES[job["worker_type"]].dpus * job["number_of_workers"] * a.job_runs_per_day * DAYS_PER_MONTH * max(a.job_run_minutes, 1) / 60
             saving = dpu_hours * (p.usd("glue.dpu_hour") - p.usd("glue.flex_dpu_hour"))
             advice.append(Advice("glue-flex", "saving", job["name"],
                                  "a scheduled or workflow-driven job can run with the Flex execution class (spare capacity, start may wait): "

@@ -21,11 +21,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from cauce.core.facts import WORKER_TYPES
+
 HOURS_PER_MONTH = 730
 DAYS_PER_MONTH = 30.4
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 GB = 1024**3
-WORKER_DPUS = {"G.025X": 0.25, "G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8, "Z.2X": 2}
 FIREHOSE_RECORD_STEP = 5 * 1024  # Firehose bills each record rounded up to 5 KB
 KINESIS_PUT_UNIT = 25 * 1024  # a PUT payload unit
 FIREHOSE_LAMBDA_BUFFER = 1024 * 1024  # the Lambda processor's default buffer (BufferSizeInMBs = 1)
@@ -205,7 +206,7 @@ def estimate(stack: Mapping[str, Any], assumptions: Assumptions, prices: PriceTa
 
     glue = stack.get("glue_config") or {}
     for key, job in (glue.get("job_config") or {}).items():
-        dpus = WORKER_DPUS.get(job.get("worker_type"), 1) * job.get("number_of_workers", 2)
+        dpus = WORKER_TYPES[job["worker_type"]].dpus * job["number_of_workers"]
         hours = a.job_runs_per_day * DAYS_PER_MONTH * max(a.job_run_minutes, 1) / 60
         add("Glue jobs", job["name"], f"{dpus:g} DPU x {hours:.1f} h", dpus * hours, "DPU-hour", "glue.dpu_hour",
             [f"glue_config.job_config[{key}].worker_type, number_of_workers", "job_runs_per_day", "job_run_minutes"])
