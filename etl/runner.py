@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from cauce.core.facts import ETL_WORKER_TYPES, GLUE_DEFAULT_TIMEOUT_MINUTES, GLU
 from cauce.etl.job import GlueJob, JobRunResult, execute
 
 if TYPE_CHECKING:
+    from cauce.core.stack import GlueJobConfig
     from cauce.etl.runtimes.base import Runtime
 
 
@@ -46,14 +46,15 @@ class RunPolicy:
             raise ValueError(f"max_retries must be {GLUE_MAX_RETRIES[0]} to {GLUE_MAX_RETRIES[1]} (Glue's range), got {self.max_retries}")
 
     @classmethod
-    def for_job(cls, definition: Mapping[str, Any] | None, **overrides: Any) -> RunPolicy:
+    def for_job(cls, definition: "GlueJobConfig | None", **overrides: Any) -> RunPolicy:
         """The policy of a stack's job definition (glue_config.job_config entry), with `overrides`
-        (those given as None are ignored) and Glue's defaults for what neither sets."""
-        definition = definition or {}
-        values = {"worker_type": definition.get("worker_type"), "number_of_workers": definition.get("number_of_workers"),
-                  "timeout_minutes": definition.get("timeout"), "max_retries": definition.get("max_retries")}
+        (those given as None are ignored); Glue's defaults for a job the stack does not define."""
+        values: dict[str, Any] = {}
+        if definition is not None:
+            values = {"worker_type": definition.worker_type, "number_of_workers": definition.number_of_workers,
+                      "timeout_minutes": definition.timeout, "max_retries": definition.max_retries}
         values.update({key: value for key, value in overrides.items() if value is not None})
-        return cls(**{key: value for key, value in values.items() if value is not None})
+        return cls(**values)
 
     @property
     def glue_task_slots(self) -> int:

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from cauce.cli import cli
 from cauce.ops.doctor import aws_checks, glue_run_topic, local_checks
 from cauce.core.stack import load_stack
+from tests.stacks import stack_with
 
 
 def test_this_machine_is_ready_for_local_runs(tmp_path):
@@ -56,7 +57,7 @@ def test_alarms_in_alarm_state_point_at_their_troubleshooting_section(aws):
 
 
 def test_a_quiet_deployed_stack_is_reported_healthy(aws):
-    findings = aws_checks({"project_name": "p", "environment": "e", "glue_config": {"job_config": {}}}, boto3.Session())
+    findings = aws_checks(stack_with(project_name="p-project", environment="e"), boto3.Session())
     assert [(f.check, f.status) for f in findings] == [("deployed stack", "ok")]
 
 

@@ -28,23 +28,32 @@ class StackError(ValueError):
     """A stack definition that cannot be read or lacks what was asked for."""
 
 
+class TerraformObject:
+    """A value of one of the module's object types."""
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """The object as a JSON document (every attribute, defaults filled in)."""
+        return to_document(self)
+
+
 # Every class below is frozen (the stack is read once and shared) and keyword-only (so that required
 # attributes may follow optional ones, as in a Terraform object type).
 
 # --- glue_config ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True, kw_only=True)
-class NotificationProperty:
+class NotificationProperty(TerraformObject):
     notify_delay_after: float
 
 
 @dataclass(frozen=True, kw_only=True)
-class ExecutionProperty:
+class ExecutionProperty(TerraformObject):
     max_concurrent_runs: float
 
 
 @dataclass(frozen=True, kw_only=True)
-class GlueJobConfig:
+class GlueJobConfig(TerraformObject):
     name: str
     description: str
     role_arn: str
@@ -62,24 +71,24 @@ class GlueJobConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
-class S3Target:
+class S3Target(TerraformObject):
     path: str
     exclusions: tuple[str, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
-class SchemaChangePolicy:
+class SchemaChangePolicy(TerraformObject):
     update_behavior: str
     delete_behavior: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class RecrawlPolicy:
+class RecrawlPolicy(TerraformObject):
     recrawl_behavior: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class CrawlerConfig:
+class CrawlerConfig(TerraformObject):
     name: str
     role: str
     database_name: str
@@ -91,14 +100,14 @@ class CrawlerConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
-class PhysicalConnectionRequirements:
+class PhysicalConnectionRequirements(TerraformObject):
     availability_zone: str
     security_group_id_list: tuple[str, ...]
     subnet_id: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class ConnectionConfig:
+class ConnectionConfig(TerraformObject):
     name: str
     connection_type: str
     connection_properties: dict[str, str]
@@ -106,7 +115,7 @@ class ConnectionConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
-class GlueConfig:
+class GlueConfig(TerraformObject):
     job_config: dict[str, GlueJobConfig]
     crawler_config: dict[str, CrawlerConfig]
     connection_config: dict[str, ConnectionConfig]
@@ -115,23 +124,23 @@ class GlueConfig:
 # --- lambda_config -------------------------------------------------------------------------------
 
 @dataclass(frozen=True, kw_only=True)
-class VpcConfig:
+class VpcConfig(TerraformObject):
     subnet_ids: tuple[str, ...]
     security_group_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
-class DeadLetterConfig:
+class DeadLetterConfig(TerraformObject):
     target_arn: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class TracingConfig:
+class TracingConfig(TerraformObject):
     mode: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class LambdaConfig:
+class LambdaConfig(TerraformObject):
     function_name: str
     description: str
     handler: str
@@ -150,19 +159,19 @@ class LambdaConfig:
 # --- step_functions_config -----------------------------------------------------------------------
 
 @dataclass(frozen=True, kw_only=True)
-class LoggingConfiguration:
+class LoggingConfiguration(TerraformObject):
     level: str
     include_execution_data: bool
     destination: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class TracingConfiguration:
+class TracingConfiguration(TerraformObject):
     enabled: bool
 
 
 @dataclass(frozen=True, kw_only=True)
-class StateMachineConfig:
+class StateMachineConfig(TerraformObject):
     name: str
     role_arn: str
     definition: str
@@ -175,7 +184,7 @@ class StateMachineConfig:
 # --- kinesis_config ------------------------------------------------------------------------------
 
 @dataclass(frozen=True, kw_only=True)
-class StreamConfig:
+class StreamConfig(TerraformObject):
     name: str
     shard_count: float
     retention_period: float
@@ -186,25 +195,25 @@ class StreamConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProcessorParameter:
+class ProcessorParameter(TerraformObject):
     parameter_name: str
     parameter_value: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class Processor:
+class Processor(TerraformObject):
     type: str
     parameters: tuple[ProcessorParameter, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProcessingConfiguration:
+class ProcessingConfiguration(TerraformObject):
     enabled: bool
     processors: tuple[Processor, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
-class FirehoseConfig:
+class FirehoseConfig(TerraformObject):
     name: str
     destination: str
     buffer_size: float
@@ -217,23 +226,23 @@ class FirehoseConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
-class SqlConfiguration:
+class SqlConfiguration(TerraformObject):
     input_schema: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class EnvironmentProperties:
+class EnvironmentProperties(TerraformObject):
     property_groups: dict[str, dict[str, str]]
 
 
 @dataclass(frozen=True, kw_only=True)
-class ApplicationConfiguration:
+class ApplicationConfiguration(TerraformObject):
     sql_configuration: SqlConfiguration
     environment_properties: EnvironmentProperties
 
 
 @dataclass(frozen=True, kw_only=True)
-class AnalyticsConfig:
+class AnalyticsConfig(TerraformObject):
     name: str
     input_stream_arn: str
     output_stream_arn: str
@@ -245,7 +254,7 @@ class AnalyticsConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
-class KinesisConfig:
+class KinesisConfig(TerraformObject):
     stream_config: dict[str, StreamConfig]
     firehose_config: dict[str, FirehoseConfig]
     analytics_config: dict[str, AnalyticsConfig]
@@ -254,7 +263,7 @@ class KinesisConfig:
 # --- the module's newer, optional inputs ---------------------------------------------------------
 
 @dataclass(frozen=True, kw_only=True)
-class LambdaEventSource:
+class LambdaEventSource(TerraformObject):
     function_key: str
     stream_key: str
     batch_size: float = 100
@@ -269,7 +278,7 @@ class LambdaEventSource:
 
 
 @dataclass(frozen=True, kw_only=True)
-class LambdaDestination:
+class LambdaDestination(TerraformObject):
     on_success_arn: str | None = None
     on_failure_arn: str | None = None
     maximum_retry_attempts: float = 2
@@ -277,7 +286,7 @@ class LambdaDestination:
 
 
 @dataclass(frozen=True, kw_only=True)
-class LakeLifecycleRule:
+class LakeLifecycleRule(TerraformObject):
     prefix: str
     transition_to_ia_days: float | None = None
     expiration_days: float | None = None
@@ -285,7 +294,7 @@ class LakeLifecycleRule:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Stack:
+class Stack(TerraformObject):
     """The module's input variables, in variables.tf's order; those with a default are optional."""
 
     project_name: str
@@ -324,25 +333,6 @@ class Stack:
     def document(self) -> dict[str, Any]:
         """The converted values as a JSON document: every variable, defaults filled in."""
         return to_document(self)
-
-    # Read as a mapping of the converted document, for the consumers not yet reading attributes.
-    def __getitem__(self, name: str) -> Any:
-        return self.document[name]
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return self.document.get(name, default)
-
-    def __iter__(self):
-        return iter(self.document)
-
-    def __len__(self) -> int:
-        return len(self.document)
-
-    def keys(self):
-        return self.document.keys()
-
-    def items(self):
-        return self.document.items()
 
     def glue_jobs(self) -> dict[str, GlueJobConfig]:
         """The Glue job definitions by job name (`job_config.*.name`)."""

@@ -275,3 +275,17 @@ def test_a_stack_file_with_a_wrong_type_is_refused_naming_the_file(tmp_path):
 
 def test_the_embedded_default_is_the_example():
     assert load_stack(None) == load_stack(EXAMPLE)
+
+
+def test_a_command_mentions_what_terraform_would_drop(tmp_path):
+    from click.testing import CliRunner
+
+    from cauce.cli import cli
+
+    values = example()
+    values["lambda_config"]["data-processor"]["memory"] = 512
+    path = tmp_path / "stack.tfvars.json"
+    path.write_text(json.dumps(values))
+    result = CliRunner().invoke(cli, ["sfn", "list", "--stack", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f'{path}: lambda_config["data-processor"].memory: not an attribute of the module\'s type; Terraform drops it' in result.stderr

@@ -7,6 +7,8 @@ import importlib
 
 import pytest
 
+from tests.stacks import empty_stack
+
 # (module, attribute path) that statemachines/local.py patches or calls
 PATCHED = [
     ("moto.awslambda_simple.models", "LambdaSimpleBackend.invoke"),
@@ -60,7 +62,7 @@ def test_moto_glue_sync_is_still_broken_upstream_so_the_workaround_is_needed(mon
     document = {"StartAt": "Run", "States": {"Run": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync",
                                                      "Parameters": {"JobName": "no-such-job"}, "End": True}}}
 
-    with LocalStepFunctions(stack={}) as sfn:  # the run itself fails (no such job); moto's .sync then crashes
+    with LocalStepFunctions(stack=empty_stack()) as sfn:  # the run itself fails (no such job); moto's .sync then crashes
         monkeypatch.setattr(state_task_service_glue.StateTaskServiceGlue, "_eval_integration_pattern",
                             state_task_service_glue.StateTaskServiceCallback._eval_integration_pattern)
         result = sfn.run(document, validate=False)
