@@ -21,6 +21,16 @@ def test_this_machine_is_ready_for_local_runs(tmp_path):
     assert findings["java"].status == "ok" and findings["pyspark"].status == "ok" and findings["stack definition"].status == "ok"
 
 
+def test_the_doctor_warns_of_what_terraform_would_drop(tmp_path):
+    values = copy.deepcopy(load_stack(None).document)
+    values["kinesis_config"]["stream_config"]["data-stream"]["shard_cuont"] = 4
+    path = tmp_path / "stack.json"
+    path.write_text(json.dumps(values))
+    finding = next(f for f in local_checks(path, tmp_path / "lake") if f.check == "stack definition")
+    assert finding.status == "warn"
+    assert 'kinesis_config.stream_config["data-stream"].shard_cuont: not an attribute of the module\'s type' in finding.detail
+
+
 def test_an_invalid_stack_fails_the_doctor_with_the_modules_message(tmp_path):
     stack = copy.deepcopy(load_stack(None).document)
     stack["kinesis_config"]["stream_config"]["data-stream"]["encryption_type"] = "NONE"

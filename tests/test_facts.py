@@ -92,8 +92,13 @@ def test_the_local_runner_refuses_a_worker_type_the_module_refuses(worker_type):
 @pytest.mark.parametrize("worker_type", facts.ETL_WORKER_TYPES)
 def test_the_local_runner_and_the_cost_estimate_read_the_table(worker_type):
     from cauce.etl.runner import RunPolicy
+    from cauce.ops.cost import Assumptions, estimate, price_table
+    from tests.stacks import glue_job, stack_with
 
     assert RunPolicy(worker_type, 3).glue_task_slots == 2 * facts.WORKER_TYPES[worker_type].vcpus
+    stack = stack_with(glue_config={"job_config": {"j": glue_job(worker_type=worker_type, number_of_workers=3)}})
+    [line] = [line for line in estimate(stack, Assumptions(), price_table("us-east-1")).lines if line.component == "Glue jobs"]
+    assert line.item.startswith(f"{3 * facts.WORKER_TYPES[worker_type].dpus:g} DPU")
 
 
 def test_the_job_command_refuses_a_worker_type_the_module_refuses(tmp_path):
