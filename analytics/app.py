@@ -13,7 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cauce.core.stack import Stack
 
 # SQL types of the input schema, and the Spark type each becomes
 _SIMPLE_TYPES = {
@@ -129,7 +132,7 @@ def apps_dir() -> Path:
     return Path(str(resources.files("cauce.analytics").joinpath("apps")))
 
 
-def load_app(reference: str, stack: Mapping[str, Any] | None = None) -> AnalyticsApp:
+def load_app(reference: str, stack: "Stack | None" = None) -> AnalyticsApp:
     """An app by folder (a path, or a name under analytics/apps/) or by stack key or name."""
     for candidate in (Path(reference), apps_dir() / reference):
         if (candidate / "app.sql").is_file():
@@ -139,8 +142,8 @@ def load_app(reference: str, stack: Mapping[str, Any] | None = None) -> Analytic
             except json.JSONDecodeError as error:
                 raise AppDefinitionError(f"{definition_file}: not valid JSON: {error}") from None
             return from_config(candidate.name, {**config, "code": (candidate / "app.sql").read_text()}, str(definition_file))
-    for key, config in ((stack or {}).get("kinesis_config") or {}).get("analytics_config", {}).items():
-        if reference in (key, config.get("name")):
-            return from_config(key, config, f"kinesis_config.analytics_config[{key!r}]")
+    for key, config in (stack.kinesis_config.analytics_config if stack is not None else {}).items():
+        if reference in (key, config.name):
+            return from_config(key, config.document, f"kinesis_config.analytics_config[{key!r}]")
     known = sorted(p.name for p in apps_dir().iterdir() if (p / "app.sql").is_file())
     raise AppDefinitionError(f"no analytics app {reference!r} (in analytics/apps: {', '.join(known) or 'none'}; or a stack key)")

@@ -12,22 +12,17 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cauce.core.facts import ETL_WORKER_TYPES, GLUE_DEFAULT_TIMEOUT_MINUTES, GLUE_MAX_RETRIES, WORKER_TYPES
 from cauce.etl.arguments import JobArgumentError
 from cauce.etl.job import GlueJob, JobRunResult, execute, parse_arguments, rejected
 
 if TYPE_CHECKING:
+    from cauce.core.stack import GlueJobConfig
     from cauce.etl.runtimes.base import Runtime
 
-# vCPUs per worker, from the AWS Glue worker type documentation.
-WORKER_VCPUS = {
-    "Standard": 4, "G.025X": 2, "G.1X": 4, "G.2X": 8, "G.4X": 16, "G.8X": 32,
-    "G.12X": 48, "G.16X": 64, "R.1X": 4, "R.2X": 8, "R.4X": 16, "R.8X": 32, "Z.2X": 8,
-}
-GLUE_DEFAULT_TIMEOUT_MINUTES = 2880
 
 
 class RunTimedOut(TimeoutError):
@@ -42,29 +37,30 @@ class RunPolicy:
     max_retries: int = 0
 
     def __post_init__(self) -> None:
-        if self.worker_type not in WORKER_VCPUS:
-            raise ValueError(f"worker_type {self.worker_type!r} is not one of {', '.join(WORKER_VCPUS)}")
+        if self.worker_type not in ETL_WORKER_TYPES:  # what the module accepts for its (Spark ETL) jobs, no more
+            raise ValueError(f"worker_type {self.worker_type!r} is not one of {', '.join(ETL_WORKER_TYPES)} (the worker types of a Glue ETL job)")
         if self.number_of_workers < 1:
             raise ValueError(f"number_of_workers must be at least 1, got {self.number_of_workers}")
         if self.timeout_minutes <= 0:
             raise ValueError(f"timeout must be positive minutes, got {self.timeout_minutes}")
-        if not 0 <= self.max_retries <= 10:
-            raise ValueError(f"max_retries must be 0 to 10 (Glue's range), got {self.max_retries}")
+        if not GLUE_MAX_RETRIES[0] <= self.max_retries <= GLUE_MAX_RETRIES[1]:
+            raise ValueError(f"max_retries must be {GLUE_MAX_RETRIES[0]} to {GLUE_MAX_RETRIES[1]} (Glue's range), got {self.max_retries}")
 
     @classmethod
-    def for_job(cls, definition: Mapping[str, Any] | None, **overrides: Any) -> RunPolicy:
+    def for_job(cls, definition: "GlueJobConfig | None", **overrides: Any) -> RunPolicy:
         """The policy of a stack's job definition (glue_config.job_config entry), with `overrides`
-        (those given as None are ignored) and Glue's defaults for what neither sets."""
-        definition = definition or {}
-        values = {"worker_type": definition.get("worker_type"), "number_of_workers": definition.get("number_of_workers"),
-                  "timeout_minutes": definition.get("timeout"), "max_retries": definition.get("max_retries")}
+        (those given as None are ignored); Glue's defaults for a job the stack does not define."""
+        values: dict[str, Any] = {}
+        if definition is not None:
+            values = {"worker_type": definition.worker_type, "number_of_workers": definition.number_of_workers,
+                      "timeout_minutes": definition.timeout, "max_retries": definition.max_retries}
         values.update({key: value for key, value in overrides.items() if value is not None})
-        return cls(**{key: value for key, value in values.items() if value is not None})
+        return cls(**values)
 
     @property
     def glue_task_slots(self) -> int:
         """Executor cores the job would get on Glue (one worker hosts the driver)."""
-        return max(1, self.number_of_workers - 1) * WORKER_VCPUS[self.worker_type]
+        return max(1, self.number_of_workers - 1) * WORKER_TYPES[self.worker_type].vcpus
 
     @property
     def local_cores(self) -> int:

@@ -79,8 +79,8 @@ variable "glue_config" {
     error_message = "glue_config.job_config[*].glue_version: must be one of 2.0, 3.0, 4.0, 5.0 (Cauce's local runtime matches 5.0)."
   }
   validation {
-    condition     = alltrue([for k, j in var.glue_config.job_config : contains(["G.025X", "G.1X", "G.2X", "G.4X", "G.8X", "Z.2X"], j.worker_type)])
-    error_message = "glue_config.job_config[*].worker_type: must be one of G.025X, G.1X, G.2X, G.4X, G.8X, Z.2X."
+    condition     = alltrue([for k, j in var.glue_config.job_config : contains(["G.1X", "G.2X", "G.4X", "G.8X"], j.worker_type)])
+    error_message = "glue_config.job_config[*].worker_type: must be one of G.1X, G.2X, G.4X, G.8X (the module's jobs are Spark ETL jobs: G.025X is for streaming jobs, Z.2X for Ray jobs)."
   }
   validation {
     condition     = alltrue([for k, j in var.glue_config.job_config : j.number_of_workers >= 2 && j.number_of_workers <= 299 && j.max_retries >= 0 && j.max_retries <= 10 && j.timeout >= 1 && j.timeout <= 10080 && j.max_concurrent_runs >= 1])

@@ -24,7 +24,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cauce.core.stack import StateMachineConfig, Stack
 
 _PLACEHOLDER = re.compile(r"(?<!\$)\$\{([^}]*)\}")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -46,16 +49,15 @@ class StateMachineDefinition:
         return json.dumps(self.document)
 
 
-def template_variables(stack: Mapping[str, Any]) -> dict[str, str]:
+def template_variables(stack: "Stack") -> dict[str, str]:
     """The placeholder values the stack defines (see the module docstring)."""
-    variables = {"project_name": str(stack.get("project_name", "")), "environment": str(stack.get("environment", ""))}
-    glue = stack.get("glue_config") or {}
-    for key, job in (glue.get("job_config") or {}).items():
-        variables[f"glue_job_{_key(key)}"] = job["name"]
-    for key, crawler in (glue.get("crawler_config") or {}).items():
-        variables[f"glue_crawler_{_key(key)}"] = crawler["name"]
-    for key, function in (stack.get("lambda_config") or {}).items():
-        variables[f"lambda_function_{_key(key)}"] = function["function_name"]
+    variables = {"project_name": stack.project_name, "environment": stack.environment}
+    for key, job in stack.glue_config.job_config.items():
+        variables[f"glue_job_{_key(key)}"] = job.name
+    for key, crawler in stack.glue_config.crawler_config.items():
+        variables[f"glue_crawler_{_key(key)}"] = crawler.name
+    for key, function in stack.lambda_config.items():
+        variables[f"lambda_function_{_key(key)}"] = function.function_name
     return variables
 
 
@@ -98,16 +100,16 @@ def template_path(reference: str) -> Path | None:
     return next((candidate for candidate in candidates if candidate.is_file()), None)
 
 
-def load_definition(reference: str, stack: Mapping[str, Any], variables: Mapping[str, Any] | None = None) -> StateMachineDefinition:
+def load_definition(reference: str, stack: "Stack", variables: Mapping[str, Any] | None = None) -> StateMachineDefinition:
     """A state machine by its stack key or name, or an ASL file, filled from the stack and `variables`."""
     values = {**template_variables(stack), **{name: str(value) for name, value in (variables or {}).items()}}
-    machines = stack.get("step_functions_config") or {}
+    machines = stack.step_functions_config
     for key, machine in machines.items():
-        if reference in (key, machine.get("name")):
+        if reference in (key, machine.name):
             return _from_stack(key, machine, values)
     path = template_path(reference)
     if path is None:
-        known = ", ".join(sorted(m.get("name", k) for k, m in machines.items())) or "none"
+        known = ", ".join(sorted(m.name for m in machines.values())) or "none"
         raise DefinitionError(f"no state machine {reference!r}: not in the stack's step_functions_config ({known}) and not an ASL file")
     return _from_file(path, path.name.removesuffix(".json").removesuffix(".asl"), "STANDARD", values)
 
@@ -144,13 +146,9 @@ def _assignment(text: str, where: str) -> dict[str, str]:
     return {name: value.strip()}
 
 
-def _from_stack(key: str, machine: Mapping[str, Any], values: Mapping[str, str]) -> StateMachineDefinition:
-    name = machine.get("name", key)
-    kind = machine.get("type", "STANDARD")
-    definition = machine.get("definition")
-    if isinstance(definition, dict):  # a tfvars file may hold the object itself
-        return StateMachineDefinition(name, kind, definition, f"step_functions_config[{key!r}].definition")
-    if not isinstance(definition, str) or not definition.strip():
+def _from_stack(key: str, machine: "StateMachineConfig", values: Mapping[str, str]) -> StateMachineDefinition:
+    name, kind, definition = machine.name, machine.type, machine.definition
+    if not definition.strip():
         raise DefinitionError(f"step_functions_config[{key!r}].definition is missing")
     if definition.lstrip().startswith("{"):
         source = f"step_functions_config[{key!r}].definition"

@@ -39,7 +39,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 from cauce.core.aws import ACCOUNT, ENVIRONMENT, REGION
@@ -51,6 +51,9 @@ from cauce.statemachines.integrations import installed as integrations_installed
 from cauce.statemachines.jsonata import installed as jsonata_installed
 from cauce.statemachines.mocks import load_mock_config
 from cauce.statemachines.validate import AslValidationError, KnownTargets, Problem, check
+
+if TYPE_CHECKING:
+    from cauce.core.stack import Stack
 
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/cauce-local-states"
 _MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -160,7 +163,7 @@ class LocalStepFunctions:
 
     def __init__(
         self,
-        stack: Mapping[str, Any] | None = None,
+        stack: "Stack | None" = None,
         *,
         bindings: TaskBindings | None = None,
         functions: Mapping[str, Callable[[Any, Any], Any]] | None = None,

@@ -1,5 +1,6 @@
 """The `cauce` command line, in process (it shares the test run's SparkSession)."""
 
+import copy
 import json
 from pathlib import Path
 import re
@@ -91,7 +92,7 @@ def test_demo_runs_the_whole_stack_and_reconciles_every_event(tmp_path, spark):
 def test_demo_names_the_failed_stage_and_exits_non_zero(tmp_path, spark):
     from cauce.core.stack import load_stack
 
-    stack = load_stack(None)
+    stack = copy.deepcopy(load_stack(None).document)
     stack["glue_config"]["crawler_config"]["data-crawler"]["s3_target"][0]["path"] = "s3://mi-bucket/nothing-here/"
     (tmp_path / "stack.json").write_text(json.dumps(stack))
 

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cauce.cli import cli
+from tests.stacks import EMPTY
 
 
 def run(*args):
@@ -32,7 +33,7 @@ def project(tmp_path, monkeypatch):
             return {**event, "seen": True}
     """))
     (root / "pyproject.toml").write_text('[project]\nname = "shop"\nversion = "0"\n\n[tool.cauce]\nstack = "stack.json"\n')
-    (root / "stack.json").write_text(json.dumps({"project_name": "shop", "environment": "dev"}))
+    (root / "stack.json").write_text(json.dumps({**EMPTY, "project_name": "shop"}))
     (root / "deep" / "er").mkdir(parents=True)
     monkeypatch.chdir(root / "deep" / "er")  # commands find the project from a subfolder
     monkeypatch.delenv("CAUCE_STACK", raising=False)
@@ -63,7 +64,7 @@ def test_outside_a_project_commands_refuse_to_guess_a_stack(tmp_path, monkeypatc
 
 def test_cauce_stack_names_the_stack_outside_a_project(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "s.json").write_text(json.dumps({"project_name": "abc", "environment": "dev"}))
+    (tmp_path / "s.json").write_text(json.dumps({**EMPTY, "project_name": "abc"}))
     monkeypatch.setenv("CAUCE_STACK", str(tmp_path / "s.json"))
     result = run("sfn", "list", "--json")
     assert result.exit_code == 0, result.output
@@ -97,7 +98,7 @@ def test_sfn_validate_imports_each_bound_handler_and_names_the_state(project):
         "Fine": {"Type": "Pass", "Next": "Call"},
         "Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "broken"}, "End": True}}}
     machine = {**example["step_functions_config"]["etl-workflow"], "name": "flow", "definition": json.dumps(definition)}
-    (project / "stack.json").write_text(json.dumps({"project_name": "shop", "environment": "dev", "lambda_config": {"broken": function},
+    (project / "stack.json").write_text(json.dumps({**EMPTY, "project_name": "shop", "lambda_config": {"broken": function},
                                                     "step_functions_config": {"flow": machine}}))
     result = run("sfn", "validate", "flow", "--json")
     assert result.exit_code == 1, result.output

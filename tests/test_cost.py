@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from cauce.ops.advice import advise
 from cauce.cli import cli
 from cauce.ops.cost import Assumptions, CostError, estimate, price_table, runs_per_day
+from tests.stacks import glue_job, lambda_function, stack_with
 
 PRICES = price_table("us-east-1")
 MONTH_RECORDS_AT_10_PER_SECOND = 10 * 730 * 3600  # 26,280,000
@@ -27,7 +28,7 @@ def firehose(**overrides):
 
 
 def job(**overrides):
-    return {"name": "j", "glue_version": "5.0", "worker_type": "G.2X", "number_of_workers": 5, **overrides}
+    return glue_job(name="j", glue_version="5.0", worker_type="G.2X", number_of_workers=5, **overrides)
 
 
 def line(result, component, item_start):
@@ -36,7 +37,7 @@ def line(result, component, item_start):
 
 
 def test_kinesis_shard_hours_and_put_units():
-    result = estimate({"kinesis_config": {"stream_config": {"s": stream(shards=2)}}}, Assumptions(events_per_second=10, record_bytes=1024), PRICES)
+    result = estimate(stack_with(kinesis_config={"stream_config": {"s": stream(shards=2)}}), Assumptions(events_per_second=10, record_bytes=1024), PRICES)
 
     assert line(result, "Kinesis streams", "2 shard").monthly_usd == pytest.approx(2 * 730 * 0.015)  # 21.90
     puts = line(result, "Kinesis streams", "PUT payload units")
@@ -46,14 +47,14 @@ def test_kinesis_shard_hours_and_put_units():
 
 
 def test_a_30_kb_record_takes_two_put_units_and_extended_retention_is_priced():
-    result = estimate({"kinesis_config": {"stream_config": {"s": stream(shards=1, retention=48)}}}, Assumptions(record_bytes=30 * 1024), PRICES)
+    result = estimate(stack_with(kinesis_config={"stream_config": {"s": stream(shards=1, retention=48)}}), Assumptions(record_bytes=30 * 1024), PRICES)
 
     assert line(result, "Kinesis streams", "PUT payload units").quantity == pytest.approx(2 * MONTH_RECORDS_AT_10_PER_SECOND / 1e6)
     assert line(result, "Kinesis streams", "retention 48 h").monthly_usd == pytest.approx(730 * 0.02)
 
 
 def test_glue_dpu_hours():
-    result = estimate({"glue_config": {"job_config": {"j": job()}}}, Assumptions(job_runs_per_day=2, job_run_minutes=30), PRICES)
+    result = estimate(stack_with(glue_config={"job_config": {"j": job()}}), Assumptions(job_runs_per_day=2, job_run_minutes=30), PRICES)
 
     glue = line(result, "Glue jobs", "10 DPU")
     assert glue.quantity == pytest.approx(10 * 2 * 30.4 * 0.5)  # 304 DPU-hours
@@ -61,7 +62,7 @@ def test_glue_dpu_hours():
 
 
 def test_firehose_bills_each_record_rounded_up_to_5_kb():
-    result = estimate({"kinesis_config": {"firehose_config": {"f": firehose()}}}, Assumptions(record_bytes=6000), PRICES)
+    result = estimate(stack_with(kinesis_config={"firehose_config": {"f": firehose()}}), Assumptions(record_bytes=6000), PRICES)
 
     ingest = line(result, "Firehose", "ingest (10 KB")
     assert ingest.quantity == pytest.approx(MONTH_RECORDS_AT_10_PER_SECOND * 10 * 1024 / 1024**3)
@@ -71,8 +72,8 @@ def test_firehose_bills_each_record_rounded_up_to_5_kb():
 def test_the_firehose_processor_is_invoked_once_per_megabyte_and_billed_by_memory():
     processor = {"enabled": True, "processors": [{"type": "Lambda", "parameters": [
         {"parameter_name": "LambdaArn", "parameter_value": "arn:aws:lambda:us-east-1:1:function:transform"}]}]}
-    stack = {"kinesis_config": {"firehose_config": {"f": firehose(processing_configuration=processor)}},
-             "lambda_config": {"t": {"function_name": "transform", "memory_size": 512, "timeout": 60}}}
+    stack = stack_with(kinesis_config={"firehose_config": {"f": firehose(processing_configuration=processor)}},
+                       lambda_config={"t": lambda_function(function_name="transform", memory_size=512, timeout=60)})
 
     result = estimate(stack, Assumptions(events_per_second=10, record_bytes=1024, lambda_duration_ms=200), PRICES)
 
@@ -127,15 +128,15 @@ def rules(stack, **assumed):
 
 
 def test_advice_on_shards_both_ways():
-    assert ("kinesis-shards", "risk") in rules({"kinesis_config": {"stream_config": {"s": stream(shards=1)}}}, events_per_second=3000)
-    assert ("kinesis-shards", "saving") in rules({"kinesis_config": {"stream_config": {"s": stream(shards=8)}}}, events_per_second=10)
-    assert not {r for r in rules({"kinesis_config": {"stream_config": {"s": stream(shards=3)}}}, events_per_second=2500, record_bytes=100)
+    assert ("kinesis-shards", "risk") in rules(stack_with(kinesis_config={"stream_config": {"s": stream(shards=1)}}), events_per_second=3000)
+    assert ("kinesis-shards", "saving") in rules(stack_with(kinesis_config={"stream_config": {"s": stream(shards=8)}}), events_per_second=10)
+    assert not {r for r in rules(stack_with(kinesis_config={"stream_config": {"s": stream(shards=3)}}), events_per_second=2500, record_bytes=100)
                 if r[0] == "kinesis-shards"}
 
 
 def test_advice_on_firehose_records_buffers_compression_and_transform_buffer():
     processor = {"enabled": True, "processors": [{"type": "Lambda", "parameters": [{"parameter_name": "BufferSizeInMBs", "parameter_value": "4"}]}]}
-    stack = {"kinesis_config": {"firehose_config": {"f": firehose(compression_format="UNCOMPRESSED", buffer_interval=60, processing_configuration=processor)}}}
+    stack = stack_with(kinesis_config={"firehose_config": {"f": firehose(compression_format="UNCOMPRESSED", buffer_interval=60, processing_configuration=processor)}})
     found = rules(stack, record_bytes=500)
     assert {("firehose-record-size", "saving"), ("firehose-buffer", "saving"), ("firehose-compression", "saving"),
             ("firehose-transform-buffer", "risk")} <= found
@@ -143,9 +144,9 @@ def test_advice_on_firehose_records_buffers_compression_and_transform_buffer():
 
 
 def test_advice_on_glue_lambda_logs_and_retention():
-    stack = {"glue_config": {"job_config": {"j": job()}},
-             "lambda_config": {"f": {"function_name": "f", "memory_size": 2048, "timeout": 900}},
-             "kinesis_config": {"stream_config": {"s": stream(retention=168)}}}
+    stack = stack_with(glue_config={"job_config": {"j": job()}},
+                       lambda_config={"f": lambda_function(function_name="f", memory_size=2048, timeout=900)},
+                       kinesis_config={"stream_config": {"s": stream(retention=168)}})
     found = rules(stack, lambda_duration_ms=40)
     assert {("glue-flex", "saving"), ("glue-auto-scaling", "saving"), ("lambda-timeout", "risk"), ("lambda-memory", "saving"),
             ("log-retention", "saving"), ("kinesis-retention", "saving")} <= found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 from cauce.cli import cli
 from cauce.ops.doctor import aws_checks, glue_run_topic, local_checks
 from cauce.core.stack import load_stack
+from tests.stacks import stack_with
 
 EXAMPLE_STACK = Path(__file__).resolve().parents[1] / "infra" / "examples" / "complete" / "stack.tfvars.json"
 
@@ -27,8 +29,18 @@ def test_outside_a_project_the_doctor_says_there_is_no_stack(tmp_path):
     assert finding.status == "warn" and "cauce init" in finding.detail
 
 
+def test_the_doctor_warns_of_what_terraform_would_drop(tmp_path):
+    values = copy.deepcopy(load_stack(None).document)
+    values["kinesis_config"]["stream_config"]["data-stream"]["shard_cuont"] = 4
+    path = tmp_path / "stack.json"
+    path.write_text(json.dumps(values))
+    finding = next(f for f in local_checks(path, tmp_path / "lake") if f.check == "stack definition")
+    assert finding.status == "warn"
+    assert 'kinesis_config.stream_config["data-stream"].shard_cuont: not an attribute of the module\'s type' in finding.detail
+
+
 def test_an_invalid_stack_fails_the_doctor_with_the_modules_message(tmp_path):
-    stack = load_stack(None)
+    stack = copy.deepcopy(load_stack(None).document)
     stack["kinesis_config"]["stream_config"]["data-stream"]["encryption_type"] = "NONE"
     path = tmp_path / "stack.json"
     path.write_text(json.dumps(stack))
@@ -63,7 +75,7 @@ def test_alarms_in_alarm_state_point_at_their_troubleshooting_section(aws):
 
 
 def test_a_quiet_deployed_stack_is_reported_healthy(aws):
-    findings = aws_checks({"project_name": "p", "environment": "e", "glue_config": {"job_config": {}}}, boto3.Session())
+    findings = aws_checks(stack_with(project_name="p-project", environment="e"), boto3.Session())
     assert [(f.check, f.status) for f in findings] == [("deployed stack", "ok")]
 
 

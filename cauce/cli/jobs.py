@@ -39,16 +39,16 @@ def job_run(ctx, path_or_name, lake, worker_type, number_of_workers, timeout_min
         job_cls, path = resolve_job(path_or_name, project)
     except JobNotFound as error:
         fail(str(error), 2)
-    definition = _job_definitions(stack).get(job_cls.name, {})
-    values = run_arguments(definition.get("default_arguments"), ctx.args, job_cls.name)  # the run's arguments win, as on Glue
+    definition = stack.glue_jobs().get(job_cls.name)
+    values = run_arguments(definition.default_arguments if definition else None, ctx.args, job_cls.name)  # the run's arguments win, as on Glue
     try:
         policy = RunPolicy.for_job(definition, worker_type=worker_type, number_of_workers=number_of_workers,
                                    timeout_minutes=timeout_minutes, max_retries=max_retries)
     except ValueError as error:
         fail(str(error), 2)
     runtime = LocalRuntime(lake_folder(lake, project), cores=policy.local_cores)
-    for connection in ((stack.get("glue_config") or {}).get("connection_config") or {}).values():
-        runtime.catalog.put_connection(connection)
+    for connection in stack.glue_config.connection_config.values():
+        runtime.catalog.put_connection(connection.document)
     result = run_job(job_cls, values, runtime, policy)
     document = {**result.as_dict(), "script": str(path), "lake": str(runtime.lake.root), "local_cores": policy.local_cores}
     text = (
@@ -59,10 +59,6 @@ def job_run(ctx, path_or_name, lake, worker_type, number_of_workers, timeout_min
     emit(as_json, document, text)
     if not result.succeeded:
         sys.exit(2 if result.error_type == "JobArgumentError" else 1)
-
-
-def _job_definitions(stack) -> dict:
-    return {j["name"]: j for j in ((stack.get("glue_config") or {}).get("job_config") or {}).values()}
 
 
 @job.command("list")

@@ -116,6 +116,8 @@ def with_stack(command: Callable | None = None, *, example_outside_project: bool
                 stack = load_stack(path)
             except StackError as error:
                 fail(str(error), 2)
+            for warning in stack.warnings:  # what Terraform drops or ignores: usually a typo
+                click.echo(f"{path or 'stack'}: {warning}", err=True)
             return command(*args, stack=stack, stack_file=path, project=project, **kwargs)
 
         return run

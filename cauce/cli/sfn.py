@@ -40,9 +40,8 @@ def sfn_list(as_json, stack, stack_file, project):
     """List the stack's state machines and the packaged ASL templates."""
     from cauce.statemachines.definition import definitions_dir
 
-    machines = [{"key": key, "name": m.get("name", key), "type": m.get("type", "STANDARD"),
-                 "definition": m.get("definition") if isinstance(m.get("definition"), str) and len(m["definition"]) < 120 else "(inline)"}
-                for key, m in (stack.get("step_functions_config") or {}).items()]
+    machines = [{"key": key, "name": m.name, "type": m.type, "definition": m.definition if len(m.definition) < 120 else "(inline)"}
+                for key, m in stack.step_functions_config.items()]
     templates = sorted(p.name for p in definitions_dir().glob("*.asl.json"))
     text = "\n".join(f"{m['name']:<28} {m['type']:<9} {m['definition']}" for m in machines) or "no state machines in the stack"
     emit(as_json, {"state_machines": machines, "templates": templates}, text + "\ntemplates: " + ", ".join(templates))

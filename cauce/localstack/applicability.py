@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from cauce.core.terraform_types import defaults
+
+if TYPE_CHECKING:
+    from cauce.core.stack import Stack
 
 # (path pattern, what locally happens instead); `*` matches one key, the first match wins
 RULES: tuple[tuple[str, str], ...] = (
@@ -58,10 +63,13 @@ RULES: tuple[tuple[str, str], ...] = (
 )
 
 
-def not_applicable_locally(stack: Mapping[str, Any]) -> dict[str, list[str]]:
-    """The stack's AWS-only settings that are set (not empty), grouped by what locally happens instead."""
+def not_applicable_locally(stack: "Stack") -> dict[str, list[str]]:
+    """The stack's AWS-only settings that are set (not empty, not the module's default), grouped by
+    what locally happens instead."""
+    unset = defaults(type(stack))
+    given = {name: value for name, value in stack.document.items() if name not in unset or value != unset[name]}
     found: dict[str, list[str]] = {}
-    for path, value in _paths(stack):
+    for path, value in _paths(given):
         if _empty(value):
             continue
         for pattern, reason in RULES:

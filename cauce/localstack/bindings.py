@@ -13,10 +13,13 @@ import importlib
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cauce.statemachines.bindings import FunctionSettings, JobOutcome
 from cauce.statemachines.validate import KnownTargets
+
+if TYPE_CHECKING:
+    from cauce.core.stack import Stack
 
 Handler = Callable[[Any, Any], Any]
 
@@ -24,14 +27,14 @@ Handler = Callable[[Any, Any], Any]
 class StackBindings:
     """`functions` and `jobs` add or override bindings: function name -> handler, job name -> job class."""
 
-    def __init__(self, stack: Mapping[str, Any], *, lake: Path | None = None, runtime: Any = None,
+    def __init__(self, stack: "Stack", *, lake: Path | None = None, runtime: Any = None,
                  functions: Mapping[str, Handler] | None = None, jobs: Mapping[str, type] | None = None,
                  project: Any = None) -> None:
         self.stack = stack
         self.project = project  # the user's project (cauce.core.project.Project): where its jobs are
-        self._function_configs = {f["function_name"]: f for f in (stack.get("lambda_config") or {}).values()}
-        self._job_configs = {j["name"]: j for j in ((stack.get("glue_config") or {}).get("job_config") or {}).values()}
-        self._crawler_configs = {c["name"]: c for c in ((stack.get("glue_config") or {}).get("crawler_config") or {}).values()}
+        self._function_configs = {f.function_name: f for f in stack.lambda_config.values()}
+        self._job_configs = stack.glue_jobs()
+        self._crawler_configs = {c.name: c for c in stack.glue_config.crawler_config.values()}
         self._handlers: dict[str, Handler] = dict(functions or {})
         self._job_classes: dict[str, type] = dict(jobs or {})
         self._runtime = runtime
@@ -51,13 +54,15 @@ class StackBindings:
             config = self._function_configs.get(function_name)
             if config is None:
                 raise LookupError(f"no local handler for Lambda function {function_name!r}")
-            module_name, _, attribute = config["handler"].rpartition(".")
+            module_name, _, attribute = config.handler.rpartition(".")
             self._handlers[function_name] = getattr(importlib.import_module(module_name), attribute)
         return self._handlers[function_name]
 
     def function_settings(self, function_name: str) -> FunctionSettings:
-        config = self._function_configs.get(function_name, {})
-        return FunctionSettings(memory_size=config.get("memory_size", 128), timeout=config.get("timeout", 3))
+        config = self._function_configs.get(function_name)
+        if config is None:  # a handler bound by name only: Lambda's defaults
+            return FunctionSettings()
+        return FunctionSettings(memory_size=config.memory_size, timeout=config.timeout)
 
     def job_class_for(self, job_name: str) -> type:
         if job_name not in self._job_classes:
@@ -70,8 +75,8 @@ class StackBindings:
         from cauce.etl.arguments import run_arguments
         from cauce.etl.runner import RunPolicy, run_job
 
-        definition = self._job_configs.get(job_name, {})
-        values = run_arguments(definition.get("default_arguments"), arguments, job_name, run_id)
+        definition = self._job_configs.get(job_name)
+        values = run_arguments(definition.default_arguments if definition else None, arguments, job_name, run_id)
         result = run_job(self.job_class_for(job_name), values, self.runtime, RunPolicy.for_job(definition))
         state = "SUCCEEDED" if result.succeeded else ("TIMEOUT" if result.status == "TIMEOUT" else "FAILED")
         return JobOutcome(state, result.error, result)
@@ -82,7 +87,7 @@ class StackBindings:
         if crawler_name not in self._crawler_configs:
             raise LookupError(f"no crawler {crawler_name!r} in the stack")
         runtime = self.runtime
-        result = LocalCrawler(self._crawler_configs[crawler_name], runtime.lake, runtime.catalog, runtime.spark).run()
+        result = LocalCrawler(self._crawler_configs[crawler_name].document, runtime.lake, runtime.catalog, runtime.spark).run()
         self.crawls.append(result)
         return result
 
@@ -95,6 +100,6 @@ class StackBindings:
 
             lake = self._lake or (self.project.lake if self.project is not None and not os.environ.get("CAUCE_LAKE") else default_lake())
             self._runtime = LocalRuntime(lake)
-            for connection in ((self.stack.get("glue_config") or {}).get("connection_config") or {}).values():
-                self._runtime.catalog.put_connection(connection)
+            for connection in self.stack.glue_config.connection_config.values():
+                self._runtime.catalog.put_connection(connection.document)
         return self._runtime

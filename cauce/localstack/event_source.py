@@ -14,11 +14,14 @@ import base64
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cauce.core.aws import REGION, arn
+
+if TYPE_CHECKING:
+    from cauce.core.stack import LambdaEventSource, Stack
 
 
 @dataclass
@@ -49,19 +52,18 @@ class KinesisEventSourceMapping:
         self.reader = StreamReader(kinesis, stream)  # the mapping's position in each shard
 
     @classmethod
-    def from_stack(cls, stack: Mapping[str, Any], source: Mapping[str, Any], kinesis: Any, handler_for: Callable[[str], Any],
+    def from_stack(cls, stack: "Stack", source: "LambdaEventSource", kinesis: Any, handler_for: Callable[[str], Any],
                    sqs: Any = None, region: str = REGION) -> KinesisEventSourceMapping:
         """The mapping of one `lambda_event_sources` entry; an SQS on-failure destination is created in `sqs`."""
-        function = (stack.get("lambda_config") or {})[source["function_key"]]
-        stream = stack["kinesis_config"]["stream_config"][source["stream_key"]]["name"]
+        function = stack.lambda_config[source.function_key]
+        stream = stack.kinesis_config.stream_config[source.stream_key].name
         on_failure = None
-        if source.get("on_failure_destination_arn"):
-            queue = sqs.create_queue(QueueName=source["on_failure_destination_arn"].rsplit(":", 1)[-1])["QueueUrl"]
+        if source.on_failure_destination_arn:
+            queue = sqs.create_queue(QueueName=source.on_failure_destination_arn.rsplit(":", 1)[-1])["QueueUrl"]
             on_failure = sqs_destination(sqs, queue)
-        return cls(kinesis, stream, handler_for(function["function_name"]), function_name=function["function_name"],
-                   batch_size=source.get("batch_size", 100), maximum_retry_attempts=source.get("maximum_retry_attempts", 3),
-                   bisect_batch_on_function_error=source.get("bisect_batch_on_function_error", True), on_failure=on_failure,
-                   region=region)
+        return cls(kinesis, stream, handler_for(function.function_name), function_name=function.function_name,
+                   batch_size=int(source.batch_size), maximum_retry_attempts=int(source.maximum_retry_attempts),
+                   bisect_batch_on_function_error=source.bisect_batch_on_function_error, on_failure=on_failure, region=region)
 
     def drain(self) -> MappingStats:
         """Process every record put since the last drain, shard by shard, in order."""

@@ -26,9 +26,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cauce.core.aws import REGION, arn
+
+if TYPE_CHECKING:
+    from cauce.core.stack import FirehoseConfig, Stack
 
 DEFAULT_PREFIX = "!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"
 PROCESSOR_BUFFER_BYTES = 1024 * 1024
@@ -100,19 +103,18 @@ class FirehoseDelivery:
         self._opened_at: float | None = None
 
     @classmethod
-    def from_stack(cls, stack: Mapping[str, Any], config: Mapping[str, Any], lake: Any, handler_for: Callable[[str], Any],
+    def from_stack(cls, stack: "Stack", config: "FirehoseConfig", lake: Any, handler_for: Callable[[str], Any],
                    bucket: str) -> FirehoseDelivery:
         """The delivery of one `firehose_config` entry, its processor bound by `handler_for(function name)`
         and given the timeout of that function's `lambda_config` entry."""
         transform, timeout = None, 60.0
-        for processor in (config.get("processing_configuration") or {}).get("processors", []):
-            for parameter in processor.get("parameters", []):
-                if parameter.get("parameter_name") == "LambdaArn":
-                    function_name = parameter["parameter_value"].rsplit(":", 1)[-1]
+        for processor in config.processing_configuration.processors:
+            for parameter in processor.parameters:
+                if parameter.parameter_name == "LambdaArn":
+                    function_name = parameter.parameter_value.rsplit(":", 1)[-1]
                     transform = handler_for(function_name)
-                    timeout = next((float(f.get("timeout", 3)) for f in (stack.get("lambda_config") or {}).values()
-                                    if f.get("function_name") == function_name), timeout)
-        return cls(config, lake, transform=transform, bucket=bucket, transform_timeout_seconds=timeout)
+                    timeout = next((float(f.timeout) for f in stack.lambda_config.values() if f.function_name == function_name), timeout)
+        return cls(config.document, lake, transform=transform, bucket=bucket, transform_timeout_seconds=timeout)
 
     # --- input --------------------------------------------------------------------------------
 

@@ -16,9 +16,12 @@ tests/localstack/test_kinesis_retention.py asserts the internals it relies on.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cauce.core.aws import ACCOUNT
+
+if TYPE_CHECKING:
+    from cauce.core.stack import Stack
 
 
 def expire_read_records(stream_name: str, positions: Iterable[Mapping[str, str]], region: str,
@@ -55,15 +58,14 @@ def held_records(stream_name: str, region: str, account: str = ACCOUNT) -> int:
     return sum(len(shard.records) for shard in kinesis_backends[account][region].streams[stream_name].shards.values())
 
 
-def create_streams(kinesis: Any, stack: Mapping[str, Any]) -> dict[str, str]:
+def create_streams(kinesis: Any, stack: "Stack") -> dict[str, str]:
     """Create the stack's streams with their shard counts, and the analytics apps' output streams
     the stack does not declare; stream_config key -> name of the declared ones."""
-    kinesis_config = stack.get("kinesis_config") or {}
-    streams = {key: config["name"] for key, config in (kinesis_config.get("stream_config") or {}).items()}
-    for key, config in (kinesis_config.get("stream_config") or {}).items():
-        kinesis.create_stream(StreamName=streams[key], ShardCount=config.get("shard_count", 1))
-    for app in (kinesis_config.get("analytics_config") or {}).values():
-        output = app["output_stream_arn"].rsplit("/", 1)[-1]
+    streams = {key: config.name for key, config in stack.kinesis_config.stream_config.items()}
+    for key, config in stack.kinesis_config.stream_config.items():
+        kinesis.create_stream(StreamName=streams[key], ShardCount=int(config.shard_count))
+    for app in stack.kinesis_config.analytics_config.values():
+        output = app.output_stream_arn.rsplit("/", 1)[-1]
         if output not in streams.values():
             kinesis.create_stream(StreamName=output, ShardCount=1)
     return streams

@@ -23,9 +23,12 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cauce.localstack.analytics import BATCH_RECORDS as ANALYTICS_BATCH
+
+if TYPE_CHECKING:
+    from cauce.core.stack import Stack
 
 STAGES = ("kinesis", "firehose", "analytics", "event_sources", "crawler", "workflow")
 CHUNK_EVENTS = 5_000  # events put before the consumers read: bounds what the stream holds
@@ -57,7 +60,7 @@ class _Timer:
 
 
 def run_pipeline(lake_dir: Path, events: int, malformed_share: float, duplicate_share: float, seed: int,
-                 stack: Mapping[str, Any] | None = None, say: Callable[[str], None] = lambda _line: None,
+                 stack: "Stack | None" = None, say: Callable[[str], None] = lambda _line: None,
                  progress: Callable[[int, str], None] = lambda _events, _detail: None,
                  functions: Mapping[str, Callable[[Any, Any], Any]] | None = None, jobs: Mapping[str, type] | None = None,
                  chunk_events: int = CHUNK_EVENTS) -> dict[str, Any]:
@@ -72,7 +75,7 @@ def run_pipeline(lake_dir: Path, events: int, malformed_share: float, duplicate_
     from cauce.localstack.bindings import StackBindings
     from cauce.statemachines.local import LocalStepFunctions
 
-    stack = stack or load_stack(None)
+    stack = stack if stack is not None else load_stack(None)
     shutil.rmtree(lake_dir, ignore_errors=True)
     lake = LocalLake(lake_dir)
     runtime = LocalRuntime(lake)
@@ -116,7 +119,7 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
     from cauce.localstack.kinesis import create_streams, expire_read_records, held_records
     from cauce.core.aws import REGION
 
-    kinesis_config = stack.get("kinesis_config") or {}
+    kinesis_config = stack.kinesis_config
     kinesis = boto3.client("kinesis", region_name=REGION)
     with timer.stage("kinesis"):
         streams = create_streams(kinesis, stack)
@@ -131,8 +134,8 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
 
     with timer.stage("firehose"):
         deliveries = []
-        sources = stack.get("firehose_sources") or {}
-        for key, firehose in (kinesis_config.get("firehose_config") or {}).items():
+        sources = stack.firehose_sources
+        for key, firehose in kinesis_config.firehose_config.items():
             # a Firehose stream without a Kinesis source takes direct PUTs: locally, the producer's events
             source = streams.get(sources.get(key), ingest)
             delivery = FirehoseDelivery.from_stack(stack, firehose, lake, sfn.handler_for, lake_bucket(stack))
@@ -140,18 +143,18 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
 
     with timer.stage("analytics"):
         apps = []
-        for key, config in (kinesis_config.get("analytics_config") or {}).items():
-            source = config["input_stream_arn"].rsplit("/", 1)[-1]
+        for key, config in kinesis_config.analytics_config.items():
+            source = config.input_stream_arn.rsplit("/", 1)[-1]
             if source not in readers:
-                raise StageFailed("analytics", f"app {config['name']}: input stream {source} is not in the stack's stream_config")
-            app = StreamingApp(load_app(key, stack), kinesis, source, config["output_stream_arn"].rsplit("/", 1)[-1],
+                raise StageFailed("analytics", f"app {config.name}: input stream {source} is not in the stack's stream_config")
+            app = StreamingApp(load_app(key, stack), kinesis, source, config.output_stream_arn.rsplit("/", 1)[-1],
                                lambda: runtime.spark, batch_records=ANALYTICS_BATCH)
             readers[source].append(app.reader)
             apps.append(app)
 
     with timer.stage("event_sources"):
         mappings = []
-        for key, source in (stack.get("lambda_event_sources") or {}).items():
+        for key, source in stack.lambda_event_sources.items():
             mapping = KinesisEventSourceMapping.from_stack(stack, source, kinesis, sfn.handler_for, boto3.client("sqs", region_name=REGION),
                                                            region=REGION)
             stream = mapping.stream
@@ -232,7 +235,7 @@ def _batch_stages(stack, sfn, lake, runtime, stages, timer, say) -> None:
     from cauce.localstack.crawler import LocalCrawler
 
     with timer.stage("crawler"):
-        crawls = [LocalCrawler(c, lake, runtime.catalog, runtime.spark).run() for c in ((stack.get("glue_config") or {}).get("crawler_config") or {}).values()]
+        crawls = [LocalCrawler(c.document, lake, runtime.catalog, runtime.spark).run() for c in stack.glue_config.crawler_config.values()]
         stages["crawler"] = {"tables": [t for c in crawls for t in c.tables_created + c.tables_updated], "files": sum(c.files_scanned for c in crawls),
                              "empty_targets": [t for c in crawls for t in c.empty_targets]}
         say(f"crawler    {stages['crawler']['files']:>9,} files cataloged as {', '.join(stages['crawler']['tables']) or 'nothing'}")
@@ -300,17 +303,17 @@ def _first_failure(failure: StageFailed | None, checks: list[dict[str, Any]]) ->
     return min(candidates, key=lambda candidate: STAGES.index(candidate[0]))
 
 
-def _outputs(stack: Mapping[str, Any], stages: Mapping[str, Any]) -> dict[str, str]:
+def _outputs(stack: "Stack", stages: Mapping[str, Any]) -> dict[str, str]:
     """Where each stage's output lies (s3:// URIs map into the lake folder)."""
     bucket = lake_bucket(stack)
     outputs = {}
-    for firehose in ((stack.get("kinesis_config") or {}).get("firehose_config") or {}).values():
-        prefix = _static_part(firehose.get("prefix") or "")
-        error_prefix = _static_part(firehose.get("error_output_prefix") or "errors/")
-        outputs[f"firehose {firehose['name']}"] = f"s3://{bucket}/{prefix}"
-        outputs[f"firehose {firehose['name']} errors"] = f"s3://{bucket}/{error_prefix}"
-    for crawler in ((stack.get("glue_config") or {}).get("crawler_config") or {}).values():
-        outputs[f"crawler {crawler['name']}"] = f"catalog database {crawler['database_name']}"
+    for firehose in stack.kinesis_config.firehose_config.values():
+        prefix = _static_part(firehose.prefix)
+        error_prefix = _static_part(firehose.error_output_prefix or "errors/")
+        outputs[f"firehose {firehose.name}"] = f"s3://{bucket}/{prefix}"
+        outputs[f"firehose {firehose.name} errors"] = f"s3://{bucket}/{error_prefix}"
+    for crawler in stack.glue_config.crawler_config.values():
+        outputs[f"crawler {crawler.name}"] = f"catalog database {crawler.database_name}"
     outputs["etl job curated"] = f"s3://{bucket}/curated/events/"
     outputs["etl job quarantine"] = f"s3://{bucket}/quarantine/etl-proceso-principal/"
     for name, app in (stages.get("analytics") or {}).get("apps", {}).items():
@@ -324,9 +327,9 @@ def _static_part(prefix: str) -> str:
     return head[: head.rfind("/") + 1]
 
 
-def lake_bucket(stack: Mapping[str, Any]) -> str:
+def lake_bucket(stack: "Stack") -> str:
     """The bucket the stack's crawlers read (Firehose's destination locally)."""
-    for crawler in ((stack.get("glue_config") or {}).get("crawler_config") or {}).values():
-        for target in crawler.get("s3_target", []):
-            return target["path"].removeprefix("s3://").split("/", 1)[0]
+    for crawler in stack.glue_config.crawler_config.values():
+        for target in crawler.s3_target:
+            return target.path.removeprefix("s3://").split("/", 1)[0]
     return "mi-bucket"

@@ -29,16 +29,19 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cauce.core.aws import ENVIRONMENT, REGION
+
+if TYPE_CHECKING:
+    from cauce.core.stack import Stack
 
 POLL_SECONDS = 1.0
 ANALYTICS_INTERVAL_SECONDS = 10.0  # an app runs its micro-batch at least this often while records arrive
 
 
 class LocalStackServer:
-    def __init__(self, stack: dict[str, Any], state_dir: Path, port: int) -> None:
+    def __init__(self, stack: "Stack", state_dir: Path, port: int) -> None:
         self.stack = stack
         self.state_dir = state_dir
         self.port = port
@@ -81,36 +84,36 @@ class LocalStackServer:
         from cauce.localstack.pipeline import lake_bucket
         from cauce.core.lake import LocalLake
 
-        kinesis_config = self.stack.get("kinesis_config") or {}
+        kinesis_config = self.stack.kinesis_config
         kinesis = self.client("kinesis")
         streams = create_streams(kinesis, self.stack)
         self.readers = {name: [] for name in streams.values()}
         bucket = lake_bucket(self.stack)
         self.client("s3").create_bucket(Bucket=bucket)
         glue = self.client("glue")
-        for crawler in ((self.stack.get("glue_config") or {}).get("crawler_config") or {}).values():
-            if crawler["database_name"] not in {d["Name"] for d in glue.get_databases()["DatabaseList"]}:
-                glue.create_database(DatabaseInput={"Name": crawler["database_name"]})
+        for crawler in self.stack.glue_config.crawler_config.values():
+            if crawler.database_name not in {d["Name"] for d in glue.get_databases()["DatabaseList"]}:
+                glue.create_database(DatabaseInput={"Name": crawler.database_name})
         lake = LocalLake(self.lake_dir)
         handler_for = StackBindings(self.stack, lake=self.lake_dir).handler_for
 
-        sources = self.stack.get("firehose_sources") or {}
+        sources = self.stack.firehose_sources
         ingest = next(iter(streams.values()), None)
-        for key, firehose in (kinesis_config.get("firehose_config") or {}).items():
+        for key, firehose in kinesis_config.firehose_config.items():
             source = streams.get(sources.get(key), ingest)
             if source is None:
                 continue
             reader = StreamReader(kinesis, source)
             self.readers[source].append(reader)
             self.deliveries.append((FirehoseDelivery.from_stack(self.stack, firehose, lake, handler_for, bucket), reader))
-        for key, source in (self.stack.get("lambda_event_sources") or {}).items():
+        for key, source in self.stack.lambda_event_sources.items():
             mapping = KinesisEventSourceMapping.from_stack(self.stack, source, kinesis, handler_for, self.client("sqs"), region=REGION)
             self.readers[mapping.stream].append(mapping.reader)
             self.mappings.append((key, mapping))
-        for key, config in (kinesis_config.get("analytics_config") or {}).items():
-            source = config["input_stream_arn"].rsplit("/", 1)[-1]
+        for key, config in kinesis_config.analytics_config.items():
+            source = config.input_stream_arn.rsplit("/", 1)[-1]
             if source in self.readers:
-                app = StreamingApp(load_app(key, self.stack), kinesis, source, config["output_stream_arn"].rsplit("/", 1)[-1], self._spark)
+                app = StreamingApp(load_app(key, self.stack), kinesis, source, config.output_stream_arn.rsplit("/", 1)[-1], self._spark)
                 self.readers[source].append(app.reader)
                 self.apps.append(app)
 

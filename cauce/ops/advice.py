@@ -7,14 +7,18 @@ the monthly saving (priced with the same table as the estimate) or the risk.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from cauce.core.facts import WORKER_TYPES
 from cauce.ops.cost import (
-    DAYS_PER_MONTH, FIREHOSE_RECORD_STEP, GB, HOURS_PER_MONTH, SECONDS_PER_MONTH, WORKER_DPUS, Assumptions, Estimate, PriceTable,
+    DAYS_PER_MONTH, FIREHOSE_RECORD_STEP, GB, HOURS_PER_MONTH, SECONDS_PER_MONTH, Assumptions, Estimate, PriceTable,
     estimate,
 )
+
+if TYPE_CHECKING:
+    from cauce.core.stack import Stack
 
 SHARD_BYTES_PER_SECOND = 1024 * 1024  # a shard takes 1 MB/s of writes...
 SHARD_RECORDS_PER_SECOND = 1000  # ...or 1,000 records/s
@@ -38,22 +42,22 @@ class Advice:
         return document
 
 
-Rule = Callable[[Mapping[str, Any], Assumptions, PriceTable, Estimate], list[Advice]]
+Rule = Callable[["Stack", Assumptions, PriceTable, Estimate], list[Advice]]
 
 
 def kinesis_shards(stack, a, p, result) -> list[Advice]:
     advice = []
-    for key, stream in ((stack.get("kinesis_config") or {}).get("stream_config") or {}).items():
+    for key, stream in stack.kinesis_config.stream_config.items():
         needed = max(1, math.ceil(max(a.events_per_second * a.record_bytes / SHARD_BYTES_PER_SECOND, a.events_per_second / SHARD_RECORDS_PER_SECOND)))
-        shards = stream.get("shard_count", 1)
+        shards = stream.shard_count
         reads = [f"kinesis_config.stream_config[{key}].shard_count", "events_per_second", "record_bytes"]
         if shards < needed:
-            advice.append(Advice("kinesis-shards", "risk", stream["name"],
+            advice.append(Advice("kinesis-shards", "risk", stream.name,
                                  f"{a.events_per_second:g} events/s of {a.record_bytes:g} B need {needed} shard(s) (1 MB/s or 1,000 records/s each); "
                                  f"{shards} will throttle writes (WriteProvisionedThroughputExceeded)", reads))
         elif shards > needed:
             saving = (shards - needed) * HOURS_PER_MONTH * p.usd("kinesis.shard_hour")
-            advice.append(Advice("kinesis-shards", "saving", stream["name"],
+            advice.append(Advice("kinesis-shards", "saving", stream.name,
                                  f"{shards} shards for a load that fits in {needed}: drop {shards - needed} (keep headroom for peaks, or use on-demand mode)",
                                  reads, saving))
     return advice
@@ -63,12 +67,12 @@ def firehose_small_records(stack, a, p, result) -> list[Advice]:
     if a.record_bytes >= FIREHOSE_RECORD_STEP:
         return []
     advice = []
-    for firehose in ((stack.get("kinesis_config") or {}).get("firehose_config") or {}).values():
+    for firehose in stack.kinesis_config.firehose_config.values():
         records = a.events_per_second * SECONDS_PER_MONTH
         billed_gb = records * FIREHOSE_RECORD_STEP / GB
         actual_gb = records * a.record_bytes / GB
         saving = (billed_gb - actual_gb) * p.usd("firehose.ingest_gb")
-        advice.append(Advice("firehose-record-size", "saving", firehose["name"],
+        advice.append(Advice("firehose-record-size", "saving", firehose.name,
                              f"each {a.record_bytes:g} B record is billed as 5 KB: batching events into records of about 5 KB "
                              f"(newline-delimited) cuts ingestion from {billed_gb:,.1f} to {actual_gb:,.1f} billed GB",
                              ["record_bytes", "events_per_second"], saving))
@@ -77,36 +81,36 @@ def firehose_small_records(stack, a, p, result) -> list[Advice]:
 
 def firehose_buffers(stack, a, p, result) -> list[Advice]:
     advice = []
-    for key, firehose in ((stack.get("kinesis_config") or {}).get("firehose_config") or {}).items():
+    for key, firehose in stack.kinesis_config.firehose_config.items():
         reads = [f"kinesis_config.firehose_config[{key}].buffer_size", f"kinesis_config.firehose_config[{key}].buffer_interval", "events_per_second", "record_bytes"]
-        rate = a.events_per_second * a.record_bytes * (a.compression_ratio if firehose.get("compression_format") != "UNCOMPRESSED" else 1)
-        buffer_bytes = firehose.get("buffer_size", 5) * 1024 * 1024
+        rate = a.events_per_second * a.record_bytes * (a.compression_ratio if firehose.compression_format != "UNCOMPRESSED" else 1)
+        buffer_bytes = firehose.buffer_size * 1024 * 1024
         seconds_to_fill = buffer_bytes / rate if rate else math.inf
-        interval = firehose.get("buffer_interval", 300)
+        interval = firehose.buffer_interval
         if interval < 900 and seconds_to_fill > interval:
             objects_now = SECONDS_PER_MONTH / max(interval, 1)
             objects_then = SECONDS_PER_MONTH / min(900, seconds_to_fill)
             saving = (objects_now - objects_then) / 1000 * p.usd("s3.put_thousand")
-            advice.append(Advice("firehose-buffer", "saving", firehose["name"],
-                                 f"the {firehose.get('buffer_size')} MB buffer takes {seconds_to_fill:,.0f} s to fill, so every object is cut by the "
+            advice.append(Advice("firehose-buffer", "saving", firehose.name,
+                                 f"the {firehose.buffer_size} MB buffer takes {seconds_to_fill:,.0f} s to fill, so every object is cut by the "
                                  f"{interval} s interval ({objects_now:,.0f} small objects a month); a longer interval (up to 900 s) writes fewer, "
                                  "larger objects, which the ETL job also reads faster", reads, saving))
-        for processor in (firehose.get("processing_configuration") or {}).get("processors", []):
-            for parameter in processor.get("parameters", []):
-                if parameter.get("parameter_name") == "BufferSizeInMBs" and float(parameter["parameter_value"]) > FIREHOSE_PROCESSOR_MAX_MB:
-                    advice.append(Advice("firehose-transform-buffer", "risk", firehose["name"],
-                                         f"the Lambda processor's BufferSizeInMBs is {parameter['parameter_value']}: Firehose allows 0.2-3, and a "
+        for processor in firehose.processing_configuration.processors:
+            for parameter in processor.parameters:
+                if parameter.parameter_name == "BufferSizeInMBs" and float(parameter.parameter_value) > FIREHOSE_PROCESSOR_MAX_MB:
+                    advice.append(Advice("firehose-transform-buffer", "risk", firehose.name,
+                                         f"the Lambda processor's BufferSizeInMBs is {parameter.parameter_value}: Firehose allows 0.2-3, and a "
                                          f"transform's response must stay under Lambda's {LAMBDA_PAYLOAD_MB} MB", reads))
     return advice
 
 
 def firehose_compression(stack, a, p, result) -> list[Advice]:
     advice = []
-    for key, firehose in ((stack.get("kinesis_config") or {}).get("firehose_config") or {}).items():
-        if firehose.get("compression_format") == "UNCOMPRESSED":
+    for key, firehose in stack.kinesis_config.firehose_config.items():
+        if firehose.compression_format == "UNCOMPRESSED":
             stored = a.events_per_second * SECONDS_PER_MONTH * a.record_bytes / GB * max(a.lake_months_kept, 1)
             saving = stored * (1 - a.compression_ratio) * p.usd("s3.standard_gb_month")
-            advice.append(Advice("firehose-compression", "saving", firehose["name"],
+            advice.append(Advice("firehose-compression", "saving", firehose.name,
                                  f"delivered uncompressed: GZIP (read by Glue and Athena as is) stores about {a.compression_ratio:.0%} of the bytes",
                                  [f"kinesis_config.firehose_config[{key}].compression_format", "compression_ratio"], saving))
     return advice
@@ -114,16 +118,16 @@ def firehose_compression(stack, a, p, result) -> list[Advice]:
 
 def glue_flex(stack, a, p, result) -> list[Advice]:
     advice = []
-    for key, job in ((stack.get("glue_config") or {}).get("job_config") or {}).items():
-        if job.get("glue_version") in ("3.0", "4.0", "5.0"):
-            dpu_hours = WORKER_DPUS.get(job.get("worker_type"), 1) * job.get("number_of_workers", 2) * a.job_runs_per_day * DAYS_PER_MONTH * max(a.job_run_minutes, 1) / 60
+    for key, job in stack.glue_config.job_config.items():
+        if job.glue_version in ("3.0", "4.0", "5.0"):
+            dpu_hours = WORKER_TYPES[job.worker_type].dpus * job.number_of_workers * a.job_runs_per_day * DAYS_PER_MONTH * max(a.job_run_minutes, 1) / 60
             saving = dpu_hours * (p.usd("glue.dpu_hour") - p.usd("glue.flex_dpu_hour"))
-            advice.append(Advice("glue-flex", "saving", job["name"],
+            advice.append(Advice("glue-flex", "saving", job.name,
                                  "a scheduled or workflow-driven job can run with the Flex execution class (spare capacity, start may wait): "
                                  "module input glue_execution_class", [f"glue_config.job_config[{key}].glue_version", "job_runs_per_day", "job_run_minutes"], saving))
-        if job.get("number_of_workers", 2) > 2 and job.get("glue_version") in ("3.0", "4.0", "5.0"):
-            advice.append(Advice("glue-auto-scaling", "saving", job["name"],
-                                 f"{job['number_of_workers']} workers are billed for the whole run; auto scaling releases idle ones: module input glue_auto_scaling",
+        if job.number_of_workers > 2 and job.glue_version in ("3.0", "4.0", "5.0"):
+            advice.append(Advice("glue-auto-scaling", "saving", job.name,
+                                 f"{job.number_of_workers} workers are billed for the whole run; auto scaling releases idle ones: module input glue_auto_scaling",
                                  [f"glue_config.job_config[{key}].number_of_workers"]))
     return advice
 
@@ -142,15 +146,15 @@ def lambda_graviton(stack, a, p, result) -> list[Advice]:
 
 def lambda_sizing(stack, a, p, result) -> list[Advice]:
     advice = []
-    for key, function in (stack.get("lambda_config") or {}).items():
+    for key, function in stack.lambda_config.items():
         reads = [f"lambda_config[{key}].timeout", f"lambda_config[{key}].memory_size", "lambda_duration_ms"]
-        if a.lambda_duration_ms and function.get("timeout", 3) * 1000 > 20 * a.lambda_duration_ms:
-            advice.append(Advice("lambda-timeout", "risk", function["function_name"],
-                                 f"timeout {function['timeout']} s against a measured {a.lambda_duration_ms:g} ms: a stuck invocation is billed "
-                                 f"up to {function['timeout']} s; a timeout near 10x the measured duration fails fast", reads))
-        if function.get("memory_size", 128) >= 1024 and a.lambda_duration_ms < 100:
-            advice.append(Advice("lambda-memory", "saving", function["function_name"],
-                                 f"{function['memory_size']} MB for {a.lambda_duration_ms:g} ms invocations: measure at half the memory "
+        if a.lambda_duration_ms and function.timeout * 1000 > 20 * a.lambda_duration_ms:
+            advice.append(Advice("lambda-timeout", "risk", function.function_name,
+                                 f"timeout {function.timeout} s against a measured {a.lambda_duration_ms:g} ms: a stuck invocation is billed "
+                                 f"up to {function.timeout} s; a timeout near 10x the measured duration fails fast", reads))
+        if function.memory_size >= 1024 and a.lambda_duration_ms < 100:
+            advice.append(Advice("lambda-memory", "saving", function.function_name,
+                                 f"{function.memory_size} MB for {a.lambda_duration_ms:g} ms invocations: measure at half the memory "
                                  "(`cauce invoke` or AWS Lambda Power Tuning) before paying for it", reads))
     return advice
 
@@ -165,11 +169,11 @@ def log_retention(stack, a, p, result) -> list[Advice]:
 
 def kinesis_retention(stack, a, p, result) -> list[Advice]:
     advice = []
-    for key, stream in ((stack.get("kinesis_config") or {}).get("stream_config") or {}).items():
-        if stream.get("retention_period", 24) > 24:
-            saving = stream.get("shard_count", 1) * HOURS_PER_MONTH * p.usd("kinesis.extended_retention_shard_hour")
-            advice.append(Advice("kinesis-retention", "saving", stream["name"],
-                                 f"retention {stream['retention_period']} h is billed per shard-hour beyond 24 h; Firehose keeps the data in S3 anyway",
+    for key, stream in stack.kinesis_config.stream_config.items():
+        if stream.retention_period > 24:
+            saving = stream.shard_count * HOURS_PER_MONTH * p.usd("kinesis.extended_retention_shard_hour")
+            advice.append(Advice("kinesis-retention", "saving", stream.name,
+                                 f"retention {stream.retention_period} h is billed per shard-hour beyond 24 h; Firehose keeps the data in S3 anyway",
                                  [f"kinesis_config.stream_config[{key}].retention_period"], saving))
     return advice
 
@@ -178,7 +182,7 @@ RULES: list[Rule] = [kinesis_shards, kinesis_retention, firehose_small_records, 
                      glue_flex, lambda_graviton, lambda_sizing, log_retention]
 
 
-def advise(stack: Mapping[str, Any], assumptions: Assumptions, prices: PriceTable, result: Estimate | None = None) -> list[Advice]:
+def advise(stack: "Stack", assumptions: Assumptions, prices: PriceTable, result: Estimate | None = None) -> list[Advice]:
     """Every rule's advice; `result` is the stack's estimate, when the caller has it already."""
     result = result or estimate(stack, assumptions, prices)
     return [item for rule in RULES for item in rule(stack, assumptions, prices, result)]

@@ -19,13 +19,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from cauce.core.facts import WORKER_TYPES
+
+if TYPE_CHECKING:
+    from cauce.core.stack import Stack
 
 HOURS_PER_MONTH = 730
 DAYS_PER_MONTH = 30.4
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 GB = 1024**3
-WORKER_DPUS = {"G.025X": 0.25, "G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8, "Z.2X": 2}
 FIREHOSE_RECORD_STEP = 5 * 1024  # Firehose bills each record rounded up to 5 KB
 KINESIS_PUT_UNIT = 25 * 1024  # a PUT payload unit
 FIREHOSE_LAMBDA_BUFFER = 1024 * 1024  # the Lambda processor's default buffer (BufferSizeInMBs = 1)
@@ -193,7 +197,7 @@ def runs_per_day(schedule: str) -> float | None:
     return per_hour * hours_a_day * days
 
 
-def estimate(stack: Mapping[str, Any], assumptions: Assumptions, prices: PriceTable, given: set[str] | None = None) -> Estimate:
+def estimate(stack: "Stack", assumptions: Assumptions, prices: PriceTable, given: set[str] | None = None) -> Estimate:
     from cauce.statemachines.definition import DefinitionError, load_definition
 
     a, p = assumptions, prices
@@ -203,65 +207,65 @@ def estimate(stack: Mapping[str, Any], assumptions: Assumptions, prices: PriceTa
     def add(component, resource, item, quantity, unit, price_key, inputs):
         lines.append(CostLine(component, resource, item, quantity, unit, price_key, p.usd(price_key), inputs))
 
-    glue = stack.get("glue_config") or {}
-    for key, job in (glue.get("job_config") or {}).items():
-        dpus = WORKER_DPUS.get(job.get("worker_type"), 1) * job.get("number_of_workers", 2)
+    glue = stack.glue_config
+    for key, job in glue.job_config.items():
+        dpus = WORKER_TYPES[job.worker_type].dpus * job.number_of_workers
         hours = a.job_runs_per_day * DAYS_PER_MONTH * max(a.job_run_minutes, 1) / 60
-        add("Glue jobs", job["name"], f"{dpus:g} DPU x {hours:.1f} h", dpus * hours, "DPU-hour", "glue.dpu_hour",
+        add("Glue jobs", job.name, f"{dpus:g} DPU x {hours:.1f} h", dpus * hours, "DPU-hour", "glue.dpu_hour",
             [f"glue_config.job_config[{key}].worker_type, number_of_workers", "job_runs_per_day", "job_run_minutes"])
-    for key, crawler in (glue.get("crawler_config") or {}).items():
-        per_day = runs_per_day(crawler.get("schedule", "")) or 1.0
+    for key, crawler in glue.crawler_config.items():
+        per_day = runs_per_day(crawler.schedule) or 1.0
         hours = per_day * DAYS_PER_MONTH * max(a.crawler_run_minutes, 10) / 60
-        add("Glue crawlers", crawler["name"], f"{per_day:g} run(s)/day x {max(a.crawler_run_minutes, 10):g} min", hours * a.crawler_dpus,
+        add("Glue crawlers", crawler.name, f"{per_day:g} run(s)/day x {max(a.crawler_run_minutes, 10):g} min", hours * a.crawler_dpus,
             "DPU-hour", "glue.crawler_dpu_hour", [f"glue_config.crawler_config[{key}].schedule", "crawler_dpus", "crawler_run_minutes"])
 
-    kinesis = stack.get("kinesis_config") or {}
+    kinesis = stack.kinesis_config
     records_per_month = a.events_per_second * SECONDS_PER_MONTH
-    for key, stream in (kinesis.get("stream_config") or {}).items():
-        shards = stream.get("shard_count", 1)
-        add("Kinesis streams", stream["name"], f"{shards} shard(s)", shards * HOURS_PER_MONTH, "shard-hour", "kinesis.shard_hour",
+    for key, stream in kinesis.stream_config.items():
+        shards = stream.shard_count
+        add("Kinesis streams", stream.name, f"{shards} shard(s)", shards * HOURS_PER_MONTH, "shard-hour", "kinesis.shard_hour",
             [f"kinesis_config.stream_config[{key}].shard_count"])
         units = records_per_month * math.ceil(a.record_bytes / KINESIS_PUT_UNIT)
-        add("Kinesis streams", stream["name"], "PUT payload units", units / 1e6, "1M units", "kinesis.put_units_million",
+        add("Kinesis streams", stream.name, "PUT payload units", units / 1e6, "1M units", "kinesis.put_units_million",
             ["events_per_second", "record_bytes"])
-        if stream.get("retention_period", 24) > 24:
-            add("Kinesis streams", stream["name"], f"retention {stream['retention_period']} h", shards * HOURS_PER_MONTH, "shard-hour",
+        if stream.retention_period > 24:
+            add("Kinesis streams", stream.name, f"retention {stream.retention_period} h", shards * HOURS_PER_MONTH, "shard-hour",
                 "kinesis.extended_retention_shard_hour", [f"kinesis_config.stream_config[{key}].retention_period"])
 
     lake_gb_stored = 0.0
     s3_puts = 0.0
-    functions = stack.get("lambda_config") or {}
+    functions = stack.lambda_config
     invocations: dict[str, float] = {}
-    for key, firehose in (kinesis.get("firehose_config") or {}).items():
+    for key, firehose in kinesis.firehose_config.items():
         billed_record = math.ceil(a.record_bytes / FIREHOSE_RECORD_STEP) * FIREHOSE_RECORD_STEP
-        add("Firehose", firehose["name"], f"ingest ({billed_record // 1024} KB billed a record)", records_per_month * billed_record / GB,
+        add("Firehose", firehose.name, f"ingest ({billed_record // 1024} KB billed a record)", records_per_month * billed_record / GB,
             "GB", "firehose.ingest_gb", ["events_per_second", "record_bytes"])
         raw_gb = records_per_month * a.record_bytes / GB
-        stored_gb = raw_gb * (a.compression_ratio if firehose.get("compression_format", "UNCOMPRESSED") != "UNCOMPRESSED" else 1.0)
-        buffer_bytes = firehose.get("buffer_size", 5) * 1024 * 1024
-        objects = max(stored_gb * GB / buffer_bytes, SECONDS_PER_MONTH / max(firehose.get("buffer_interval", 300), 1))
-        if "partitionKeyFrom" in firehose.get("prefix", ""):
-            add("Firehose", firehose["name"], "dynamic partitioning", raw_gb, "GB", "firehose.dynamic_partitioning_gb", [f"kinesis_config.firehose_config[{key}].prefix"])
-            add("Firehose", firehose["name"], "dynamic partitioning objects", objects / 1000, "1,000 objects",
+        stored_gb = raw_gb * (a.compression_ratio if firehose.compression_format != "UNCOMPRESSED" else 1.0)
+        buffer_bytes = firehose.buffer_size * 1024 * 1024
+        objects = max(stored_gb * GB / buffer_bytes, SECONDS_PER_MONTH / max(firehose.buffer_interval, 1))
+        if "partitionKeyFrom" in firehose.prefix:
+            add("Firehose", firehose.name, "dynamic partitioning", raw_gb, "GB", "firehose.dynamic_partitioning_gb", [f"kinesis_config.firehose_config[{key}].prefix"])
+            add("Firehose", firehose.name, "dynamic partitioning objects", objects / 1000, "1,000 objects",
                 "firehose.dynamic_partitioning_objects_thousand", [f"kinesis_config.firehose_config[{key}].buffer_size, buffer_interval"])
-        copies = 2 if firehose.get("s3_backup_mode") == "Enabled" else 1
+        copies = 2 if firehose.s3_backup_mode == "Enabled" else 1
         lake_gb_stored += stored_gb * copies * max(a.lake_months_kept, 1)
         s3_puts += objects * copies
-        processing = firehose.get("processing_configuration") or {}
-        if processing.get("enabled"):
-            for processor in processing.get("processors", []):
-                for parameter in processor.get("parameters", []):
-                    match = re.search(r":function:([^:]+)", parameter.get("parameter_value", ""))
-                    if parameter.get("parameter_name") == "LambdaArn" and match:
+        processing = firehose.processing_configuration
+        if processing.enabled:
+            for processor in processing.processors:
+                for parameter in processor.parameters:
+                    match = re.search(r":function:([^:]+)", parameter.parameter_value)
+                    if parameter.parameter_name == "LambdaArn" and match:
                         calls = records_per_month * a.record_bytes / FIREHOSE_LAMBDA_BUFFER
                         invocations[match.group(1)] = invocations.get(match.group(1), 0.0) + calls
 
-    for key, app in (kinesis.get("analytics_config") or {}).items():
-        workers = max(2, app.get("input_parallelism", 1) + app.get("output_parallelism", 1))
-        add("SQL analytics (Glue streaming)", app["name"], f"{workers} G.1X workers, always on", workers * HOURS_PER_MONTH, "DPU-hour",
+    for key, app in kinesis.analytics_config.items():
+        workers = max(2, app.input_parallelism + app.output_parallelism)
+        add("SQL analytics (Glue streaming)", app.name, f"{workers} G.1X workers, always on", workers * HOURS_PER_MONTH, "DPU-hour",
             "glue.dpu_hour", [f"kinesis_config.analytics_config[{key}].input_parallelism, output_parallelism"])
 
-    for key, machine in (stack.get("step_functions_config") or {}).items():
+    for key, machine in stack.step_functions_config.items():
         executions = a.workflow_executions_per_day * DAYS_PER_MONTH
         try:
             document = load_definition(key, stack).document
@@ -273,22 +277,22 @@ def estimate(stack: Mapping[str, Any], assumptions: Assumptions, prices: PriceTa
             if isinstance(target, str):
                 name = target.split(":")[-1] if target.startswith("arn:") else target
                 invocations[name] = invocations.get(name, 0.0) + executions
-        if machine.get("type", "STANDARD") == "EXPRESS":
-            add("Step Functions", machine["name"], "requests", executions / 1e6, "1M requests", "states.express_requests_million", ["workflow_executions_per_day"])
+        if machine.type == "EXPRESS":
+            add("Step Functions", machine.name, "requests", executions / 1e6, "1M requests", "states.express_requests_million", ["workflow_executions_per_day"])
         else:
-            add("Step Functions", machine["name"], f"{len(states)} transitions an execution (all states)", executions * len(states) / 1000,
+            add("Step Functions", machine.name, f"{len(states)} transitions an execution (all states)", executions * len(states) / 1000,
                 "1,000 transitions", "states.standard_transitions_thousand", ["workflow_executions_per_day", f"step_functions_config[{key}].definition"])
 
     log_gb = 0.0
     for key, function in functions.items():
-        calls = invocations.get(function["function_name"], 0.0)
-        gb_seconds = calls * a.lambda_duration_ms / 1000 * function.get("memory_size", 128) / 1024
-        add("Lambda", function["function_name"], "requests", calls / 1e6, "1M requests", "lambda.requests_million",
+        calls = invocations.get(function.function_name, 0.0)
+        gb_seconds = calls * a.lambda_duration_ms / 1000 * function.memory_size / 1024
+        add("Lambda", function.function_name, "requests", calls / 1e6, "1M requests", "lambda.requests_million",
             ["Firehose processors and workflow tasks naming it", "events_per_second", "record_bytes", "workflow_executions_per_day"])
-        add("Lambda", function["function_name"], f"{function.get('memory_size', 128)} MB x {a.lambda_duration_ms:g} ms (x86_64)", gb_seconds,
+        add("Lambda", function.function_name, f"{function.memory_size} MB x {a.lambda_duration_ms:g} ms (x86_64)", gb_seconds,
             "GB-second", "lambda.gb_second_x86_64", [f"lambda_config[{key}].memory_size", "lambda_duration_ms"])
         log_gb += calls * a.log_bytes_per_invocation / GB
-    log_gb += sum(a.job_runs_per_day * DAYS_PER_MONTH * a.glue_log_mb_per_run / 1024 for _ in (glue.get("job_config") or {}))
+    log_gb += sum(a.job_runs_per_day * DAYS_PER_MONTH * a.glue_log_mb_per_run / 1024 for _ in glue.job_config)
 
     if lake_gb_stored:
         add("S3", "data lake", "Standard storage", lake_gb_stored, "GB-month", "s3.standard_gb_month",
@@ -298,8 +302,8 @@ def estimate(stack: Mapping[str, Any], assumptions: Assumptions, prices: PriceTa
         add("CloudWatch", "log groups", "ingestion", log_gb, "GB", "logs.ingest_gb", ["log_bytes_per_invocation", "glue_log_mb_per_run"])
         add("CloudWatch", "log groups", f"storage, kept {a.log_retention_days:g} days", log_gb * min(a.log_retention_days / 30.4, 12), "GB-month",
             "logs.storage_gb_month", ["log_retention_days"])
-    alarms = (len(kinesis.get("stream_config") or {}) + 2 * len(kinesis.get("firehose_config") or {}) + 2 * len(functions)
-              + len(stack.get("step_functions_config") or {}))
+    alarms = (len(kinesis.stream_config) + 2 * len(kinesis.firehose_config) + 2 * len(functions)
+              + len(stack.step_functions_config))
     if alarms:
         add("CloudWatch", "alarms", f"{alarms} alarms the module creates", alarms, "alarm-month", "cloudwatch.alarm_month", ["the stack's streams, Firehose streams, functions, state machines"])
     add("KMS", "stack key", "one customer managed key", 1, "key-month", "kms.key_month", ["kms_key_arn unset: the module creates one"])

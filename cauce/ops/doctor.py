@@ -15,10 +15,12 @@ import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cauce.core.stack import Stack
 
 GUIDE = "docs/operations.md"
 # alarm name suffix (from infra/monitoring.tf) -> troubleshooting section
@@ -76,8 +78,12 @@ def local_checks(stack_file: Path | None, lake: Path) -> list[Finding]:
         if stack_file is None:
             findings.append(Finding("stack definition", "warn", "no Cauce project here and no --stack: run `cauce init`"))
         else:
-            load_stack(stack_file)
-            findings.append(Finding("stack definition", "ok", f"{stack_file}: valid for the Terraform module"))
+            stack = load_stack(stack_file)
+            if stack.warnings:  # usually typos: Terraform drops them without a word (or with a warning)
+                findings.append(Finding("stack definition", "warn", f"{stack_file}: valid for the Terraform module, which ignores: "
+                                        + "; ".join(stack.warnings)))
+            else:
+                findings.append(Finding("stack definition", "ok", f"{stack_file}: valid for the Terraform module"))
     except StackError as error:
         findings.append(Finding("stack definition", "fail", str(error)))
     terraform = shutil.which("terraform")
@@ -95,9 +101,9 @@ def _java() -> Finding:
     return Finding("java", "ok" if major == 17 else "warn", f"Java {major or '?'} ({java}); Spark 3.5 on Glue 5 uses 17")
 
 
-def aws_checks(stack: Mapping[str, Any], session: Any) -> list[Finding]:
+def aws_checks(stack: "Stack", session: Any) -> list[Finding]:
     """The deployed stack's alarms in ALARM state and its Glue jobs' latest failed runs."""
-    prefix = f"{stack.get('project_name')}-{stack.get('environment')}-"
+    prefix = f"{stack.project_name}-{stack.environment}-"
     cloudwatch = session.client("cloudwatch")
     findings = []
     alarms = [a for page in cloudwatch.get_paginator("describe_alarms").paginate(AlarmNamePrefix=prefix, StateValue="ALARM")
@@ -107,17 +113,17 @@ def aws_checks(stack: Mapping[str, Any], session: Any) -> list[Finding]:
         findings.append(Finding(f"alarm {alarm['AlarmName']}", "fail", f"{alarm.get('AlarmDescription') or alarm['MetricName']}: "
                                 f"{alarm.get('StateReason', '')}", f"{GUIDE}#{_anchor(topic)}"))
     glue = session.client("glue")
-    for job in ((stack.get("glue_config") or {}).get("job_config") or {}).values():
+    for job in stack.glue_config.job_config.values():
         try:
-            runs = glue.get_job_runs(JobName=job["name"], MaxResults=5)["JobRuns"]
+            runs = glue.get_job_runs(JobName=job.name, MaxResults=5)["JobRuns"]
         except glue.exceptions.EntityNotFoundException:
-            findings.append(Finding(f"glue job {job['name']}", "warn", "not deployed in this account and region"))
+            findings.append(Finding(f"glue job {job.name}", "warn", "not deployed in this account and region"))
             continue
         failed = [r for r in runs if r.get("JobRunState") in ("FAILED", "TIMEOUT", "ERROR")]
         if failed:
             message = failed[0].get("ErrorMessage", "") or failed[0]["JobRunState"]
             topic = glue_run_topic(failed[0]["JobRunState"], message)
-            findings.append(Finding(f"glue job {job['name']}", "fail", f"run {failed[0]['Id']} {failed[0]['JobRunState']}: {message}",
+            findings.append(Finding(f"glue job {job.name}", "fail", f"run {failed[0]['Id']} {failed[0]['JobRunState']}: {message}",
                                     f"{GUIDE}#{_anchor(topic)}"))
     if not findings:
         findings.append(Finding("deployed stack", "ok", f"no alarm in ALARM state for {prefix}*, no failed Glue run among the latest"))

@@ -111,9 +111,9 @@ def test_every_function_of_the_default_stack_resolves_to_a_handler():
 
     from cauce.core.stack import load_stack
 
-    functions = load_stack(None)["lambda_config"]
+    functions = load_stack(None).lambda_config
     assert functions, "the default stack deploys the seed's data-processor"
     for key, function in functions.items():
-        module, _, attribute = function["handler"].rpartition(".")
+        module, _, attribute = function.handler.rpartition(".")
         assert callable(getattr(importlib.import_module(module), attribute)), key
-        assert function["runtime"] in ("python3.11", "python3.12", "python3.13")
+        assert function.runtime in ("python3.11", "python3.12", "python3.13")

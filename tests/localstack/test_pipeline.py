@@ -12,7 +12,7 @@ import json
 import pytest
 
 from cauce.localstack.pipeline import run_pipeline
-from cauce.core.stack import load_stack
+from cauce.core.stack import load_stack, parse_stack
 from cauce.etl.jobs.etl_main import EtlProcesoPrincipal
 from cauce.handlers.data_processor import handler as data_processor
 
@@ -58,9 +58,10 @@ def test_a_transform_that_raises_mid_run_fails_the_firehose_stage_and_loses_no_r
                 raise ConnectionError("downstream lookup refused the connection")
         return data_processor(event, context)
 
-    stack = copy.deepcopy(load_stack(None))
-    processor = stack["kinesis_config"]["firehose_config"]["s3-delivery"]["processing_configuration"]["processors"][0]
+    values = copy.deepcopy(load_stack(None).document)
+    processor = values["kinesis_config"]["firehose_config"]["s3-delivery"]["processing_configuration"]["processors"][0]
     processor["parameters"].append({"parameter_name": "BufferSizeInMBs", "parameter_value": "0.01"})  # ~50 records an invocation
+    stack = parse_stack(values)
 
     report = run_pipeline(tmp_path / "lake", 400, 0.0, 0.0, seed=5, stack=stack, functions={"data-processor": flaky}, chunk_events=100)
 
@@ -121,8 +122,9 @@ def test_a_failing_job_fails_the_workflow_stage_with_its_reason(tmp_path, spark)
 
 
 def test_a_crawler_on_an_empty_path_stops_the_run_before_the_workflow(tmp_path, spark):
-    stack = copy.deepcopy(load_stack(None))
-    stack["glue_config"]["crawler_config"]["data-crawler"]["s3_target"][0]["path"] = "s3://mi-bucket/nothing-here/"
+    values = copy.deepcopy(load_stack(None).document)
+    values["glue_config"]["crawler_config"]["data-crawler"]["s3_target"][0]["path"] = "s3://mi-bucket/nothing-here/"
+    stack = parse_stack(values)
 
     report = run_pipeline(tmp_path / "lake", 100, 0.0, 0.0, seed=1, stack=stack)
 
@@ -144,11 +146,12 @@ def test_a_consumer_with_poison_records_sends_them_to_the_destination_and_the_sh
             raise RuntimeError("refunds are not handled yet")
         seen.append(event["event_id"])
 
-    stack = copy.deepcopy(load_stack(None))
-    stack["lambda_config"]["consumer"] = {"function_name": "events-consumer", "handler": "unused.handler"}
-    stack["lambda_event_sources"] = {"events": {"function_key": "consumer", "stream_key": "data-stream", "batch_size": 50,
-                                                "maximum_retry_attempts": 1,
-                                                "on_failure_destination_arn": "arn:aws:sqs:us-east-1:123456789012:events-failures"}}
+    values = copy.deepcopy(load_stack(None).document)
+    values["lambda_config"]["consumer"] = {**values["lambda_config"]["data-processor"], "function_name": "events-consumer", "handler": "unused.handler"}
+    values["lambda_event_sources"] = {"events": {"function_key": "consumer", "stream_key": "data-stream", "batch_size": 50,
+                                                 "maximum_retry_attempts": 1,
+                                                 "on_failure_destination_arn": "arn:aws:sqs:us-east-1:123456789012:events-failures"}}
+    stack = parse_stack(values)
     failures = []
 
     def progress(_done, _detail):  # read the destination while moto is still up

@@ -7,6 +7,8 @@ import importlib
 
 import pytest
 
+from tests.stacks import empty_stack
+
 # (module, attribute path) that statemachines/local.py patches or calls
 PATCHED = [
     ("moto.awslambda_simple.models", "LambdaSimpleBackend.invoke"),
@@ -107,7 +109,7 @@ def test_moto_glue_sync_is_still_broken_upstream_so_the_workaround_is_needed(mon
     document = {"StartAt": "Run", "States": {"Run": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync",
                                                      "Parameters": {"JobName": "no-such-job"}, "End": True}}}
 
-    with LocalStepFunctions(stack={}) as sfn:  # the run itself fails (no such job); moto's .sync then crashes
+    with LocalStepFunctions(stack=empty_stack()) as sfn:  # the run itself fails (no such job); moto's .sync then crashes
         monkeypatch.setattr(state_task_service_glue.StateTaskServiceGlue, "_eval_integration_pattern",
                             state_task_service_glue.StateTaskServiceCallback._eval_integration_pattern)
         result = sfn.run(document, validate=False)
@@ -169,7 +171,7 @@ def test_a_machine_is_parsed_once_for_its_first_execution(monkeypatch):
     original = AmazonStateLanguageParser.parse
     monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(lambda text: calls.append(text) or original(text)))
     document = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
-    with LocalStepFunctions(stack={}) as sfn:
+    with LocalStepFunctions(stack=empty_stack()) as sfn:
         first, second = sfn.run(document), sfn.run(document)
     assert first.status == second.status == "SUCCEEDED"
     assert len(calls) == 2  # one per machine (each run creates its own), none again at the start

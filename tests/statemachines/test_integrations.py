@@ -10,6 +10,7 @@ import pytest
 
 from cauce.statemachines import LocalStepFunctions
 from cauce.statemachines.validate import KnownTargets, validate
+from tests.stacks import empty_stack
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/cauce-local-states"
@@ -25,7 +26,7 @@ def client(name):
 
 @pytest.fixture
 def sfn():
-    with LocalStepFunctions(stack={}, functions={"echo": lambda event, context: {"echo": event}}) as local:
+    with LocalStepFunctions(stack=empty_stack(), functions={"echo": lambda event, context: {"echo": event}}) as local:
         yield local
 
 
@@ -146,7 +147,7 @@ def test_lambda_wait_for_task_token_answered_by_the_handler():
     document = task("arn:aws:states:::lambda:invoke.waitForTaskToken",
                     {"FunctionName": "worker", "Payload": {"token.$": "$$.Task.Token", "n.$": "$.n"}})
     assert_valid(document, functions=("worker",))
-    with LocalStepFunctions(stack={}, functions={"worker": worker}) as sfn:
+    with LocalStepFunctions(stack=empty_stack(), functions={"worker": worker}) as sfn:
         result = sfn.run(document, {"n": 21})
     assert result.output == {"done": 42}
 

@@ -14,12 +14,13 @@ import pytest
 from cauce.statemachines import LocalStepFunctions
 from cauce.statemachines.jsonata import UNDEFINED, JsonataError, evaluate, syntax_error
 from cauce.statemachines.validate import KnownTargets, validate
+from tests.stacks import empty_stack
 
 LAMBDA = "arn:aws:states:::lambda:invoke"
 
 
 def run(document, execution_input=None, **functions):
-    with LocalStepFunctions(stack={}, functions=functions) as sfn:
+    with LocalStepFunctions(stack=empty_stack(), functions=functions) as sfn:
         return sfn.run(document, execution_input if execution_input is not None else {})
 
 
@@ -112,7 +113,7 @@ def test_wait_parallel_map_item_selector_and_succeed_in_jsonata():
     )
     assert messages(document) == []
 
-    with LocalStepFunctions(stack={}) as sfn:
+    with LocalStepFunctions(stack=empty_stack()) as sfn:
         result = sfn.run(document, {"s": 30})
 
     assert result.status == "SUCCEEDED", result.cause

@@ -8,6 +8,7 @@ import pytest
 
 from cauce.etl.testing import put_json_lines
 from cauce.statemachines import AslValidationError, LocalStepFunctions
+from tests.stacks import empty_stack
 
 LAMBDA = "arn:aws:states:::lambda:invoke"
 
@@ -42,7 +43,7 @@ def task(function: str, **extra):
 
 
 def run(document, execution_input=None, **functions):
-    with LocalStepFunctions(stack={}, functions=functions) as sfn:
+    with LocalStepFunctions(stack=empty_stack(), functions=functions) as sfn:
         return sfn.run(document, execution_input or {}), sfn
 
 
@@ -160,7 +161,7 @@ def test_parallel_and_map_results():
 
 def test_invalid_or_unbound_definitions_are_refused_before_running():
     document = {"StartAt": "Work", "States": {"Work": task("nobody", End=True)}}
-    with LocalStepFunctions(stack={}) as sfn, pytest.raises(AslValidationError) as error:
+    with LocalStepFunctions(stack=empty_stack()) as sfn, pytest.raises(AslValidationError) as error:
         sfn.run(document)
     assert "States.Work.Parameters.FunctionName: no local handler for Lambda function 'nobody'" in str(error.value)
     assert sfn.lambda_calls == []
@@ -168,7 +169,7 @@ def test_invalid_or_unbound_definitions_are_refused_before_running():
 
 def test_an_unbound_task_run_without_validation_fails_fast_naming_the_function():
     document = {"StartAt": "Work", "States": {"Work": task("nobody", End=True)}}
-    with LocalStepFunctions(stack={}) as sfn:
+    with LocalStepFunctions(stack=empty_stack()) as sfn:
         result = sfn.run(document, validate=False)
     assert result.status == "FAILED"
     assert "nobody" in (result.cause or "")
@@ -176,7 +177,7 @@ def test_an_unbound_task_run_without_validation_fails_fast_naming_the_function()
 
 def test_run_needs_the_context_manager():
     with pytest.raises(RuntimeError, match="context manager"):
-        LocalStepFunctions(stack={}).run({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}})
+        LocalStepFunctions(stack=empty_stack()).run({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}})
 
 
 # The seed's workflow, end to end: the Glue job on local Spark, then the data-processor.

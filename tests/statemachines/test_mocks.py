@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from cauce.statemachines import LocalStepFunctions, StateMachineDefinition
 from cauce.statemachines.mocks import MockConfigError, load_mock_config
+from tests.stacks import empty_stack
 
 # "Mocked service integration configuration file", docs.aws.amazon.com/step-functions/latest/dg/sfn-local-mock-cfg-file.html
 MOCK_CONFIG = {
@@ -48,7 +49,7 @@ SQS_RESULT = {"MD5OfMessageBody": "3bcb6e8e-7h85-4375-b0bc-1a59812c6e51", "Messa
 
 
 def test_happy_path_takes_both_mocked_responses():
-    with LocalStepFunctions(stack={}, mock_config=MOCK_CONFIG) as sfn:
+    with LocalStepFunctions(stack=empty_stack(), mock_config=MOCK_CONFIG) as sfn:
         result = sfn.run(DEFINITION, {"a": 1}, test_case="HappyPath")
     assert result.status == "SUCCEEDED", result.cause
     assert result.output == SQS_RESULT
@@ -56,7 +57,7 @@ def test_happy_path_takes_both_mocked_responses():
 
 
 def test_retry_path_plays_the_responses_by_attempt_in_virtual_time():
-    with LocalStepFunctions(stack={}, mock_config=MOCK_CONFIG) as sfn:
+    with LocalStepFunctions(stack=empty_stack(), mock_config=MOCK_CONFIG) as sfn:
         result = sfn.run(DEFINITION, {"a": 1}, test_case="RetryPath")
     assert result.status == "SUCCEEDED", result.cause
     lambda_state = result.row("LambdaState")
@@ -65,7 +66,7 @@ def test_retry_path_plays_the_responses_by_attempt_in_virtual_time():
 
 
 def test_hybrid_path_runs_the_unmocked_state_for_real():
-    with LocalStepFunctions(stack={}, mock_config=MOCK_CONFIG) as sfn:
+    with LocalStepFunctions(stack=empty_stack(), mock_config=MOCK_CONFIG) as sfn:
         queue = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="myQueue")["QueueUrl"]
         result = sfn.run(DEFINITION, {"a": 1}, test_case="HybridPath")
         message = boto3.client("sqs", region_name="us-east-1").receive_message(QueueUrl=queue)["Messages"][0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cauce.statemachines import LocalStepFunctions
+from tests.stacks import empty_stack
 
 LAMBDA = "arn:aws:states:::lambda:invoke"
 ORDER_FLOW = {"StartAt": "Charge", "States": {
@@ -20,7 +21,7 @@ ORDER_FLOW = {"StartAt": "Charge", "States": {
 
 @pytest.fixture
 def sfn():
-    with LocalStepFunctions(stack={}, functions={"charge": lambda event, context: {"ok": event["amount"] < 100}}) as local:
+    with LocalStepFunctions(stack=empty_stack(), functions={"charge": lambda event, context: {"ok": event["amount"] < 100}}) as local:
         yield local
 
 
@@ -66,6 +67,6 @@ def test_an_unknown_state_is_named(sfn):
 
 
 def test_the_step_functions_fixture_binds_the_tests_functions(step_functions):
-    with step_functions(stack={}, functions={"charge": lambda event, context: {"ok": True}}) as sfn:
+    with step_functions(stack=empty_stack(), functions={"charge": lambda event, context: {"ok": True}}) as sfn:
         outcome = sfn.test_state(ORDER_FLOW, "Charge", {"id": 2, "amount": 1})
     assert (outcome.status, outcome.output["charge"], outcome.next_state) == ("SUCCEEDED", {"charged": True}, "Paid?")

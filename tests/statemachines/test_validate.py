@@ -10,6 +10,7 @@ import pytest
 from cauce.core.stack import load_stack
 from cauce.statemachines.definition import DefinitionError, fill_placeholders, load_definition, template_variables
 from cauce.statemachines.validate import KnownTargets, validate
+from tests.stacks import empty_stack
 
 KNOWN = KnownTargets(functions=frozenset({"data-processor", "worker"}), jobs=frozenset({"etl-proceso-principal"}))
 LAMBDA = "arn:aws:states:::lambda:invoke"
@@ -48,7 +49,7 @@ def test_invalid_json_names_line_and_column(tmp_path):
     path = tmp_path / "broken.asl.json"
     path.write_text('{"StartAt": "A",\n "States": {,}}')
     with pytest.raises(DefinitionError, match=r"not valid JSON at line 2 column 13"):
-        load_definition(str(path), {})
+        load_definition(str(path), empty_stack())
 
 
 @pytest.mark.parametrize(
