@@ -52,6 +52,13 @@ def test_the_projects_stack_passes_the_modules_rules_and_binds_its_own_code(tmp_
     assert pyproject["project"]["dependencies"][0].startswith("cauce[local,lambda]")
 
 
+def test_init_takes_a_relative_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = init("shop", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["root"] == str(tmp_path.resolve() / "shop") and (tmp_path / "shop" / "pyproject.toml").is_file()
+
+
 def test_init_refuses_a_folder_that_is_not_empty_unless_forced(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     refused = init(str(tmp_path), "--name", "shop")

@@ -100,6 +100,7 @@ def create_project(root: Path, name: str | None = None, force: bool = False) -> 
     `force`, which overwrites the scaffold's own files and leaves every other file alone."""
     from cauce.ops.terraform import export_module
 
+    root = root.resolve()
     if root.exists() and not root.is_dir():
         raise ScaffoldError(f"{root} exists and is not a folder")
     if root.is_dir() and any(root.iterdir()) and not force:
@@ -121,7 +122,7 @@ def create_project(root: Path, name: str | None = None, force: bool = False) -> 
         path.write_text(text)
         written.append(path)
     written += export_module(root / "infra" / "modules" / "cauce", force=True)
-    return Scaffold(root.resolve(), project_name, sorted(written))
+    return Scaffold(root, project_name, sorted(written))
 
 
 def _sample_events(project_name: str) -> dict[str, str]:

@@ -38,16 +38,15 @@ class ModuleExportError(RuntimeError):
 
 
 def module_dir() -> Path:
-    """The installed module: the package `cauce.terraform`, or infra/ in a source checkout."""
-    try:
-        folder = Path(str(resources.files("cauce.terraform")))
-    except (ModuleNotFoundError, TypeError):
-        folder = None
-    if folder is None or not (folder / "variables.tf").is_file():
-        folder = Path(__file__).resolve().parents[2] / "infra"  # a source checkout whose editable install predates the mapping
-    if not (folder / "variables.tf").is_file():
-        raise ModuleExportError(f"Cauce's Terraform module is not installed (no variables.tf in {folder}): reinstall Cauce")
-    return folder
+    """The installed module: cauce/terraform/ beside this package in a wheel, infra/ in a source checkout.
+
+    Found by path, not by importlib.resources: `cauce.terraform` holds no Python, so it is a
+    namespace package, which resources cannot open on Python 3.11."""
+    package = Path(__file__).resolve().parents[1]
+    for folder in (package / "terraform", package.parent / "infra"):
+        if (folder / "variables.tf").is_file():
+            return folder
+    raise ModuleExportError(f"Cauce's Terraform module is not installed (no variables.tf in {package / 'terraform'}): reinstall Cauce")
 
 
 def module_files() -> list[tuple[str, Path]]:
