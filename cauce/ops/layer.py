@@ -151,8 +151,8 @@ def _build_wheel(root: Path, into: Path) -> Path:
 
 
 def _copy_installed_cauce(site: Path) -> list[str]:
-    """Copy the installed distribution's package files (by its RECORD) into `site`; returns the
-    `lambda` extra's requirements, which pip resolves for Lambda's platform."""
+    """Copy the installed distribution's package files (by its RECORD) into `site`; returns its
+    requirements and the `lambda` extra's, which pip resolves for Lambda's platform."""
     from importlib.metadata import PackageNotFoundError, distribution
 
     try:
@@ -177,14 +177,18 @@ def _copy_installed_cauce(site: Path) -> list[str]:
     dist_info = site / f"cauce-{dist.version}.dist-info"
     dist_info.mkdir(parents=True, exist_ok=True)
     (dist_info / "METADATA").write_text(dist.read_text("METADATA") or "")
-    requirements = []
+    # what `pip install cauce[lambda]` would install: the requirements without a marker, and the extra's
+    core, extra = [], []
     for requirement in dist.requires or []:
         spec, _, marker = requirement.partition(";")
-        if marker.replace("'", '"').replace(" ", "") == 'extra=="lambda"':
-            requirements.append(spec.strip())
-    if not requirements:
+        marker = marker.replace("'", '"').replace(" ", "")
+        if not marker:
+            core.append(spec.strip())
+        elif marker == 'extra=="lambda"':
+            extra.append(spec.strip())
+    if not extra:
         raise LayerBuildError("the installed Cauce declares no 'lambda' extra: it is not a Cauce this command can layer")
-    return sorted(requirements)
+    return sorted(core) + sorted(extra)
 
 
 def _pip_install(requirements: list[str], target: Path, python: str, machine: str, constraints: Path | None) -> None:
