@@ -10,7 +10,7 @@ CHECKOV_VERSION := 3.3.30
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test outside-in bench clean
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml scripts/system-packages.sh
@@ -33,6 +33,10 @@ demo: setup
 
 test: setup $(CHECKOV_STAMP)
 	$(VENV)/bin/python -m pytest
+
+# Cauce as a user gets it: the wheel in a fresh virtualenv, a `cauce init` project, every command in it
+outside-in: setup
+	$(VENV)/bin/python -m pytest -m outside_in -rA -s
 
 bench: setup
 	$(VENV)/bin/python benchmarks/etl_overhead.py

@@ -133,8 +133,13 @@ def apps_dir() -> Path:
 
 
 def load_app(reference: str, stack: "Stack | None" = None) -> AnalyticsApp:
-    """An app by folder (a path, or a name under analytics/apps/) or by stack key or name."""
-    for candidate in (Path(reference), apps_dir() / reference):
+    """An app by folder (a path, a name in the project's apps folder or under Cauce's analytics/apps/)
+    or by stack key or name."""
+    from cauce.core.project import find_project
+
+    project = find_project()
+    project_apps = [project.apps / reference] if project is not None else []
+    for candidate in (Path(reference), *project_apps, apps_dir() / reference):
         if (candidate / "app.sql").is_file():
             definition_file = candidate / "app.json"
             try:
@@ -145,5 +150,6 @@ def load_app(reference: str, stack: "Stack | None" = None) -> AnalyticsApp:
     for key, config in (stack.kinesis_config.analytics_config if stack is not None else {}).items():
         if reference in (key, config.name):
             return from_config(key, config.document, f"kinesis_config.analytics_config[{key!r}]")
-    known = sorted(p.name for p in apps_dir().iterdir() if (p / "app.sql").is_file())
-    raise AppDefinitionError(f"no analytics app {reference!r} (in analytics/apps: {', '.join(known) or 'none'}; or a stack key)")
+    folders = ([project.apps] if project is not None and project.apps.is_dir() else []) + [apps_dir()]
+    known = sorted({p.name for folder in folders for p in folder.iterdir() if (p / "app.sql").is_file()})
+    raise AppDefinitionError(f"no analytics app {reference!r} (apps: {', '.join(known) or 'none'}; or a stack key)")

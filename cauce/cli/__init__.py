@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from cauce.cli import analytics, handlers, jobs, layer, localstack, ops, sfn
+from cauce.cli import analytics, handlers, init, jobs, layer, localstack, ops, sfn
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,7 +15,7 @@ def cli() -> None:
     """Cauce: build, test on one machine, and deploy AWS data-processing stacks."""
 
 
-for module in (jobs, localstack, handlers, layer, sfn, ops, analytics):
+for module in (init, jobs, localstack, handlers, layer, sfn, ops, analytics):
     for command in module.COMMANDS:
         cli.add_command(command)
 

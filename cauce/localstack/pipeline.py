@@ -1,7 +1,8 @@
 """The seed's whole stack on one machine: events into the Kinesis stream (moto), Firehose delivery
 with the data-processor transform into the lake, the SQL analytics apps and the event source
-mappings reading the stream, then the crawler and the `etl-workflow` state machine (the Glue job
-on local Spark, then the data-processor); and a reconciliation of every event.
+mappings reading the stream, then the crawler and the stack's state machine (in the example,
+`etl-workflow`: the Glue job on local Spark, then the data-processor); and a reconciliation of
+every event. Every name comes from the stack: a project's own stack runs as the example does.
 
 The stream stages run together, a chunk of events at a time, as they would on AWS: each chunk
 is put into the stream, then every consumer reads what is new, and records every consumer has
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from cauce.localstack.analytics import BATCH_RECORDS as ANALYTICS_BATCH
 
 if TYPE_CHECKING:
-    from cauce.core.stack import Stack
+    from cauce.core.stack import GlueJobConfig, Stack
 
 STAGES = ("kinesis", "firehose", "analytics", "event_sources", "crawler", "workflow")
 CHUNK_EVENTS = 5_000  # events put before the consumers read: bounds what the stream holds
@@ -102,7 +103,7 @@ def run_pipeline(lake_dir: Path, events: int, malformed_share: float, duplicate_
     return {"events": events, "records_put": stages.get("kinesis", {}).get("records", 0), "expected": expected, "stages": stages,
             "checks": checks, "reconciled": failure is None and all(c["ok"] for c in checks),
             "failed_stage": failed_stage, "failure": reason, "seconds": total,
-            "lake": str(lake_dir), "outputs": _outputs(stack, stages), "not_applicable_locally": not_applicable_locally(stack),
+            "lake": str(lake_dir), "outputs": _outputs(stack, stages, bindings), "not_applicable_locally": not_applicable_locally(stack),
             "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}  # this process; Spark's JVM is apart
 
 
@@ -244,10 +245,11 @@ def _batch_stages(stack, sfn, lake, runtime, stages, timer, say) -> None:
                                          "was not started (what Firehose delivered is still in the lake)")
 
     with timer.stage("workflow"):
-        workflow = sfn.run("etl-workflow", {})
+        name = workflow_name(stack)
+        workflow = sfn.run(name, {})
         job = next(iter(sfn.glue_runs.values()), None)
         result = job.result if job is not None else None
-        stages["workflow"] = {"status": workflow.status, "error": workflow.error, "cause": workflow.cause,
+        stages["workflow"] = {"name": name, "status": workflow.status, "error": workflow.error, "cause": workflow.cause,
                               "states": [(r.state, r.status) for r in workflow.rows],
                               "rows_read": sum((result.rows_read or {}).values()) if result else 0,
                               "rows_written": sum((result.rows_written or {}).values()) if result else 0,
@@ -257,7 +259,15 @@ def _batch_stages(stack, sfn, lake, runtime, stages, timer, say) -> None:
             f"quarantined {stages['workflow']['rows_quarantined']:,}")
         if workflow.status != "SUCCEEDED":
             reason = stages["workflow"]["job_error"] or workflow.cause or workflow.error or workflow.status
-            raise StageFailed("workflow", f"etl-workflow {workflow.status}: {reason}")
+            raise StageFailed("workflow", f"{name} {workflow.status}: {reason}")
+
+
+def workflow_name(stack: "Stack") -> str:
+    """The state machine the demo runs after the crawler: the stack's first (the example has one, etl-workflow)."""
+    machines = stack.step_functions_config
+    if not machines:
+        raise StageFailed("workflow", "the stack has no step_functions_config: no workflow to run the Glue job")
+    return next(iter(machines.values())).name
 
 
 def _checks(stages: Mapping[str, Any], expected: Mapping[str, int]) -> list[dict[str, Any]]:
@@ -303,7 +313,7 @@ def _first_failure(failure: StageFailed | None, checks: list[dict[str, Any]]) ->
     return min(candidates, key=lambda candidate: STAGES.index(candidate[0]))
 
 
-def _outputs(stack: "Stack", stages: Mapping[str, Any]) -> dict[str, str]:
+def _outputs(stack: "Stack", stages: Mapping[str, Any], bindings: Any = None) -> dict[str, str]:
     """Where each stage's output lies (s3:// URIs map into the lake folder)."""
     bucket = lake_bucket(stack)
     outputs = {}
@@ -314,11 +324,25 @@ def _outputs(stack: "Stack", stages: Mapping[str, Any]) -> dict[str, str]:
         outputs[f"firehose {firehose.name} errors"] = f"s3://{bucket}/{error_prefix}"
     for crawler in stack.glue_config.crawler_config.values():
         outputs[f"crawler {crawler.name}"] = f"catalog database {crawler.database_name}"
-    outputs["etl job curated"] = f"s3://{bucket}/curated/events/"
-    outputs["etl job quarantine"] = f"s3://{bucket}/quarantine/etl-proceso-principal/"
+    for job in stack.glue_config.job_config.values():
+        outputs.update(_job_outputs(job, bindings))
     for name, app in (stages.get("analytics") or {}).get("apps", {}).items():
         outputs[f"analytics {name}"] = f"kinesis stream {app['output']}"
     return outputs
+
+
+def _job_outputs(job: "GlueJobConfig", bindings: Any) -> dict[str, str]:
+    """A job's output paths: its Arguments' `*_path` fields other than sources, as the stack sets or the class defaults them."""
+    import dataclasses
+
+    try:
+        arguments = bindings.job_class_for(job.name).Arguments
+        fields = {f.name: f.default for f in dataclasses.fields(arguments) if f.name.endswith("_path")}
+    except Exception:  # noqa: BLE001 - where the outputs are is a courtesy: a job that does not load has none listed
+        return {}
+    overrides = {k.removeprefix("--"): v for k, v in job.default_arguments.items()}
+    return {f"job {job.name} {name.removesuffix('_path')}": overrides.get(name, default)
+            for name, default in fields.items() if not name.startswith("source") and isinstance(overrides.get(name, default), str)}
 
 
 def _static_part(prefix: str) -> str:

@@ -39,7 +39,7 @@ def html_report(report: Mapping[str, Any]) -> str:
     ]
     workflow = stages.get("workflow")
     if workflow:
-        sections.append("<h2>etl-workflow</h2>" + _table(["state", "status"], workflow["states"]))
+        sections.append(f"<h2>{escape(workflow.get('name', 'workflow'))}</h2>" + _table(["state", "status"], workflow["states"]))
     sections.append("<h2>Outputs</h2>" + _table(["output", "where"], list(report["outputs"].items())))
     settings = report.get("not_applicable_locally") or {}
     if settings:
@@ -77,7 +77,7 @@ def _diagram(report: Mapping[str, Any]) -> str:
         ("kinesis", 10, 60, "Kinesis stream", f"{stages.get('kinesis', {}).get('records', 0):,} records"),
         ("firehose", 200, 10, "Firehose + transform", f"{firehose.get('delivered', 0):,} delivered, {firehose.get('processing_failed', 0):,} failed"),
         ("crawler", 390, 10, "Glue crawler", f"{len(crawler.get('tables', []))} table(s), {crawler.get('files', 0)} files"),
-        ("workflow", 580, 10, "etl-workflow", f"{workflow.get('status', 'not run')}: {workflow.get('rows_written', 0):,} curated"),
+        ("workflow", 580, 10, workflow.get("name", "workflow"), f"{workflow.get('status', 'not run')}: {workflow.get('rows_written', 0):,} curated"),
         ("analytics", 200, 110, "SQL analytics", ", ".join(f"{a['rows']} windows" for a in apps.values()) or "no apps"),
     ]
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="770" height="170" font-size="12">',

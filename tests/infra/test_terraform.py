@@ -65,6 +65,26 @@ def test_terraform_validate(folder, terraform_env, tmp_path):
     assert validate.returncode == 0, validate.stderr + validate.stdout
 
 
+@needs_terraform
+@needs_provider
+def test_the_root_module_of_a_cauce_init_project_validates(terraform_env, tmp_path):
+    """The project's infra/ sources the module copied out of the installation (infra/modules/cauce)."""
+    from click.testing import CliRunner
+
+    from cauce.cli import cli
+
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "shop")])
+    assert result.exit_code == 0, result.output
+    infra = tmp_path / "shop" / "infra"
+    assert 'source = "./modules/cauce"' in (infra / "main.tf").read_text()
+    fmt = subprocess.run(["terraform", "fmt", "-check", "-recursive", str(infra)], capture_output=True, text=True)
+    assert fmt.returncode == 0, f"files needing terraform fmt:\n{fmt.stdout}"
+    init = terraform(["init", "-backend=false", "-input=false"], infra, terraform_env)
+    assert init.returncode == 0, init.stderr
+    validate = terraform(["validate"], infra, terraform_env)
+    assert validate.returncode == 0, validate.stderr + validate.stdout
+
+
 # --- plan against moto's server -------------------------------------------------------------------
 
 def _free_port() -> int:
