@@ -109,7 +109,7 @@ def _run_once(path: Path, values: dict[str, str], lake: Any, spark: Any, attempt
     import pyspark.context
 
     from cauce.etl.awsglue import installed
-    from cauce.etl.awsglue.environment import LocalGlueEnvironment, observed, set_environment
+    from cauce.etl.awsglue.environment import LocalGlueEnvironment, drain_listener_bus, observed, set_environment
 
     started = time.perf_counter()
     job_name = values.get("JOB_NAME") or path.stem
@@ -148,6 +148,7 @@ def _run_once(path: Path, values: dict[str, str], lake: Any, spark: Any, attempt
         sys.argv = saved_argv
         set_environment(previous)
         result.duration_seconds = round(time.perf_counter() - started, 3)
+    drain_listener_bus(environment.spark)
     for ctx, observation in environment.counts.reads.items():
         metrics = {"rows": observation} if isinstance(observation, int) else observed(observation)
         result.rows_read[ctx] = None if metrics is None else int(metrics["rows"])

@@ -42,7 +42,7 @@ class StackBindings:
         from cauce.etl.discovery import discover
 
         return KnownTargets(functions=frozenset(set(self._handlers) | set(self._function_configs)),
-                            jobs=frozenset(set(self._job_classes) | set(discover(self.project))),
+                            jobs=frozenset(set(self._job_classes) | set(discover(self.project)) | set(self._glue_scripts())),
                             crawlers=frozenset(self._crawler_configs),
                             load_function=self.handler_for, load_job=self.job_class_for)
 
@@ -59,7 +59,24 @@ class StackBindings:
         config = self._function_configs.get(function_name, {})
         return FunctionSettings(memory_size=config.get("memory_size", 128), timeout=config.get("timeout", 3))
 
+    def _glue_scripts(self) -> dict[str, Path]:
+        """Plain Glue scripts bound to job names: a script whose file stem is the job's name, or the
+        stem of the job definition's script_location (`-` and `_` alike)."""
+        from cauce.etl.discovery import glue_scripts
+
+        scripts = {stem.replace("-", "_"): path for stem, path in glue_scripts(self.project).items()}
+        bound = {}
+        for name in set(self._job_configs) | {stem for stem in scripts}:
+            location = (self._job_configs.get(name) or {}).get("script_location") or ""
+            for stem in (name, Path(location).stem):
+                if stem and stem.replace("-", "_") in scripts:
+                    bound[name] = scripts[stem.replace("-", "_")]
+                    break
+        return bound
+
     def job_class_for(self, job_name: str) -> type:
+        if job_name not in self._job_classes and job_name in self._glue_scripts():
+            return self._glue_scripts()[job_name]  # a plain Glue script: its path stands for the class
         if job_name not in self._job_classes:
             from cauce.etl.discovery import resolve_job
 
@@ -72,7 +89,14 @@ class StackBindings:
 
         definition = self._job_configs.get(job_name, {})
         values = run_arguments(definition.get("default_arguments"), arguments, job_name, run_id)
-        result = run_job(self.job_class_for(job_name), values, self.runtime, RunPolicy.for_job(definition))
+        target = self.job_class_for(job_name)
+        if isinstance(target, Path):  # a plain Glue script, on the local awsglue
+            from cauce.etl.glue_scripts import run_glue_script
+
+            policy = RunPolicy.for_job(definition)
+            result = run_glue_script(target, values, self.runtime.lake, self.runtime.spark, max_retries=policy.max_retries)
+        else:
+            result = run_job(target, values, self.runtime, RunPolicy.for_job(definition))
         state = "SUCCEEDED" if result.succeeded else ("TIMEOUT" if result.status == "TIMEOUT" else "FAILED")
         return JobOutcome(state, result.error, result)
 

@@ -303,16 +303,27 @@ class DynamicFrame:
         return self._derive(df)
 
     def select_fields(self, paths: list[str], transformation_ctx: str = "", info: str = "", stageThreshold: int = 0, totalThreshold: int = 0) -> "DynamicFrame":  # noqa: N803
-        columns = []
+        from pyspark.sql import functions as F
+
+        tree: dict[str, Any] = {}  # a nested path keeps its parents: select_fields(["a.b"]) is a: struct<b>
         for path in paths:
             plain = _unquote(path)
             if plain in self._df.columns:
-                columns.append(_col(plain))
-            else:
-                column = self._source_column(path, True)
-                if column is not None:
-                    columns.append(column.alias(_split_path(path)[-1]))
-        return self._derive(self._df.select(*columns))
+                tree[plain] = _col(plain)
+                continue
+            column = self._source_column(path, True)
+            if column is None:
+                continue
+            parts = _split_path(path)
+            node = tree
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = column
+
+        def build(node: dict[str, Any]) -> list["Column"]:
+            return [F.struct(*build(value)).alias(key) if isinstance(value, dict) else value.alias(key) for key, value in node.items()]
+
+        return self._derive(self._df.select(*build(tree)))
 
     def rename_field(self, oldName: str, newName: str, transformation_ctx: str = "", info: str = "", stageThreshold: int = 0, totalThreshold: int = 0) -> "DynamicFrame":  # noqa: N803
         old, new = _unquote(oldName), _unquote(newName)

@@ -121,6 +121,15 @@ def set_environment(environment: LocalGlueEnvironment | None) -> LocalGlueEnviro
         return previous
 
 
+def drain_listener_bus(spark: Any) -> None:
+    """Wait until Spark's listener bus has delivered its events: Observation metrics arrive on it
+    after the action that computed them has returned."""
+    try:
+        spark.sparkContext._jsc.sc().listenerBus().waitUntilEmpty()
+    except Exception:  # a Spark without the accessor: metrics not yet delivered read as unknown
+        pass
+
+
 def observed(observation: Any) -> dict[str, Any] | None:
     """An Observation's metrics if an action has evaluated it, else None, without blocking
     (pyspark's `Observation.get` waits forever for a DataFrame never evaluated; Spark 3.5 has no

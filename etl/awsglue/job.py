@@ -51,12 +51,14 @@ class Job:
 
     def commit(self) -> None:
         from cauce.etl.commit import atomic_write_json
-        from cauce.etl.awsglue.environment import observed
+        from cauce.etl.awsglue.environment import drain_listener_bus, observed
 
         environment = self._environment
         bookmark = environment.bookmark
         if bookmark is None:
             return
+        if environment.pending_marks:
+            drain_listener_bus(environment.spark)
         for ctx, keys, mark, to_plain in environment.pending_marks:
             values = observed(mark)
             if values:

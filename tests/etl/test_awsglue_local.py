@@ -146,3 +146,21 @@ def test_cauce_job_run_runs_a_plain_glue_script(spark, cauce_lake, tmp_path):
     assert result.exit_code == 0, document
     assert (document["status"], document["rows_read"], document["rows_written"]) == ("SUCCEEDED", {"src": 2}, {"sink": 2})
     assert sorted(p.name for p in (cauce_lake.root / "out" / "copy").iterdir() if p.is_dir()) == ["k=x", "k=y"]
+
+
+def test_step_functions_glue_start_job_run_sync_runs_a_plain_glue_script(local_runtime, tmp_path, monkeypatch):
+    from cauce.core.stack import load_stack
+    from cauce.localstack.bindings import StackBindings
+    from cauce.statemachines import LocalStepFunctions
+
+    (tmp_path / "copy_job.py").write_text(COPY_SCRIPT)
+    monkeypatch.setenv("CAUCE_JOBS_PATH", str(tmp_path))
+    local_runtime.lake.put_object("s3://in/data/a.json", '{"k": "x", "v": 1}\n')
+    document = {"StartAt": "Copy", "States": {"Copy": {
+        "Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync", "End": True,
+        "Parameters": {"JobName": "copy_job", "Arguments": {"--source": "s3://in/data/"}}}}}
+    stack = load_stack(None)
+    with LocalStepFunctions(stack, bindings=StackBindings(stack, runtime=local_runtime)) as sfn:
+        result = sfn.run(document)
+    assert result.status == "SUCCEEDED", result.cause
+    assert (local_runtime.lake.root / "out" / "copy" / "k=x").is_dir()
