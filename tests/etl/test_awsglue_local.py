@@ -164,3 +164,25 @@ def test_step_functions_glue_start_job_run_sync_runs_a_plain_glue_script(local_r
         result = sfn.run(document)
     assert result.status == "SUCCEEDED", result.cause
     assert (local_runtime.lake.root / "out" / "copy" / "k=x").is_dir()
+
+
+def test_json_path_multiline_and_push_down_predicate_on_catalog_partitions(glue_context, cauce_lake):
+    from cauce.etl.catalog import LocalCatalog, table_input
+
+    cauce_lake.put_object("s3://raw/doc/a.json", json.dumps({"meta": {"n": 2}, "records": [{"id": 1}, {"id": 2}]}, indent=2))
+    frame = glue_context.create_dynamic_frame.from_options("s3", {"paths": ["s3://raw/doc/"]}, "json",
+                                                           {"jsonPath": "$.records[*]", "multiline": True})
+    assert sorted(r.id for r in frame.toDF().collect()) == [1, 2]
+    for year, ids in (("2025", [1]), ("2026", [2, 3])):
+        cauce_lake.put_object(f"s3://lake/sales/year={year}/part-0.json", "".join(json.dumps({"id": i}) + "\n" for i in ids))
+    LocalCatalog(cauce_lake).put_table("db", table_input("sales", "s3://lake/sales/", "json", [("id", "bigint")], [("year", "string")]))
+    from cauce.etl.awsglue.job import Job
+
+    job = Job(glue_context)
+    job.init("sales-job", {"job-bookmark-option": "job-bookmark-enable"})
+    sales = glue_context.create_dynamic_frame.from_catalog(database="db", table_name="sales", push_down_predicate="year = '2026'",
+                                                           transformation_ctx="sales")
+    assert sorted((r.id, str(r.year)) for r in sales.toDF().collect()) == [(2, "2026"), (3, "2026")]
+    job.commit()
+    state = json.loads((cauce_lake.state_dir / "bookmarks" / "sales-job.json").read_text())
+    assert list(state["contexts"]["sales"]["files"]) == ["s3://lake/sales/year=2026/part-0.json"]  # pruned before reading
