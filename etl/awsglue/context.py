@@ -184,7 +184,9 @@ class GlueContext:
         if has_errors:
             # Spark refuses a query on raw JSON/CSV that reads only the corrupt-record column (a bare count
             # of the good records would be one); a metric on a data column keeps that column in every scan
-            metrics += [F.count(F.col(ERROR_COLUMN)).alias("errors"), F.count(_col(data_columns[0])).alias("_cauce_ref")]
+            # Every data column, too: Spark's CSV parser judges a record malformed (a token too many) only
+            # when it parses all the columns, so a pruned scan would let such a record pass as good.
+            metrics += [F.count(F.col(ERROR_COLUMN)).alias("errors"), F.max(F.hash(*[_col(c) for c in data_columns])).alias("_cauce_ref")]
         observation = Observation(f"read:{ctx or id(raw)}")
         observed = raw.observe(observation, *metrics)
         if ctx:
@@ -507,12 +509,13 @@ def _no_columns(spark: Any) -> "DataFrame":
 
 
 def _errors_of(raw: "DataFrame", ctx: str) -> "DataFrame":
-    """The error records of a read (kept in a data column's scan, as above, by a metric on it)."""
+    """The error records of a read (every data column kept in the scan, as above, by a metric on them)."""
     from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
-    first = next(c for c in raw.columns if c != ERROR_COLUMN)
-    kept = raw.observe(Observation(f"errors:{ctx or id(raw)}"), F.count(_col(first)).alias("_cauce_ref"))
+    data = [_col(c) for c in raw.columns if c != ERROR_COLUMN]
+    # max, not count: Spark folds the count of a never-null value into count(1), which reads no column
+    kept = raw.observe(Observation(f"errors:{ctx or id(raw)}"), F.max(F.hash(*data)).alias("_cauce_ref"))
     return kept.filter(F.col(ERROR_COLUMN).isNotNull()).select(
         F.col(ERROR_COLUMN).alias("record"), F.lit("malformed record: does not parse").alias("errorMessage"),
         F.lit(ctx).alias("transformation_ctx"))

@@ -186,3 +186,13 @@ def test_json_path_multiline_and_push_down_predicate_on_catalog_partitions(glue_
     job.commit()
     state = json.loads((cauce_lake.state_dir / "bookmarks" / "sales-job.json").read_text())
     assert list(state["contexts"]["sales"]["files"]) == ["s3://lake/sales/year=2026/part-0.json"]  # pruned before reading
+
+
+def test_malformed_csv_records_are_error_records_however_the_frame_is_queried(glue_context, cauce_lake):
+    cauce_lake.put_object("s3://raw/bad/x.csv", 'a,b\n1,2\n3,4,5\n"unclosed,6\n7,8\n')
+    frame = glue_context.create_dynamic_frame.from_options("s3", {"paths": ["s3://raw/bad/"]}, "csv", {"withHeader": True})
+    assert [tuple(r) for r in frame.toDF().orderBy("a").collect()] == [(1, 2), (7, 8)]
+    # a scan of one column must not let the record with a token too many through as good
+    assert frame.toDF().select("a").count() == 2 and frame.count() == 2
+    assert frame.errorsCount() == 2
+    assert sorted(r.record for r in frame.errorsAsDynamicFrame().toDF().collect()) == ['"unclosed,6', "3,4,5"]
