@@ -44,6 +44,7 @@ bench: setup
 	$(VENV)/bin/python benchmarks/statemachines_overhead.py
 	$(VENV)/bin/python benchmarks/analytics_throughput.py
 	$(VENV)/bin/python benchmarks/local_stack.py
+	$(VENV)/bin/python benchmarks/glue_scripts.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .cauce

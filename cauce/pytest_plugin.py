@@ -5,6 +5,8 @@ Fixtures:
     cauce_lake       an empty local lake (and catalog) per test
     local_runtime    a LocalRuntime on that lake and the shared session
     run_glue_job     run a job class with Glue-style arguments, get its JobRunResult
+    glue_context     a local awsglue GlueContext on that lake (awsglue importable while the test runs)
+    run_glue_script  run a plain Glue script file unmodified on that lake, get its JobRunResult
     lambda_context   a realistic Lambda context (cauce.core.lambda_runtime.LambdaContext) per test
     step_functions   `with step_functions(stack=None, functions=..., jobs=...) as sfn:` a LocalStepFunctions (moto
                      in process, virtual time) with the project's stack (or `stack`) bound to its handlers, jobs
@@ -63,6 +65,33 @@ def run_glue_job(local_runtime) -> Callable[..., "JobRunResult"]:
         return run_job(job_cls, values, local_runtime, policy or RunPolicy())
 
     return run
+
+
+@pytest.fixture
+def glue_context(spark, cauce_lake):
+    """`awsglue.context.GlueContext` for unit tests of Glue scripts (the layout AWS recommends), local."""
+    from cauce.etl.awsglue import installed
+    from cauce.etl.awsglue.environment import LocalGlueEnvironment, set_environment
+
+    environment = LocalGlueEnvironment(cauce_lake, spark)
+    environment.mount_lake_buckets()
+    previous = set_environment(environment)
+    try:
+        with installed():
+            from cauce.etl.awsglue.context import GlueContext
+
+            yield GlueContext(spark.sparkContext)
+    finally:
+        set_environment(previous)
+
+
+@pytest.fixture
+def run_glue_script(spark, cauce_lake) -> Callable[..., "JobRunResult"]:
+    """`run_glue_script(path, "--JOB_NAME", "x", ...)`: the script unmodified on the test's lake."""
+    from cauce.etl.arguments import split_argv
+    from cauce.etl.glue_scripts import run_glue_script as run
+
+    return lambda path, *argv: run(path, split_argv(list(argv)), cauce_lake, spark)
 
 
 @pytest.fixture

@@ -66,13 +66,27 @@ def job_folders(project: Project | None = None) -> list[Path]:
 
 
 def discover(project: Project | None = None) -> dict[str, tuple[type[GlueJob], Path]]:
+    from cauce.etl.glue_scripts import is_glue_script
+
     found: dict[str, tuple[type[GlueJob], Path]] = {}
     for folder in job_folders(project):
         for path in sorted(folder.glob("*.py")):
-            if path.name.startswith("_"):
+            if path.name.startswith("_") or is_glue_script(path):  # plain Glue scripts: glue_scripts(), never imported
                 continue
             for job in jobs_in_file(path):
                 found.setdefault(job.name, (job, path))
+    return found
+
+
+def glue_scripts(project: Project | None = None) -> dict[str, Path]:
+    """Plain Glue scripts (awsglue, no GlueJob subclass) in the job folders, by file stem; read, not run."""
+    from cauce.etl.glue_scripts import is_glue_script
+
+    found: dict[str, Path] = {}
+    for folder in job_folders(project):
+        for path in sorted(folder.glob("*.py")):
+            if not path.name.startswith("_") and is_glue_script(path):
+                found.setdefault(path.stem, path)
     return found
 
 

@@ -35,6 +35,10 @@ def job_run(ctx, path_or_name, lake, worker_type, number_of_workers, timeout_min
     from cauce.etl.runner import RunPolicy, run_job
     from cauce.etl.runtimes.local import LocalRuntime
 
+    script = _glue_script(path_or_name, project)
+    if script is not None:  # a plain awsglue script, run unmodified on the local awsglue
+        _run_glue_script(ctx, script, lake, max_retries, as_json, stack, project)
+        return
     try:
         job_cls, path = resolve_job(path_or_name, project)
     except JobNotFound as error:
@@ -61,18 +65,57 @@ def job_run(ctx, path_or_name, lake, worker_type, number_of_workers, timeout_min
         sys.exit(2 if result.error_type == "JobArgumentError" else 1)
 
 
+def _glue_script(path_or_name, project):
+    """The path of a plain Glue script given by path or by name (file stem) in the job folders, else None."""
+    from pathlib import Path
+
+    from cauce.etl.discovery import glue_scripts
+    from cauce.etl.glue_scripts import is_glue_script
+
+    path = Path(path_or_name)
+    if path.suffix == ".py":
+        return path if path.exists() and is_glue_script(path) else None
+    return glue_scripts(project).get(path_or_name)
+
+
+def _run_glue_script(ctx, path, lake, max_retries, as_json, stack, project):
+    from cauce.etl.arguments import run_arguments, split_argv
+    from cauce.etl.glue_scripts import run_glue_script
+
+    given = split_argv(list(ctx.args))
+    name = given.get("JOB_NAME") or path.stem
+    definition = stack.glue_jobs().get(name)
+    values = run_arguments(definition.default_arguments if definition else None, ctx.args, name)  # the run's arguments win, as on Glue
+    retries = max_retries if max_retries is not None else (definition.max_retries if definition else 0)
+    result = run_glue_script(path, values, lake_folder(lake, project), max_retries=retries)
+    document = {**result.as_dict(), "script": str(path), "kind": "glue-script"}
+    text = (
+        f"{result.job_name} {result.run_id}: {result.status} in {result.duration_seconds:.1f}s (Glue script {path.name})\n"
+        f"  read {result.rows_read}  written {result.rows_written}"
+        + "".join(f"\n  warning: {w}" for w in result.warnings)
+        + (f"\n  error: {result.error}" if result.error else "")
+    )
+    emit(as_json, document, text)
+    if not result.succeeded:
+        sys.exit(1)
+
+
 @job.command("list")
 @json_option
 @needs_extra("local")
 @with_project
 def job_list(as_json, project):
     """List the jobs Cauce can run: the project's job folders and $CAUCE_JOBS_PATH."""
-    from cauce.etl.discovery import discover
+    from cauce.etl.discovery import discover, glue_scripts
+    from cauce.etl.glue_scripts import script_description
 
     jobs = [
         {"name": name, "class": cls.__name__, "path": str(path), "description": cls.description}
         for name, (cls, path) in sorted(discover(project).items())
     ]
+    known = {j["name"] for j in jobs}
+    jobs += [{"name": name, "class": None, "kind": "glue-script", "path": str(path), "description": script_description(path)}
+             for name, path in sorted(glue_scripts(project).items()) if name not in known]
     text = "\n".join(f"{j['name']:<32} {j['path']}" for j in jobs) or "no jobs found"
     emit(as_json, {"jobs": jobs}, text)
 

@@ -45,7 +45,7 @@ class StackBindings:
         from cauce.etl.discovery import discover
 
         return KnownTargets(functions=frozenset(set(self._handlers) | set(self._function_configs)),
-                            jobs=frozenset(set(self._job_classes) | set(discover(self.project))),
+                            jobs=frozenset(set(self._job_classes) | set(discover(self.project)) | set(self._glue_scripts())),
                             crawlers=frozenset(self._crawler_configs),
                             load_function=self.handler_for, load_job=self.job_class_for)
 
@@ -64,7 +64,24 @@ class StackBindings:
             return FunctionSettings()
         return FunctionSettings(memory_size=config.memory_size, timeout=config.timeout)
 
+    def _glue_scripts(self) -> dict[str, Path]:
+        """Plain Glue scripts bound to job names: a script whose file stem is the job's name, or the
+        stem of the job definition's script_location (`-` and `_` alike)."""
+        from cauce.etl.discovery import glue_scripts
+
+        scripts = {stem.replace("-", "_"): path for stem, path in glue_scripts(self.project).items()}
+        bound = {}
+        for name in set(self._job_configs) | {stem for stem in scripts}:
+            location = self._job_configs[name].script_location if name in self._job_configs else ""
+            for stem in (name, Path(location).stem):
+                if stem and stem.replace("-", "_") in scripts:
+                    bound[name] = scripts[stem.replace("-", "_")]
+                    break
+        return bound
+
     def job_class_for(self, job_name: str) -> type:
+        if job_name not in self._job_classes and job_name in self._glue_scripts():
+            return self._glue_scripts()[job_name]  # a plain Glue script: its path stands for the class
         if job_name not in self._job_classes:
             from cauce.etl.discovery import resolve_job
 
@@ -77,7 +94,14 @@ class StackBindings:
 
         definition = self._job_configs.get(job_name)
         values = run_arguments(definition.default_arguments if definition else None, arguments, job_name, run_id)
-        result = run_job(self.job_class_for(job_name), values, self.runtime, RunPolicy.for_job(definition))
+        target = self.job_class_for(job_name)
+        if isinstance(target, Path):  # a plain Glue script, on the local awsglue
+            from cauce.etl.glue_scripts import run_glue_script
+
+            policy = RunPolicy.for_job(definition)
+            result = run_glue_script(target, values, self.runtime.lake, self.runtime.spark, max_retries=policy.max_retries)
+        else:
+            result = run_job(target, values, self.runtime, RunPolicy.for_job(definition))
         state = "SUCCEEDED" if result.succeeded else ("TIMEOUT" if result.status == "TIMEOUT" else "FAILED")
         return JobOutcome(state, result.error, result)
 
