@@ -133,13 +133,16 @@ def load_reference_data(app: AnalyticsApp, spark: Any, lake: Any = None) -> None
 
 def conform(columns: tuple[Column, ...], records: Iterable[Mapping[str, Any]], rowtime_column: str | None) -> tuple[list[tuple], list[dict]]:
     """Records as rows of the input schema plus ROWTIME and APPROXIMATE_ARRIVAL_TIME; misfits with reasons."""
+    names = [c.name for c in columns]
+    if rowtime_column is not None and rowtime_column not in names:  # a setting's mistake, not a record's: refuse the run
+        raise AnalyticsSqlError(f"rowtime column {rowtime_column!r} is not a column of the input schema ({', '.join(names)})")
     rows, errors = [], []
     for index, record in enumerate(records):
         try:
             values = [_value(column, record) for column in columns]
             arrival = record.get(ARRIVAL_FIELD) if isinstance(record, Mapping) else None
             if arrival is None and rowtime_column is not None:
-                arrival = values[[c.name for c in columns].index(rowtime_column)]
+                arrival = values[names.index(rowtime_column)]
             if arrival is None:
                 raise ValueError(f"no arrival time: give the record an {ARRIVAL_FIELD} or run with a rowtime column")
             rowtime = _timestamp(arrival, ARRIVAL_FIELD)
