@@ -32,6 +32,11 @@ _TOKEN = re.compile(
     r"""|(?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?P<word>[A-Za-z_][A-Za-z0-9_$]*)|(?P<op><>|<=|>=|!=|\|\||[(),.;*+\-/<>=%:\[\]])""",
     re.S,
 )
+# A row's place among the rows of its stream with the same ROWTIME (0, 1, ...): the runtime adds it to
+# every stream a sliding RANGE window reads. Up to MAX_PEERS rows may share one millisecond.
+SEQUENCE_COLUMN = "__cauce_seq"
+MAX_PEERS = 2**20
+ARRIVAL_SCALE = 2 * MAX_PEERS  # unix millis * 2^21 stays within BIGINT until the year 2100
 UNIT_MICROS = {"SECOND": 10**6, "MINUTE": 60 * 10**6, "HOUR": 3600 * 10**6, "DAY": 86400 * 10**6}
 UNSUPPORTED = {
     "RANDOM_CUT_FOREST": "anomaly detection (RANDOM_CUT_FOREST) has no Spark equivalent in Cauce",
@@ -40,7 +45,7 @@ UNSUPPORTED = {
     # the dialect's own functions that have no translation yet
     **{name: f"{name} is a function of the Kinesis Analytics dialect that Cauce does not translate yet" for name in (
         "REGEX_LOG_PARSE", "FAST_REGEX_LOG_PARSER", "W3C_LOG_PARSE", "SYS_LOG_PARSE", "VARIABLE_COLUMN_LOG_PARSE",
-        "FIXED_COLUMN_LOG_PARSE", "TSDIFF", "TIMESTAMP_TO_CHAR", "CHAR_TO_TIMESTAMP", "MONOTONIC", "CURSOR")},
+        "FIXED_COLUMN_LOG_PARSE", "TIMESTAMP_TO_CHAR", "CHAR_TO_TIMESTAMP", "MONOTONIC", "CURSOR")},
 }
 
 
@@ -305,9 +310,58 @@ def _rewrite(tokens: list[Token], stagger: list | None = None) -> tuple[str, str
             out.append("AS (" + _window_spec(tokens[index + 2:close], token) + ")")
             index = close + 1
             continue
+        previous = tokens[index - 1] if index else None
+        if token.upper in _FUNCTIONS and following is not None and following.text == "(" and (previous is None or previous.text != "."):
+            close = _matching(tokens, index + 1)
+            arguments = _arguments(tokens[index + 2:close])
+            out.append(_FUNCTIONS[token.upper](token, [_rewrite(a)[0] for a in arguments], arguments))
+            index = close + 1
+            continue
         out.append(token.text)
         index += 1
     return " ".join(out), window_end
+
+
+def _arguments(tokens: list[Token]) -> list[list[Token]]:
+    """A call's arguments: its tokens split at the top-level commas."""
+    arguments, current = [], []
+    for position, token in enumerate(tokens):
+        if token.text == "," and _depth(tokens, position) == 0:
+            arguments.append(current)
+            current = []
+        else:
+            current.append(token)
+    return arguments + [current] if current or arguments else []
+
+
+def _arity(at: Token, arguments: list[str], *counts: int) -> None:
+    if len(arguments) not in counts:
+        expected = " or ".join(str(c) for c in counts)
+        raise AnalyticsSqlError(f"line {at.line}, column {at.column}: {at.text} takes {expected} argument(s), got {len(arguments)}")
+
+
+def _unix_timestamp(at: Token, arguments: list[str], _tokens: list) -> str:
+    _arity(at, arguments, 1)  # KDA: milliseconds since the epoch, a BIGINT
+    return f"unix_millis(CAST({arguments[0]} AS TIMESTAMP))"
+
+
+def _to_timestamp(at: Token, arguments: list[str], _tokens: list) -> str:
+    _arity(at, arguments, 1)  # KDA: from milliseconds since the epoch
+    return f"timestamp_millis(CAST({arguments[0]} AS BIGINT))"
+
+
+def _tsdiff(at: Token, arguments: list[str], _tokens: list) -> str:
+    _arity(at, arguments, 2)  # KDA: the first minus the second, in milliseconds (NULL if either is)
+    return f"({_epoch_millis(arguments[0])} - {_epoch_millis(arguments[1])})"
+
+
+def _epoch_millis(argument: str) -> str:
+    """Milliseconds since the epoch of a TIMESTAMP, or of a BIGINT that already is such a count:
+    TSDIFF is documented on BIGINTs and used on TIMESTAMPs (ROWTIME), and the type is known only to Spark."""
+    return f"coalesce(try_cast(CAST({argument} AS STRING) AS BIGINT), unix_millis(CAST({argument} AS TIMESTAMP)))"
+
+
+_FUNCTIONS = {"UNIX_TIMESTAMP": _unix_timestamp, "TO_TIMESTAMP": _to_timestamp, "TSDIFF": _tsdiff}
 
 
 def _window_spec(tokens: list[Token], at: Token) -> str:
@@ -317,14 +371,27 @@ def _window_spec(tokens: list[Token], at: Token) -> str:
     if frame is None:
         return " ".join(t.text for t in tokens)
     head = " ".join(t.text for t in tokens[:frame])
-    if "ORDER" not in words[:frame]:
+    ordered = "ORDER" in words[:frame]
+    if not ordered:
         head = f"{head} ORDER BY ROWTIME".strip()
     bound = tokens[frame + 1:]
     if words[frame] == "RANGE":
         if len(bound) != 4 or bound[0].upper != "INTERVAL" or bound[3].upper != "PRECEDING" or bound[2].upper not in UNIT_MICROS:
             raise AnalyticsSqlError(f"line {tokens[frame].line}, column {tokens[frame].column}: "
                                     "RANGE INTERVAL 'n' SECOND|MINUTE|HOUR|DAY PRECEDING expected")
-        return f"{head} RANGE BETWEEN INTERVAL {bound[1].text} {bound[2].upper} PRECEDING AND CURRENT ROW"
+        if ordered:
+            return f"{head} RANGE BETWEEN INTERVAL {bound[1].text} {bound[2].upper} PRECEDING AND CURRENT ROW"
+        try:
+            millis = int(bound[1].text.strip("'")) * UNIT_MICROS[bound[2].upper] // 1000
+        except ValueError:
+            raise AnalyticsSqlError(f"line {bound[1].line}, column {bound[1].column}: the interval {bound[1].text} is not a whole number") from None
+        # KDA evaluates row by row: a row's window ends at the row itself, not at later rows with the
+        # same ROWTIME (Spark's RANGE frame would take those peers in). So the frame is ordered by a key
+        # unique per row, ROWTIME's milliseconds then the row's place among its ROWTIME's rows, and the
+        # offset is chosen so that exactly the rows of the last n milliseconds (bound included) are in.
+        key = f"unix_millis(ROWTIME) * {ARRIVAL_SCALE} + {SEQUENCE_COLUMN}"
+        offset = (millis + 1) * ARRIVAL_SCALE - MAX_PEERS
+        return f"{' '.join(t.text for t in tokens[:frame])} ORDER BY {key} RANGE BETWEEN {offset} PRECEDING AND CURRENT ROW".strip()
     if len(bound) != 2 or bound[0].kind != "number" or bound[1].upper != "PRECEDING":
         raise AnalyticsSqlError(f"line {tokens[frame].line}, column {tokens[frame].column}: ROWS n PRECEDING expected")
     return f"{head} ROWS BETWEEN {bound[0].text} PRECEDING AND CURRENT ROW"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cauce.analytics.app import AnalyticsApp, Column
-from cauce.analytics.dialect import AnalyticsSqlError, Program, parse, translate_select
+from cauce.analytics.dialect import SEQUENCE_COLUMN, AnalyticsSqlError, Program, parse, translate_select
 from cauce.core.kinesis import ARRIVAL_FIELD
 
 INPUT_STREAM = "SOURCE_SQL_STREAM_001"
@@ -64,15 +64,39 @@ def run(app: AnalyticsApp, records: Iterable[Mapping[str, Any]], spark: Any, row
     outputs = {}
     for name, frame in frames.items():
         ordered = frame.orderBy("ROWTIME", *[c for c in frame.columns if c != "ROWTIME"])
-        outputs[name] = [row.asDict() for row in ordered.collect()]
+        outputs[name] = rows_of(ordered)
     return AppResult(outputs, errors, plans)
+
+
+def rows_of(frame: Any) -> list[dict[str, Any]]:
+    """The frame's rows as dicts, REAL values as the float32 KDA holds (27.9, not 27.899999618530273)."""
+    reals = [f.name for f in frame.schema.fields if f.dataType.typeName() == "float"]
+    rows = [row.asDict() for row in frame.collect()]
+    for row in rows:
+        for name in reals:
+            if row[name] is not None:
+                row[name] = _real(row[name])
+    return rows
+
+
+def _real(value: float) -> float:
+    """The shortest decimal that is the same float32 as `value`, as a Python float."""
+    import struct
+
+    single = struct.unpack("f", struct.pack("f", value))[0]
+    for digits in range(1, 10):
+        text = f"{single:.{digits}g}"
+        if struct.unpack("f", struct.pack("f", float(text)))[0] == single:
+            return float(text)
+    return single
 
 
 def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark: Any) -> dict[str, Any]:
     """The app's output streams as DataFrames, computed from the input stream's DataFrame."""
     from pyspark.sql import functions as F
 
-    input_frame.createOrReplaceTempView(f"`{INPUT_STREAM}`")
+    sequenced = any(SEQUENCE_COLUMN in plan for plan in plans.values())  # a sliding RANGE window reads the streams
+    (_with_sequence(input_frame, by_arrival=True) if sequenced else input_frame).createOrReplaceTempView(f"`{INPUT_STREAM}`")
     read_by_pumps = {source for pump in program.pumps for source in pump.sources}
     frames: dict[str, Any] = {}
     for pump in _in_dependency_order(program):
@@ -82,15 +106,38 @@ def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark:
             result = spark.sql(plans[pump.name])
         except Exception as error:  # Spark's AnalysisException: unknown column and the like
             raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): {_first_line(error)}") from None
+        result = result.select(*[f"`{c}`" for c in result.columns if not c.startswith("__cauce_")])  # SELECT * takes hidden columns too
         stream = program.streams[pump.target]
         if len(result.columns) - 1 != len(stream.columns):
             raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}) selects {len(result.columns) - 1} column(s) into "
                                     f"{pump.target}, which has {len(stream.columns)}")
-        shaped = result.select(*[F.col(f"`{result.columns[i]}`").cast(_spark_type(sql_type)).alias(name)
-                                 for i, (name, sql_type) in enumerate(stream.columns)], F.col("ROWTIME").cast("timestamp").alias("ROWTIME"))
+        shaped = result.select(*[_shape(F.col(f"`{result.columns[i]}`"), _spark_type(sql_type)).alias(name)
+                                 for i, (name, sql_type) in enumerate(stream.columns)], _shape(F.col("ROWTIME"), "timestamp").alias("ROWTIME"))
         frames[pump.target] = frames[pump.target].unionByName(shaped) if pump.target in frames else shaped
-        frames[pump.target].createOrReplaceTempView(f"`{pump.target}`")
+        (_with_sequence(frames[pump.target]) if sequenced else frames[pump.target]).createOrReplaceTempView(f"`{pump.target}`")
     return {name: frame for name, frame in frames.items() if name not in read_by_pumps}
+
+
+def _shape(column: Any, spark_type: str) -> Any:
+    """A pump's output column as its stream's type; TIMESTAMPs hold milliseconds, as in KDA."""
+    from pyspark.sql import functions as F
+
+    cast = column.cast(spark_type)
+    return F.date_trunc("MILLISECOND", cast) if spark_type == "timestamp" else cast
+
+
+def _with_sequence(frame: Any, by_arrival: bool = False) -> Any:
+    """The frame with each row's place among the rows of the same ROWTIME: in arrival order for the
+    input stream (the records' order), else in the order the stream's rows are listed (by their columns)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    columns = [F.col(f"`{c}`") for c in frame.columns if c != "ROWTIME"]
+    if by_arrival:  # a local DataFrame's ids increase in the records' order
+        frame = frame.withColumn("__cauce_arrival", F.monotonically_increasing_id())
+        columns = [F.col("__cauce_arrival")]
+    place = F.row_number().over(Window.partitionBy("ROWTIME").orderBy(*columns)) - 1
+    return frame.withColumn(SEQUENCE_COLUMN, place).drop("__cauce_arrival")
 
 
 def _stagger_windows(stagger: Any, spark: Any) -> Any:
@@ -185,6 +232,12 @@ def _value(column: Column, record: Mapping[str, Any]) -> Any:
 
 
 def _timestamp(value: Any, name: str) -> dt.datetime:
+    """A TIMESTAMP as KDA holds it: UTC, to the millisecond."""
+    parsed = _parse_timestamp(value, name)
+    return parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
+
+
+def _parse_timestamp(value: Any, name: str) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):

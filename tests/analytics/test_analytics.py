@@ -348,3 +348,102 @@ def test_a_subquery_in_from(spark):
     records = [{"ticker": "A", "quote": {"price": 4.0}, "_arrival_time": t(0, 1)}, {"ticker": "B", "quote": {"price": 6.0}, "_arrival_time": t(0, 2)}]
 
     assert run(app(sql), records, spark).outputs["OUT"] == [{"ticker": "B", "doubled": 12.0, "ROWTIME": ts(0, 2)}]
+
+
+def test_a_sliding_window_holds_the_rows_before_the_current_row_and_itself_not_later_rows_of_the_same_rowtime(spark):
+    """KDA SQL Reference, "WINDOW Clause (Sliding Windows)": the aggregate is computed for each input row over the
+    rows of the window ending at that row. A first stage emits 8 rows with one ROWTIME (the minute's end); the
+    second stage's running sums are 4, 7, 8, 10, 13, 16, 18, 20 (row by row), not 20 for every row."""
+    sql = '''
+    CREATE OR REPLACE STREAM "PER_TICKER" ("ticker" VARCHAR(4), "trades" INTEGER);
+    CREATE OR REPLACE STREAM "RUNNING" ("ticker" VARCHAR(4), "trades" INTEGER, "running" INTEGER);
+    CREATE OR REPLACE PUMP "COUNT_PUMP" AS INSERT INTO "PER_TICKER"
+      SELECT STREAM "ticker", COUNT(*) FROM "SOURCE_SQL_STREAM_001"
+      GROUP BY "ticker", STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '1' MINUTE);
+    CREATE OR REPLACE PUMP "RUNNING_PUMP" AS INSERT INTO "RUNNING"
+      SELECT STREAM "ticker", "trades", SUM("trades") OVER (RANGE INTERVAL '1' MINUTE PRECEDING) FROM "PER_TICKER";
+    '''
+    counts = {"A": 4, "B": 3, "C": 1, "D": 2, "E": 3, "F": 3, "G": 2, "H": 2}
+    records = [{"ticker": ticker, "_arrival_time": t(0, second)} for ticker, n in counts.items() for second in range(n)]
+
+    result = run(app(sql), records, spark)
+
+    assert [(r["ticker"], r["running"], r["ROWTIME"]) for r in result.outputs["RUNNING"]] == [
+        (ticker, running, ts(1)) for ticker, running in zip("ABCDEFGH", [4, 7, 8, 10, 13, 16, 18, 20])]
+
+
+def test_input_rows_of_one_rowtime_enter_a_sliding_window_one_by_one_in_arrival_order(spark):
+    """KDA SQL Reference, "WINDOW Clause (Sliding Windows)": one output row per input row, aggregated over the
+    window ending at it; records that arrive in the same instant are taken in the order they arrived."""
+    sql = '''
+    CREATE OR REPLACE STREAM "OUT" ("ticker" VARCHAR(4), "total" DOUBLE, "n" INTEGER);
+    CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"
+      SELECT STREAM "ticker", SUM("price") OVER W, COUNT(*) OVER W FROM "SOURCE_SQL_STREAM_001"
+      WINDOW W AS (PARTITION BY "ticker" RANGE INTERVAL '10' SECOND PRECEDING);
+    '''
+    records = [{"ticker": "A", "quote": {"price": p}, "_arrival_time": t(0, s)} for s, p in
+               [(0, 1.0), (5, 2.0), (5, 4.0), (10, 8.0), (11, 16.0)]]
+
+    result = run(app(sql), records, spark)
+
+    assert [(r["total"], r["n"]) for r in result.outputs["OUT"]] == [
+        (1.0, 1), (3.0, 2), (7.0, 3), (15.0, 4),  # 10:00:10's window starts at 10:00:00, bound included
+        (30.0, 4)]  # 10:00:11's window starts at 10:00:01: 10:00:00 has left
+
+
+STOCKS = parse_schema({"RecordColumns": [
+    {"Name": "TICKER_SYMBOL", "SqlType": "VARCHAR(4)"}, {"Name": "SECTOR", "SqlType": "VARCHAR(16)"},
+    {"Name": "CHANGE", "SqlType": "REAL"}, {"Name": "CHANGE_TIME", "SqlType": "TIMESTAMP"}, {"Name": "PRICE", "SqlType": "REAL"},
+]}, "stocks")
+
+
+def test_unix_timestamp_gives_milliseconds_and_real_stays_float32(spark):
+    """KDA SQL Reference, "UNIX_TIMESTAMP" (Example 1 on its sample stock dataset): a TIMESTAMP becomes
+    milliseconds since 1970-01-01 00:00:00 UTC, a BIGINT. REAL values are 32-bit floats ("Data Types"),
+    printed as such: 27.9, not 27.899999618530273."""
+    sql = '''
+    CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), SECTOR VARCHAR(16), CHANGE REAL,
+        CHANGE_TIME BIGINT, PRICE REAL);
+    CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+      SELECT STREAM TICKER_SYMBOL, SECTOR, CHANGE, UNIX_TIMESTAMP(CHANGE_TIME), PRICE FROM "SOURCE_SQL_STREAM_001";
+    '''
+    records = [{"TICKER_SYMBOL": "IOP", "SECTOR": "TECHNOLOGY", "CHANGE": -1.1, "CHANGE_TIME": "2017-03-08T21:23:07.123Z",
+                "PRICE": 27.9, "_arrival_time": t(0, 1)}]
+
+    result = run(AnalyticsApp("stocks", sql, STOCKS), records, spark)
+
+    assert result.outputs["DESTINATION_SQL_STREAM"] == [{"TICKER_SYMBOL": "IOP", "SECTOR": "TECHNOLOGY", "CHANGE": -1.1,
+                                                          "CHANGE_TIME": 1489008187123, "PRICE": 27.9, "ROWTIME": ts(0, 1)}]
+
+
+def test_to_timestamp_reads_milliseconds_and_timestamps_keep_milliseconds(spark):
+    """KDA SQL Reference, "TO_TIMESTAMP": a BIGINT of milliseconds since the epoch becomes a TIMESTAMP; KDA's
+    TIMESTAMPs hold milliseconds ("Timestamp" data type), so microseconds in the input are dropped."""
+    schema = parse_schema({"RecordColumns": [{"Name": "TICKER_SYMBOL", "SqlType": "VARCHAR(4)"},
+                                             {"Name": "CHANGE_TIME", "SqlType": "BIGINT"}, {"Name": "AT", "SqlType": "TIMESTAMP"}]}, "stocks")
+    sql = '''
+    CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), change_time TIMESTAMP, at_copy TIMESTAMP);
+    CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+      SELECT STREAM TICKER_SYMBOL, TO_TIMESTAMP(CHANGE_TIME), "AT" FROM "SOURCE_SQL_STREAM_001";
+    '''
+    records = [{"TICKER_SYMBOL": "IOP", "CHANGE_TIME": 1489008187123, "AT": "2017-03-08T21:23:07.123456Z", "_arrival_time": "2026-11-26T10:00:00.000999Z"}]
+
+    result = run(AnalyticsApp("stocks", sql, schema), records, spark)
+
+    assert result.outputs["DESTINATION_SQL_STREAM"] == [{"TICKER_SYMBOL": "IOP", "CHANGE_TIME": dt.datetime(2017, 3, 8, 21, 23, 7, 123000),
+                                                          "AT_COPY": dt.datetime(2017, 3, 8, 21, 23, 7, 123000), "ROWTIME": ts(0)}]
+
+
+def test_tsdiff_is_the_difference_in_milliseconds_and_null_when_an_argument_is(spark):
+    """KDA SQL Reference, "TSDIFF": NULL if any argument is null, else the difference of the two timestamps in
+    milliseconds (the arguments as milliseconds since the epoch, or TIMESTAMPs such as ROWTIME)."""
+    sql = '''
+    CREATE OR REPLACE STREAM "OUT" ("ticker" VARCHAR(4), "lag_ms" BIGINT, "from_millis" BIGINT);
+    CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"
+      SELECT STREAM "ticker", TSDIFF(ROWTIME, "at"), TSDIFF(UNIX_TIMESTAMP(ROWTIME), 1795687200000) FROM "SOURCE_SQL_STREAM_001";
+    '''
+    records = [{"ticker": "A", "at": "2026-11-26T09:59:58.750Z", "_arrival_time": t(0, 1)}, {"ticker": "B", "_arrival_time": t(0, 2)}]
+
+    result = run(app(sql), records, spark)
+
+    assert [(r["ticker"], r["lag_ms"], r["from_millis"]) for r in result.outputs["OUT"]] == [("A", 2250, 1000), ("B", None, 2000)]
