@@ -45,7 +45,7 @@ UNSUPPORTED = {
     # the dialect's own functions that have no translation yet
     **{name: f"{name} is a function of the Kinesis Analytics dialect that Cauce does not translate yet" for name in (
         "REGEX_LOG_PARSE", "FAST_REGEX_LOG_PARSER", "W3C_LOG_PARSE", "SYS_LOG_PARSE", "VARIABLE_COLUMN_LOG_PARSE",
-        "FIXED_COLUMN_LOG_PARSE", "TIMESTAMP_TO_CHAR", "CHAR_TO_TIMESTAMP", "MONOTONIC", "CURSOR")},
+        "FIXED_COLUMN_LOG_PARSE", "MONOTONIC", "CURSOR")},
 }
 
 
@@ -248,7 +248,11 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
         qualifier = source.alias_or_name if source is not None else None
         rowtime = sqlglot.exp.column("ROWTIME", table=qualifier, quoted=False)
     expression = expression.select(sqlglot.exp.alias_(rowtime, "ROWTIME"), copy=True)
-    return expression.sql(dialect="spark"), window_end
+    return _spark_sql(expression), window_end
+
+
+def _spark_sql(expression) -> str:
+    return re.sub(rf"(?i)\b{_PASS}", "", expression.sql(dialect="spark"))
 
 
 def _rewrite(tokens: list[Token], stagger: list | None = None) -> tuple[str, str | None]:
@@ -361,7 +365,93 @@ def _epoch_millis(argument: str) -> str:
     return f"coalesce(try_cast(CAST({argument} AS STRING) AS BIGINT), unix_millis(CAST({argument} AS TIMESTAMP)))"
 
 
-_FUNCTIONS = {"UNIX_TIMESTAMP": _unix_timestamp, "TO_TIMESTAMP": _to_timestamp, "TSDIFF": _tsdiff}
+def _literal(at: Token, tokens: list[Token], what: str) -> str:
+    if len(tokens) != 1 or tokens[0].kind != "string":
+        raise AnalyticsSqlError(f"line {at.line}, column {at.column}: {at.text}: {what} must be a string literal")
+    return tokens[0].text[1:-1].replace("''", "'")
+
+
+def _whole_number(at: Token, tokens: list[Token], what: str) -> int:
+    if len(tokens) != 1 or tokens[0].kind != "number" or not tokens[0].text.isdigit():
+        raise AnalyticsSqlError(f"line {at.line}, column {at.column}: {at.text}: {what} must be a whole number literal")
+    return int(tokens[0].text)
+
+
+def _regex_replace(at: Token, arguments: list[str], tokens: list[list[Token]]) -> str:
+    """KDA's REGEX_REPLACE(original, regex, replacement, startPosition, occurrence): Java's replaceAll from
+    startPosition when occurrence is 0, else only the occurrence-th match; the original if startPosition is past its end."""
+    _arity(at, arguments, 5)
+    original, regex, replacement = arguments[:3]
+    start = _whole_number(at, tokens[3], "startPosition")
+    occurrence = _whole_number(at, tokens[4], "occurrence")
+    if start < 1:
+        raise AnalyticsSqlError(f"line {at.line}, column {at.column}: REGEX_REPLACE: startPosition must be 1 or more")
+    if occurrence == 0:  # Spark's regexp_replace is Java's replaceAll, from a position
+        return f"{_PASS}regexp_replace({original}, {regex}, {replacement}, {start})"
+    pattern = _literal(at, tokens[1], "the regex (with an occurrence other than 0)")
+    if "$" in _literal(at, tokens[2], "the replacement (with an occurrence other than 0)"):
+        raise AnalyticsSqlError(f"line {at.line}, column {at.column}: REGEX_REPLACE with an occurrence other than 0 and group "
+                                "references ($n) in the replacement is not translated yet")
+    # the shortest prefix holding occurrence-1 matches, kept; the next match replaced
+    skip = f"^((?s:.*?(?:{pattern})){{{occurrence - 1}}}(?s:.*?))(?:{pattern})"
+    tail = f"substring({original}, {start})"
+    return (f"concat(substring({original}, 1, {start - 1}), {_PASS}regexp_replace({tail}, {_quote(skip)}, "
+            f"concat('$1', {replacement}), 1))")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# Java SimpleDateFormat letters that Spark's datetime patterns read the same way
+_DATE_LETTERS = set("GyMdHmsSEaKhkzZXD")
+
+
+def _date_pattern(at: Token, tokens: list[Token]) -> tuple[str, int | None]:
+    """A SimpleDateFormat pattern as Spark's, and the width of the text it matches when every field is numeric
+    (SimpleDateFormat parses a prefix of its input and ignores what follows; Spark's parser would not)."""
+    pattern = _literal(at, tokens, "the format (a Java SimpleDateFormat pattern)")
+    width: int | None = 0
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "'":
+            close = pattern.find("'", index + 1)
+            if close < 0:
+                raise AnalyticsSqlError(f"line {at.line}, column {at.column}: {at.text}: unbalanced quote in {pattern!r}")
+            width = None if width is None else width + max(close - index - 1, 1)
+            index = close + 1
+            continue
+        run = len(pattern[index:]) - len(pattern[index:].lstrip(char))
+        if char.isalpha():
+            if char not in _DATE_LETTERS or (char == "S" and run != 3):
+                raise AnalyticsSqlError(f"line {at.line}, column {at.column}: {at.text}: the pattern letter {char * run!r} of {pattern!r} "
+                                        "is not translated (supported: G y M d H h K k m s SSS E a z Z X D)")
+            if char in "EazZXG" or (char == "M" and run >= 3):
+                width = None
+        width = None if width is None else width + run
+        index += run
+    return pattern, width
+
+
+def _timestamp_to_char(at: Token, arguments: list[str], tokens: list[list[Token]]) -> str:
+    _arity(at, arguments, 2)  # KDA: TIMESTAMP_TO_CHAR(format, ts); a NULL timestamp gives the string 'null'
+    pattern, _ = _date_pattern(at, tokens[0])
+    return f"coalesce({_PASS}date_format(CAST({arguments[1]} AS TIMESTAMP), {_quote(pattern)}), 'null')"
+
+
+def _char_to_timestamp(at: Token, arguments: list[str], tokens: list[list[Token]]) -> str:
+    _arity(at, arguments, 2)  # KDA: CHAR_TO_TIMESTAMP(format, text); fields the format omits are 0 (days and months 1)
+    pattern, width = _date_pattern(at, tokens[0])
+    text = f"CAST({arguments[1]} AS STRING)" if width is None else f"substring(CAST({arguments[1]} AS STRING), 1, {width})"
+    return f"{_PASS}to_timestamp({text}, {_quote(pattern)})"
+
+
+_FUNCTIONS = {"UNIX_TIMESTAMP": _unix_timestamp, "TO_TIMESTAMP": _to_timestamp, "TSDIFF": _tsdiff, "REGEX_REPLACE": _regex_replace,
+              "TIMESTAMP_TO_CHAR": _timestamp_to_char, "CHAR_TO_TIMESTAMP": _char_to_timestamp}
+# sqlglot would rewrite these Spark functions' arguments (date patterns, regex groups) as another dialect's:
+# written under this prefix they pass through as calls it does not know, and the prefix is dropped after.
+_PASS = "cauce_fn_"
 
 
 def _window_spec(tokens: list[Token], at: Token) -> str:
@@ -407,11 +497,11 @@ def _stagger(pump: Pump, expression, keys: list[str], micros: int):
         raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): WINDOWED BY STAGGER needs a stream in FROM")
     alias = table.alias_or_name
     where = expression.args.get("where")
-    key_sql = [sqlglot.parse_one(k, read="postgres").sql(dialect="spark") for k in keys]
+    key_sql = [_spark_sql(sqlglot.parse_one(k, read="postgres")) for k in keys]
     view = f"__cauce_stagger_{re.sub(r'[^A-Za-z0-9_]', '_', pump.name)}"
     # the app's own SQL, re-rendered by sqlglot: no outside value is interpolated
     view_sql = (f"SELECT *, {', '.join(f'{k} AS __cauce_key_{i}' for i, k in enumerate(key_sql))} "  # nosec B608
-                f"FROM {table.sql(dialect='spark')}" + (f" WHERE {where.this.sql(dialect='spark')}" if where is not None else ""))
+                f"FROM {table.sql(dialect='spark')}" + (f" WHERE {_spark_sql(where.this)}" if where is not None else ""))
     pump.stagger = Stagger(view, view_sql, [f"__cauce_key_{i}" for i in range(len(keys))], micros)
     expression = expression.copy()
     expression.set("where", None)

@@ -447,3 +447,67 @@ def test_tsdiff_is_the_difference_in_milliseconds_and_null_when_an_argument_is(s
     result = run(app(sql), records, spark)
 
     assert [(r["ticker"], r["lag_ms"], r["from_millis"]) for r in result.outputs["OUT"]] == [("A", 2250, 1000), ("B", None, 2000)]
+
+
+def test_regex_replace_as_the_reference_gives_it(spark):
+    """KDA SQL Reference, "REGEX_REPLACE": Java's String.replaceAll(regex, replacement) from startPosition when
+    occurrence is 0 (Example 1: 'TECHNOLOGY' becomes 'INFORMATION TECHNOLOGY'), else only the occurrence-th
+    match; startPosition past the end gives the original."""
+    schema = parse_schema({"RecordColumns": [{"Name": "TICKER_SYMBOL", "SqlType": "VARCHAR(4)"}, {"Name": "SECTOR", "SqlType": "VARCHAR(16)"},
+                                             {"Name": "CHANGE", "SqlType": "REAL"}, {"Name": "PRICE", "SqlType": "REAL"}]}, "stocks")
+    sql = r'''
+    CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), SECTOR VARCHAR(24), CHANGE REAL, PRICE REAL,
+        "dashes" VARCHAR(8), "from_3" VARCHAR(8), "past_end" VARCHAR(8), "dates" VARCHAR(16));
+    CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+      SELECT STREAM TICKER_SYMBOL, REGEX_REPLACE(SECTOR, 'TECHNOLOGY', 'INFORMATION TECHNOLOGY', 1, 0), CHANGE, PRICE,
+             REGEX_REPLACE('a-b-c-d', '-', '+', 1, 2), REGEX_REPLACE('a-b-c', '-', '+', 3, 0), REGEX_REPLACE('a-b', '-', '+', 9, 0),
+             REGEX_REPLACE('2009-09-16', '(\d+)-(\d+)-(\d+)', '$3/$2/$1', 1, 0)
+      FROM "SOURCE_SQL_STREAM_001";
+    '''
+    records = [{"TICKER_SYMBOL": "IOP", "SECTOR": "TECHNOLOGY", "CHANGE": -0.4, "PRICE": 96.2, "_arrival_time": t(0, 1)},
+               {"TICKER_SYMBOL": "QXZ", "SECTOR": "RETAIL", "CHANGE": 1.5, "PRICE": 10.03, "_arrival_time": t(0, 2)}]
+
+    result = run(AnalyticsApp("stocks", sql, schema), records, spark)
+
+    rest = {"dashes": "a-b+c-d", "from_3": "a-b+c", "past_end": "a-b", "dates": "16/09/2009"}
+    assert result.outputs["DESTINATION_SQL_STREAM"] == [
+        {"TICKER_SYMBOL": "IOP", "SECTOR": "INFORMATION TECHNOLOGY", "CHANGE": -0.4, "PRICE": 96.2, **rest, "ROWTIME": ts(0, 1)},
+        {"TICKER_SYMBOL": "QXZ", "SECTOR": "RETAIL", "CHANGE": 1.5, "PRICE": 10.03, **rest, "ROWTIME": ts(0, 2)}]
+
+
+def test_char_to_timestamp_and_timestamp_to_char_read_java_simpledateformat_patterns(spark):
+    """KDA SQL Reference, "Char To Timestamp(Sys)" and "TIMESTAMP_TO_CHAR": the template is a Java SimpleDateFormat
+    pattern; fields it omits are zero (month and day 1), so 'yyyy-MM-dd' of '2009-09-16 03:15:24' is the day
+    alone; hh is the 12-hour clock, HH the 24-hour one; a NULL timestamp formats as the string 'null'."""
+    sql = '''
+    CREATE OR REPLACE STREAM "OUT" ("day" TIMESTAMP, "month" TIMESTAMP, "full" TIMESTAMP, "millis" TIMESTAMP,
+        "twelve" VARCHAR(32), "text" VARCHAR(32), "absent" VARCHAR(8));
+    CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"
+      SELECT STREAM CHAR_TO_TIMESTAMP('yyyy-MM-dd', "ticker"), CHAR_TO_TIMESTAMP('yyyy-MM', "ticker"),
+             CHAR_TO_TIMESTAMP('yyyy-MM-dd hh:mm:ss', "ticker"), CHAR_TO_TIMESTAMP('yyyy-MM-dd HH:mm:ss.SSS', '2009-09-16 15:15:24.123'),
+             TIMESTAMP_TO_CHAR('yyyy-MM-dd hh:mm:ss a', "at"), TIMESTAMP_TO_CHAR('EEE, d MMM yyyy HH:mm', "at"),
+             TIMESTAMP_TO_CHAR('yyyy', CAST(NULL AS TIMESTAMP))
+      FROM "SOURCE_SQL_STREAM_001";
+    '''
+    schema = parse_schema({"RecordColumns": [{"Name": "ticker", "SqlType": "VARCHAR(32)"}, {"Name": "at", "SqlType": "TIMESTAMP"}]}, "dates")
+    records = [{"ticker": "2009-09-16 03:15:24", "at": "2009-09-16T15:15:24Z", "_arrival_time": t(0, 1)}]
+
+    result = run(AnalyticsApp("dates", sql, schema), records, spark)
+
+    assert result.outputs["OUT"] == [{"day": dt.datetime(2009, 9, 16), "month": dt.datetime(2009, 9, 1), "full": dt.datetime(2009, 9, 16, 3, 15, 24),
+                                      "millis": dt.datetime(2009, 9, 16, 15, 15, 24, 123000), "twelve": "2009-09-16 03:15:24 PM",
+                                      "text": "Wed, 16 Sep 2009 15:15", "absent": "null", "ROWTIME": ts(0, 1)}]
+
+
+@pytest.mark.parametrize("call, message", [
+    ("REGEX_REPLACE(\"ticker\", 'a', 'b', 0, 0)", "REGEX_REPLACE: startPosition must be 1 or more"),
+    ("REGEX_REPLACE(\"ticker\", 'a', 'b', \"price\", 0)", "REGEX_REPLACE: startPosition must be a whole number literal"),
+    ("TIMESTAMP_TO_CHAR(\"ticker\", \"at\")", "TIMESTAMP_TO_CHAR: the format (a Java SimpleDateFormat pattern) must be a string literal"),
+    ("CHAR_TO_TIMESTAMP('YYYY-ww', \"ticker\")", "the pattern letter 'YYYY' of 'YYYY-ww' is not translated"),
+    ("TSDIFF(\"at\")", "TSDIFF takes 2 argument(s), got 1"),
+])
+def test_dialect_functions_refuse_what_they_cannot_translate_by_name_and_line(call, message):
+    sql = f'CREATE OR REPLACE STREAM "OUT" ("a" VARCHAR(8));\nCREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"\n  SELECT STREAM {call} FROM "SOURCE_SQL_STREAM_001";'
+    with pytest.raises(AnalyticsSqlError) as error:
+        check(app(sql))
+    assert str(error.value).startswith("line 3, column ") and message in str(error.value)
