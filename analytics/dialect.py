@@ -44,7 +44,7 @@ UNSUPPORTED = {
     "HOTSPOTS": "HOTSPOTS (density-based hotspot detection) has no Spark equivalent in Cauce",
     # the dialect's own functions that have no translation yet
     **{name: f"{name} is a function of the Kinesis Analytics dialect that Cauce does not translate yet" for name in (
-        "REGEX_LOG_PARSE", "FAST_REGEX_LOG_PARSER", "W3C_LOG_PARSE", "SYS_LOG_PARSE", "VARIABLE_COLUMN_LOG_PARSE",
+        "FAST_REGEX_LOG_PARSER", "FAST_REGEX_LOG_PARSE", "W3C_LOG_PARSE", "SYS_LOG_PARSE", "VARIABLE_COLUMN_LOG_PARSE",
         "FIXED_COLUMN_LOG_PARSE", "MONOTONIC", "CURSOR")},
 }
 
@@ -447,7 +447,52 @@ def _char_to_timestamp(at: Token, arguments: list[str], tokens: list[list[Token]
     return f"{_PASS}to_timestamp({text}, {_quote(pattern)})"
 
 
-_FUNCTIONS = {"UNIX_TIMESTAMP": _unix_timestamp, "TO_TIMESTAMP": _to_timestamp, "TSDIFF": _tsdiff, "REGEX_REPLACE": _regex_replace,
+def _regex_groups(pattern: str) -> int:
+    """How many capturing groups a Java regex has: '(' not escaped, not in a character class, not '(?:'-like
+    (named groups '(?<name>' do capture)."""
+    groups, index, in_class = 0, 0, False
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(" and (not pattern.startswith("?", index + 1) or
+                              (pattern.startswith("?<", index + 1) and not pattern.startswith(("?<=", "?<!"), index + 1))):
+            groups += 1
+        index += 1
+    return groups
+
+
+def _regex_log_parse(at: Token, arguments: list[str], tokens: list[list[Token]]) -> str:
+    """KDA's REGEX_LOG_PARSE(text, regex [, columns]): a ROW of COLUMN1..COLUMNn (VARCHAR(1024)), one per group of
+    the Java regex, or the columns named and typed by the third argument; NULL when the regex does not match the text."""
+    from cauce.analytics.app import Column
+
+    _arity(at, arguments, 2, 3)
+    pattern = _literal(at, tokens[1], "the regex")
+    count = _regex_groups(pattern)
+    columns = [(f"COLUMN{i + 1}", "VARCHAR(1024)") for i in range(count)]
+    if len(arguments) == 3:
+        declared = [part.strip().split(None, 1) for part in _literal(at, tokens[2], "the columns").split(",") if part.strip()]
+        if len(declared) != count or any(len(d) != 2 for d in declared):
+            raise AnalyticsSqlError(f"line {at.line}, column {at.column}: {at.text}: the columns must be 'name TYPE, ...', one per group "
+                                    f"of the regex ({count})")
+        columns = [(name.strip('"'), sql_type) for name, sql_type in declared]
+    if not count:
+        raise AnalyticsSqlError(f"line {at.line}, column {at.column}: {at.text}: the regex has no group, so no column")
+    whole = _quote(f"^(?:{pattern})$")  # the regex must match the whole text (Java's Matcher.matches)
+    fields = []
+    for group, (name, sql_type) in enumerate(columns, start=1):
+        spark_type = Column(name, sql_type, None).spark_type
+        fields.append(f"{_quote(name)}, CAST({_PASS}regexp_extract({arguments[0]}, {whole}, {group}) AS {spark_type})")
+    return f"CASE WHEN {_PASS}rlike({arguments[0]}, {whole}) THEN {_PASS}named_struct({', '.join(fields)}) END"
+
+
+_FUNCTIONS = {"REGEX_LOG_PARSE": _regex_log_parse, "UNIX_TIMESTAMP": _unix_timestamp, "TO_TIMESTAMP": _to_timestamp, "TSDIFF": _tsdiff, "REGEX_REPLACE": _regex_replace,
               "TIMESTAMP_TO_CHAR": _timestamp_to_char, "CHAR_TO_TIMESTAMP": _char_to_timestamp}
 # sqlglot would rewrite these Spark functions' arguments (date patterns, regex groups) as another dialect's:
 # written under this prefix they pass through as calls it does not know, and the prefix is dropped after.

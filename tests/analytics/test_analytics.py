@@ -511,3 +511,29 @@ def test_dialect_functions_refuse_what_they_cannot_translate_by_name_and_line(ca
     with pytest.raises(AnalyticsSqlError) as error:
         check(app(sql))
     assert str(error.value).startswith("line 3, column ") and message in str(error.value)
+
+
+def test_regex_log_parse_returns_a_row_of_its_groups_addressable_by_column(spark):
+    """KDA SQL Reference, "REGEX_LOG_PARSE" (Example 1, on the sample stock dataset, with the regex '.*([E].).*([R].*)'):
+    the Java regex's groups, left to right, are COLUMN1..COLUMNn of a ROW, addressed as t.r.COLUMN1; when the regex
+    does not match, the result is NULL. A third argument names and types the columns."""
+    schema = parse_schema({"RecordColumns": [{"Name": "TICKER_SYMBOL", "SqlType": "VARCHAR(4)"}, {"Name": "SECTOR", "SqlType": "VARCHAR(16)"},
+                                             {"Name": "CHANGE", "SqlType": "REAL"}, {"Name": "PRICE", "SqlType": "REAL"}]}, "stocks")
+    sql = r'''
+    CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (sector VARCHAR(16), match1 VARCHAR(1024), match2 VARCHAR(1024), "dollars" INTEGER);
+    CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+      SELECT STREAM t.SECTOR, t.r.COLUMN1, t.r.COLUMN2, t.p."WHOLE"
+      FROM (SELECT STREAM ROWTIME, SECTOR, REGEX_LOG_PARSE(SECTOR, '.*([E].).*([R].*)') AS r,
+                   REGEX_LOG_PARSE(CAST(PRICE AS VARCHAR(16)), '(\d+)\.(\d+)', '"WHOLE" INTEGER, "CENTS" VARCHAR(4)') AS p
+            FROM "SOURCE_SQL_STREAM_001") AS t;
+    '''
+    records = [{"TICKER_SYMBOL": "NFS", "SECTOR": "ENERGY", "CHANGE": 0.5, "PRICE": 76.25, "_arrival_time": t(0, 1)},
+               {"TICKER_SYMBOL": "QXZ", "SECTOR": "RETAIL", "CHANGE": 1.5, "PRICE": 10.5, "_arrival_time": t(0, 2)},
+               {"TICKER_SYMBOL": "AMZN", "SECTOR": "TECHNOLOGY", "CHANGE": 1.5, "PRICE": 10.5, "_arrival_time": t(0, 3)}]
+
+    result = run(AnalyticsApp("stocks", sql, schema), records, spark)
+
+    assert [(r["SECTOR"], r["MATCH1"], r["MATCH2"], r["dollars"]) for r in result.outputs["DESTINATION_SQL_STREAM"]] == [
+        ("ENERGY", "EN", "RGY", 76),  # the greedy first .* backs off to the E that still has an R after it
+        ("RETAIL", None, None, 10),  # an E, then no R after it: no match, NULL
+        ("TECHNOLOGY", None, None, 10)]
