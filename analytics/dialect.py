@@ -44,7 +44,7 @@ UNSUPPORTED = {
     "HOTSPOTS": "HOTSPOTS (density-based hotspot detection) has no Spark equivalent in Cauce",
     # the dialect's own functions that have no translation yet
     **{name: f"{name} is a function of the Kinesis Analytics dialect that Cauce does not translate yet" for name in (
-        "FAST_REGEX_LOG_PARSER", "FAST_REGEX_LOG_PARSE", "W3C_LOG_PARSE", "SYS_LOG_PARSE", "VARIABLE_COLUMN_LOG_PARSE",
+        "W3C_LOG_PARSE", "SYS_LOG_PARSE", "VARIABLE_COLUMN_LOG_PARSE",
         "FIXED_COLUMN_LOG_PARSE", "MONOTONIC", "CURSOR")},
 }
 
@@ -470,10 +470,56 @@ def _regex_groups(pattern: str) -> int:
 def _regex_log_parse(at: Token, arguments: list[str], tokens: list[list[Token]]) -> str:
     """KDA's REGEX_LOG_PARSE(text, regex [, columns]): a ROW of COLUMN1..COLUMNn (VARCHAR(1024)), one per group of
     the Java regex, or the columns named and typed by the third argument; NULL when the regex does not match the text."""
+    _arity(at, arguments, 2, 3)
+    return _parsed_row(at, arguments, tokens, _literal(at, tokens[1], "the regex"))
+
+
+def _fast_regex_log_parse(at: Token, arguments: list[str], tokens: list[list[Token]]) -> str:
+    """KDA's FAST_REGEX_LOG_PARSER(text, fast_regex): like REGEX_LOG_PARSE, but every quantifier is lazy (it takes
+    as little as it needs at each step) and the pattern must account for every character of the text."""
+    _arity(at, arguments, 2)
+    return _parsed_row(at, arguments, tokens, _lazy_regex(at, _literal(at, tokens[1], "the fast regex")))
+
+
+def _lazy_regex(at: Token, pattern: str) -> str:
+    """A Fast Regex pattern as a Java regex with lazy quantifiers; '@' (any string) becomes '.*?', a quoted
+    string its literal text. The automaton operators (# & ~ <...>) are refused: they have no Java regex twin here."""
+    out, index = [], 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            out.append(pattern[index:index + 2])
+            index += 2
+            continue
+        if char == "[":
+            close = index + 1
+            while close < len(pattern) and (pattern[close] != "]" or close == index + 1):
+                close += 2 if pattern[close] == "\\" else 1
+            out.append(pattern[index:close + 1])
+            index = close + 1
+            continue
+        if char == "{":
+            close = pattern.find("}", index)
+            out.append(pattern[index:close + 1] + "?")
+            index = close + 1
+            continue
+        if char == '"':
+            close = pattern.find('"', index + 1)
+            out.append("\\Q" + pattern[index + 1:close] + "\\E")
+            index = close + 1
+            continue
+        if char in "#&~<" or pattern.startswith("(?", index):
+            raise AnalyticsSqlError(f"line {at.line}, column {at.column}: {at.text}: the fast regex construct {char!r} "
+                                    "is not translated yet")
+        out.append({"*": "*?", "+": "+?", "?": "??", "@": ".*?", "^": "\\^", "$": "\\$"}.get(char, char))
+        index += 1
+    return "".join(out)
+
+
+def _parsed_row(at: Token, arguments: list[str], tokens: list[list[Token]], pattern: str) -> str:
+    """The ROW of a log parser: one column per group of `pattern`, NULL unless it matches the whole text."""
     from cauce.analytics.app import Column
 
-    _arity(at, arguments, 2, 3)
-    pattern = _literal(at, tokens[1], "the regex")
     count = _regex_groups(pattern)
     columns = [(f"COLUMN{i + 1}", "VARCHAR(1024)") for i in range(count)]
     if len(arguments) == 3:
@@ -492,7 +538,7 @@ def _regex_log_parse(at: Token, arguments: list[str], tokens: list[list[Token]])
     return f"CASE WHEN {_PASS}rlike({arguments[0]}, {whole}) THEN {_PASS}named_struct({', '.join(fields)}) END"
 
 
-_FUNCTIONS = {"REGEX_LOG_PARSE": _regex_log_parse, "UNIX_TIMESTAMP": _unix_timestamp, "TO_TIMESTAMP": _to_timestamp, "TSDIFF": _tsdiff, "REGEX_REPLACE": _regex_replace,
+_FUNCTIONS = {"REGEX_LOG_PARSE": _regex_log_parse, "FAST_REGEX_LOG_PARSER": _fast_regex_log_parse, "FAST_REGEX_LOG_PARSE": _fast_regex_log_parse, "UNIX_TIMESTAMP": _unix_timestamp, "TO_TIMESTAMP": _to_timestamp, "TSDIFF": _tsdiff, "REGEX_REPLACE": _regex_replace,
               "TIMESTAMP_TO_CHAR": _timestamp_to_char, "CHAR_TO_TIMESTAMP": _char_to_timestamp}
 # sqlglot would rewrite these Spark functions' arguments (date patterns, regex groups) as another dialect's:
 # written under this prefix they pass through as calls it does not know, and the prefix is dropped after.

@@ -104,15 +104,18 @@ def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark:
             if pump.stagger is not None:
                 _stagger_windows(pump.stagger, spark).createOrReplaceTempView(pump.stagger.view)
             result = spark.sql(plans[pump.name])
+            # by position: two output columns may share a name (t.a.COLUMN1, t.b.COLUMN1), and SELECT * takes the
+            # hidden columns too; the last column is the output ROWTIME
+            visible = [f"__cauce_out_{i}" for i, c in enumerate(result.columns) if not c.startswith("__cauce_")]
+            result = result.toDF(*[f"__cauce_out_{i}" for i in range(len(result.columns))])
         except Exception as error:  # Spark's AnalysisException: unknown column and the like
             raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): {_first_line(error)}") from None
-        result = result.select(*[f"`{c}`" for c in result.columns if not c.startswith("__cauce_")])  # SELECT * takes hidden columns too
         stream = program.streams[pump.target]
-        if len(result.columns) - 1 != len(stream.columns):
-            raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}) selects {len(result.columns) - 1} column(s) into "
+        if len(visible) - 1 != len(stream.columns):
+            raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}) selects {len(visible) - 1} column(s) into "
                                     f"{pump.target}, which has {len(stream.columns)}")
-        shaped = result.select(*[_shape(F.col(f"`{result.columns[i]}`"), _spark_type(sql_type)).alias(name)
-                                 for i, (name, sql_type) in enumerate(stream.columns)], _shape(F.col("ROWTIME"), "timestamp").alias("ROWTIME"))
+        shaped = result.select(*[_shape(F.col(visible[i]), _spark_type(sql_type)).alias(name)
+                                 for i, (name, sql_type) in enumerate(stream.columns)], _shape(F.col(visible[-1]), "timestamp").alias("ROWTIME"))
         frames[pump.target] = frames[pump.target].unionByName(shaped) if pump.target in frames else shaped
         (_with_sequence(frames[pump.target]) if sequenced else frames[pump.target]).createOrReplaceTempView(f"`{pump.target}`")
     return {name: frame for name, frame in frames.items() if name not in read_by_pumps}

@@ -537,3 +537,25 @@ def test_regex_log_parse_returns_a_row_of_its_groups_addressable_by_column(spark
         ("ENERGY", "EN", "RGY", 76),  # the greedy first .* backs off to the E that still has an R after it
         ("RETAIL", None, None, 10),  # an E, then no R after it: no match, NULL
         ("TECHNOLOGY", None, None, 10)]
+
+
+def test_fast_regex_log_parser_is_lazy_and_must_account_for_every_character(spark):
+    """KDA SQL Reference, "FAST_REGEX_LOG_PARSER": lazy semantics (each step parses no more than it needs, where
+    REGEX_LOG_PARSE is greedy), '@' is any string, every character of the input must be accounted for by the
+    pattern, else no fields; the groups are COLUMN1..COLUMNn."""
+    schema = parse_schema({"RecordColumns": [{"Name": "line", "SqlType": "VARCHAR(64)"}]}, "logs")
+    sql = '''
+    CREATE OR REPLACE STREAM "OUT" ("first" VARCHAR(16), "rest" VARCHAR(32), "greedy_first" VARCHAR(16), "path" VARCHAR(32), "status" INTEGER);
+    CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"
+      SELECT STREAM t.f.COLUMN1, t.f.COLUMN2, t.g.COLUMN1, t.h.COLUMN2, CAST(t.h.COLUMN3 AS INTEGER)
+      FROM (SELECT STREAM ROWTIME, FAST_REGEX_LOG_PARSER("line", '(@) (@)') AS f, REGEX_LOG_PARSE("line", '(.*) (.*)') AS g,
+                   FAST_REGEX_LOG_PARSE("line", '(@) "GET" ([^ ]+) ([0-9]{3})') AS h
+            FROM "SOURCE_SQL_STREAM_001") AS t;
+    '''
+    records = [{"line": "10.0.0.1 GET /index.html 200", "_arrival_time": t(0, 1)}, {"line": "plain", "_arrival_time": t(0, 2)}]
+
+    result = run(AnalyticsApp("logs", sql, schema), records, spark)
+
+    assert [(r["first"], r["rest"], r["greedy_first"], r["path"], r["status"]) for r in result.outputs["OUT"]] == [
+        ("10.0.0.1", "GET /index.html 200", "10.0.0.1 GET /index.html", "/index.html", 200),
+        (None, None, None, None, None)]  # no space: the patterns cannot account for the text
