@@ -559,3 +559,32 @@ def test_fast_regex_log_parser_is_lazy_and_must_account_for_every_character(spar
     assert [(r["first"], r["rest"], r["greedy_first"], r["path"], r["status"]) for r in result.outputs["OUT"]] == [
         ("10.0.0.1", "GET /index.html 200", "10.0.0.1 GET /index.html", "/index.html", 200),
         (None, None, None, None, None)]  # no space: the patterns cannot account for the text
+
+
+def test_micro_batches_give_the_same_row_by_row_running_sums_as_one_run(spark):
+    """KDA SQL Reference, "WINDOW Clause (Sliding Windows)": the 8 rows of one ROWTIME enter the window one by one
+    in the continuous run too, whatever the micro-batches."""
+    from cauce.analytics.streaming import IncrementalRunner
+
+    sql = '''
+    CREATE OR REPLACE STREAM "PER_TICKER" ("ticker" VARCHAR(4), "trades" INTEGER);
+    CREATE OR REPLACE STREAM "RUNNING" ("ticker" VARCHAR(4), "running" INTEGER);
+    CREATE OR REPLACE PUMP "COUNT_PUMP" AS INSERT INTO "PER_TICKER"
+      SELECT STREAM "ticker", COUNT(*) FROM "SOURCE_SQL_STREAM_001"
+      GROUP BY "ticker", STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '1' MINUTE);
+    CREATE OR REPLACE PUMP "RUNNING_PUMP" AS INSERT INTO "RUNNING"
+      SELECT STREAM "ticker", SUM("trades") OVER (RANGE INTERVAL '1' MINUTE PRECEDING) FROM "PER_TICKER";
+    '''
+    counts = {"A": 4, "B": 3, "C": 1, "D": 2, "E": 3, "F": 3, "G": 2, "H": 2}
+    records = [{"ticker": ticker, "_arrival_time": t(0, second)} for ticker, n in counts.items() for second in range(n)]
+    records.append({"ticker": "Z", "_arrival_time": t(2)})  # closes the first minute
+    whole = run(app(sql), records, spark).outputs["RUNNING"]
+
+    runner = IncrementalRunner(app(sql), spark)
+    streamed = []
+    for start in range(0, len(records), 5):
+        outputs, _errors = runner.process(records[start:start + 5])
+        streamed.extend(outputs.get("RUNNING", []))
+
+    assert [r["running"] for r in streamed] == [4, 7, 8, 10, 13, 16, 18, 20]
+    assert streamed == [r for r in whole if r["ROWTIME"] <= ts(2)]
