@@ -32,6 +32,11 @@ _TOKEN = re.compile(
     r"""|(?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?P<word>[A-Za-z_][A-Za-z0-9_$]*)|(?P<op><>|<=|>=|!=|\|\||[(),.;*+\-/<>=%:\[\]])""",
     re.S,
 )
+# A row's place among the rows of its stream with the same ROWTIME (0, 1, ...): the runtime adds it to
+# every stream a sliding RANGE window reads. Up to MAX_PEERS rows may share one millisecond.
+SEQUENCE_COLUMN = "__cauce_seq"
+MAX_PEERS = 2**20
+ARRIVAL_SCALE = 2 * MAX_PEERS  # unix millis * 2^21 stays within BIGINT until the year 2100
 UNIT_MICROS = {"SECOND": 10**6, "MINUTE": 60 * 10**6, "HOUR": 3600 * 10**6, "DAY": 86400 * 10**6}
 UNSUPPORTED = {
     "RANDOM_CUT_FOREST": "anomaly detection (RANDOM_CUT_FOREST) has no Spark equivalent in Cauce",
@@ -39,8 +44,8 @@ UNSUPPORTED = {
     "HOTSPOTS": "HOTSPOTS (density-based hotspot detection) has no Spark equivalent in Cauce",
     # the dialect's own functions that have no translation yet
     **{name: f"{name} is a function of the Kinesis Analytics dialect that Cauce does not translate yet" for name in (
-        "REGEX_LOG_PARSE", "FAST_REGEX_LOG_PARSER", "W3C_LOG_PARSE", "SYS_LOG_PARSE", "VARIABLE_COLUMN_LOG_PARSE",
-        "FIXED_COLUMN_LOG_PARSE", "TSDIFF", "TIMESTAMP_TO_CHAR", "CHAR_TO_TIMESTAMP", "MONOTONIC", "CURSOR")},
+        "W3C_LOG_PARSE", "SYS_LOG_PARSE", "VARIABLE_COLUMN_LOG_PARSE",
+        "FIXED_COLUMN_LOG_PARSE", "MONOTONIC", "CURSOR")},
 }
 
 
@@ -243,7 +248,11 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
         qualifier = source.alias_or_name if source is not None else None
         rowtime = sqlglot.exp.column("ROWTIME", table=qualifier, quoted=False)
     expression = expression.select(sqlglot.exp.alias_(rowtime, "ROWTIME"), copy=True)
-    return expression.sql(dialect="spark"), window_end
+    return _spark_sql(expression), window_end
+
+
+def _spark_sql(expression) -> str:
+    return re.sub(rf"(?i)\b{_PASS}", "", expression.sql(dialect="spark"))
 
 
 def _rewrite(tokens: list[Token], stagger: list | None = None) -> tuple[str, str | None]:
@@ -305,9 +314,235 @@ def _rewrite(tokens: list[Token], stagger: list | None = None) -> tuple[str, str
             out.append("AS (" + _window_spec(tokens[index + 2:close], token) + ")")
             index = close + 1
             continue
+        previous = tokens[index - 1] if index else None
+        if token.upper in _FUNCTIONS and following is not None and following.text == "(" and (previous is None or previous.text != "."):
+            close = _matching(tokens, index + 1)
+            arguments = _arguments(tokens[index + 2:close])
+            out.append(_FUNCTIONS[token.upper](token, [_rewrite(a)[0] for a in arguments], arguments))
+            index = close + 1
+            continue
         out.append(token.text)
         index += 1
     return " ".join(out), window_end
+
+
+def _arguments(tokens: list[Token]) -> list[list[Token]]:
+    """A call's arguments: its tokens split at the top-level commas."""
+    arguments, current = [], []
+    for position, token in enumerate(tokens):
+        if token.text == "," and _depth(tokens, position) == 0:
+            arguments.append(current)
+            current = []
+        else:
+            current.append(token)
+    return arguments + [current] if current or arguments else []
+
+
+def _arity(at: Token, arguments: list[str], *counts: int) -> None:
+    if len(arguments) not in counts:
+        expected = " or ".join(str(c) for c in counts)
+        raise AnalyticsSqlError(f"line {at.line}, column {at.column}: {at.text} takes {expected} argument(s), got {len(arguments)}")
+
+
+def _unix_timestamp(at: Token, arguments: list[str], _tokens: list) -> str:
+    _arity(at, arguments, 1)  # KDA: milliseconds since the epoch, a BIGINT
+    return f"unix_millis(CAST({arguments[0]} AS TIMESTAMP))"
+
+
+def _to_timestamp(at: Token, arguments: list[str], _tokens: list) -> str:
+    _arity(at, arguments, 1)  # KDA: from milliseconds since the epoch
+    return f"timestamp_millis(CAST({arguments[0]} AS BIGINT))"
+
+
+def _tsdiff(at: Token, arguments: list[str], _tokens: list) -> str:
+    _arity(at, arguments, 2)  # KDA: the first minus the second, in milliseconds (NULL if either is)
+    return f"({_epoch_millis(arguments[0])} - {_epoch_millis(arguments[1])})"
+
+
+def _epoch_millis(argument: str) -> str:
+    """Milliseconds since the epoch of a TIMESTAMP, or of a BIGINT that already is such a count:
+    TSDIFF is documented on BIGINTs and used on TIMESTAMPs (ROWTIME), and the type is known only to Spark."""
+    return f"coalesce(try_cast(CAST({argument} AS STRING) AS BIGINT), unix_millis(CAST({argument} AS TIMESTAMP)))"
+
+
+def _literal(at: Token, tokens: list[Token], what: str) -> str:
+    if len(tokens) != 1 or tokens[0].kind != "string":
+        raise AnalyticsSqlError(f"line {at.line}, column {at.column}: {at.text}: {what} must be a string literal")
+    return tokens[0].text[1:-1].replace("''", "'")
+
+
+def _whole_number(at: Token, tokens: list[Token], what: str) -> int:
+    if len(tokens) != 1 or tokens[0].kind != "number" or not tokens[0].text.isdigit():
+        raise AnalyticsSqlError(f"line {at.line}, column {at.column}: {at.text}: {what} must be a whole number literal")
+    return int(tokens[0].text)
+
+
+def _regex_replace(at: Token, arguments: list[str], tokens: list[list[Token]]) -> str:
+    """KDA's REGEX_REPLACE(original, regex, replacement, startPosition, occurrence): Java's replaceAll from
+    startPosition when occurrence is 0, else only the occurrence-th match; the original if startPosition is past its end."""
+    _arity(at, arguments, 5)
+    original, regex, replacement = arguments[:3]
+    start = _whole_number(at, tokens[3], "startPosition")
+    occurrence = _whole_number(at, tokens[4], "occurrence")
+    if start < 1:
+        raise AnalyticsSqlError(f"line {at.line}, column {at.column}: REGEX_REPLACE: startPosition must be 1 or more")
+    if occurrence == 0:  # Spark's regexp_replace is Java's replaceAll, from a position
+        return f"{_PASS}regexp_replace({original}, {regex}, {replacement}, {start})"
+    pattern = _literal(at, tokens[1], "the regex (with an occurrence other than 0)")
+    if "$" in _literal(at, tokens[2], "the replacement (with an occurrence other than 0)"):
+        raise AnalyticsSqlError(f"line {at.line}, column {at.column}: REGEX_REPLACE with an occurrence other than 0 and group "
+                                "references ($n) in the replacement is not translated yet")
+    # the shortest prefix holding occurrence-1 matches, kept; the next match replaced
+    skip = f"^((?s:.*?(?:{pattern})){{{occurrence - 1}}}(?s:.*?))(?:{pattern})"
+    tail = f"substring({original}, {start})"
+    return (f"concat(substring({original}, 1, {start - 1}), {_PASS}regexp_replace({tail}, {_quote(skip)}, "
+            f"concat('$1', {replacement}), 1))")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# Java SimpleDateFormat letters that Spark's datetime patterns read the same way
+_DATE_LETTERS = set("GyMdHmsSEaKhkzZXD")
+
+
+def _date_pattern(at: Token, tokens: list[Token]) -> tuple[str, int | None]:
+    """A SimpleDateFormat pattern as Spark's, and the width of the text it matches when every field is numeric
+    (SimpleDateFormat parses a prefix of its input and ignores what follows; Spark's parser would not)."""
+    pattern = _literal(at, tokens, "the format (a Java SimpleDateFormat pattern)")
+    width: int | None = 0
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "'":
+            close = pattern.find("'", index + 1)
+            if close < 0:
+                raise AnalyticsSqlError(f"line {at.line}, column {at.column}: {at.text}: unbalanced quote in {pattern!r}")
+            width = None if width is None else width + max(close - index - 1, 1)
+            index = close + 1
+            continue
+        run = len(pattern[index:]) - len(pattern[index:].lstrip(char))
+        if char.isalpha():
+            if char not in _DATE_LETTERS or (char == "S" and run != 3):
+                raise AnalyticsSqlError(f"line {at.line}, column {at.column}: {at.text}: the pattern letter {char * run!r} of {pattern!r} "
+                                        "is not translated (supported: G y M d H h K k m s SSS E a z Z X D)")
+            if char in "EazZXG" or (char == "M" and run >= 3):
+                width = None
+        width = None if width is None else width + run
+        index += run
+    return pattern, width
+
+
+def _timestamp_to_char(at: Token, arguments: list[str], tokens: list[list[Token]]) -> str:
+    _arity(at, arguments, 2)  # KDA: TIMESTAMP_TO_CHAR(format, ts); a NULL timestamp gives the string 'null'
+    pattern, _ = _date_pattern(at, tokens[0])
+    return f"coalesce({_PASS}date_format(CAST({arguments[1]} AS TIMESTAMP), {_quote(pattern)}), 'null')"
+
+
+def _char_to_timestamp(at: Token, arguments: list[str], tokens: list[list[Token]]) -> str:
+    _arity(at, arguments, 2)  # KDA: CHAR_TO_TIMESTAMP(format, text); fields the format omits are 0 (days and months 1)
+    pattern, width = _date_pattern(at, tokens[0])
+    text = f"CAST({arguments[1]} AS STRING)" if width is None else f"substring(CAST({arguments[1]} AS STRING), 1, {width})"
+    return f"{_PASS}to_timestamp({text}, {_quote(pattern)})"
+
+
+def _regex_groups(pattern: str) -> int:
+    """How many capturing groups a Java regex has: '(' not escaped, not in a character class, not '(?:'-like
+    (named groups '(?<name>' do capture)."""
+    groups, index, in_class = 0, 0, False
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(" and (not pattern.startswith("?", index + 1) or
+                              (pattern.startswith("?<", index + 1) and not pattern.startswith(("?<=", "?<!"), index + 1))):
+            groups += 1
+        index += 1
+    return groups
+
+
+def _regex_log_parse(at: Token, arguments: list[str], tokens: list[list[Token]]) -> str:
+    """KDA's REGEX_LOG_PARSE(text, regex [, columns]): a ROW of COLUMN1..COLUMNn (VARCHAR(1024)), one per group of
+    the Java regex, or the columns named and typed by the third argument; NULL when the regex does not match the text."""
+    _arity(at, arguments, 2, 3)
+    return _parsed_row(at, arguments, tokens, _literal(at, tokens[1], "the regex"))
+
+
+def _fast_regex_log_parse(at: Token, arguments: list[str], tokens: list[list[Token]]) -> str:
+    """KDA's FAST_REGEX_LOG_PARSER(text, fast_regex): like REGEX_LOG_PARSE, but every quantifier is lazy (it takes
+    as little as it needs at each step) and the pattern must account for every character of the text."""
+    _arity(at, arguments, 2)
+    return _parsed_row(at, arguments, tokens, _lazy_regex(at, _literal(at, tokens[1], "the fast regex")))
+
+
+def _lazy_regex(at: Token, pattern: str) -> str:
+    """A Fast Regex pattern as a Java regex with lazy quantifiers; '@' (any string) becomes '.*?', a quoted
+    string its literal text. The automaton operators (# & ~ <...>) are refused: they have no Java regex twin here."""
+    out, index = [], 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            out.append(pattern[index:index + 2])
+            index += 2
+            continue
+        if char == "[":
+            close = index + 1
+            while close < len(pattern) and (pattern[close] != "]" or close == index + 1):
+                close += 2 if pattern[close] == "\\" else 1
+            out.append(pattern[index:close + 1])
+            index = close + 1
+            continue
+        if char == "{":
+            close = pattern.find("}", index)
+            out.append(pattern[index:close + 1] + "?")
+            index = close + 1
+            continue
+        if char == '"':
+            close = pattern.find('"', index + 1)
+            out.append("\\Q" + pattern[index + 1:close] + "\\E")
+            index = close + 1
+            continue
+        if char in "#&~<" or pattern.startswith("(?", index):
+            raise AnalyticsSqlError(f"line {at.line}, column {at.column}: {at.text}: the fast regex construct {char!r} "
+                                    "is not translated yet")
+        out.append({"*": "*?", "+": "+?", "?": "??", "@": ".*?", "^": "\\^", "$": "\\$"}.get(char, char))
+        index += 1
+    return "".join(out)
+
+
+def _parsed_row(at: Token, arguments: list[str], tokens: list[list[Token]], pattern: str) -> str:
+    """The ROW of a log parser: one column per group of `pattern`, NULL unless it matches the whole text."""
+    from cauce.analytics.app import Column
+
+    count = _regex_groups(pattern)
+    columns = [(f"COLUMN{i + 1}", "VARCHAR(1024)") for i in range(count)]
+    if len(arguments) == 3:
+        declared = [part.strip().split(None, 1) for part in _literal(at, tokens[2], "the columns").split(",") if part.strip()]
+        if len(declared) != count or any(len(d) != 2 for d in declared):
+            raise AnalyticsSqlError(f"line {at.line}, column {at.column}: {at.text}: the columns must be 'name TYPE, ...', one per group "
+                                    f"of the regex ({count})")
+        columns = [(name.strip('"'), sql_type) for name, sql_type in declared]
+    if not count:
+        raise AnalyticsSqlError(f"line {at.line}, column {at.column}: {at.text}: the regex has no group, so no column")
+    whole = _quote(f"^(?:{pattern})$")  # the regex must match the whole text (Java's Matcher.matches)
+    fields = []
+    for group, (name, sql_type) in enumerate(columns, start=1):
+        spark_type = Column(name, sql_type, None).spark_type
+        fields.append(f"{_quote(name)}, CAST({_PASS}regexp_extract({arguments[0]}, {whole}, {group}) AS {spark_type})")
+    return f"CASE WHEN {_PASS}rlike({arguments[0]}, {whole}) THEN {_PASS}named_struct({', '.join(fields)}) END"
+
+
+_FUNCTIONS = {"REGEX_LOG_PARSE": _regex_log_parse, "FAST_REGEX_LOG_PARSER": _fast_regex_log_parse, "FAST_REGEX_LOG_PARSE": _fast_regex_log_parse, "UNIX_TIMESTAMP": _unix_timestamp, "TO_TIMESTAMP": _to_timestamp, "TSDIFF": _tsdiff, "REGEX_REPLACE": _regex_replace,
+              "TIMESTAMP_TO_CHAR": _timestamp_to_char, "CHAR_TO_TIMESTAMP": _char_to_timestamp}
+# sqlglot would rewrite these Spark functions' arguments (date patterns, regex groups) as another dialect's:
+# written under this prefix they pass through as calls it does not know, and the prefix is dropped after.
+_PASS = "cauce_fn_"
 
 
 def _window_spec(tokens: list[Token], at: Token) -> str:
@@ -317,14 +552,27 @@ def _window_spec(tokens: list[Token], at: Token) -> str:
     if frame is None:
         return " ".join(t.text for t in tokens)
     head = " ".join(t.text for t in tokens[:frame])
-    if "ORDER" not in words[:frame]:
+    ordered = "ORDER" in words[:frame]
+    if not ordered:
         head = f"{head} ORDER BY ROWTIME".strip()
     bound = tokens[frame + 1:]
     if words[frame] == "RANGE":
         if len(bound) != 4 or bound[0].upper != "INTERVAL" or bound[3].upper != "PRECEDING" or bound[2].upper not in UNIT_MICROS:
             raise AnalyticsSqlError(f"line {tokens[frame].line}, column {tokens[frame].column}: "
                                     "RANGE INTERVAL 'n' SECOND|MINUTE|HOUR|DAY PRECEDING expected")
-        return f"{head} RANGE BETWEEN INTERVAL {bound[1].text} {bound[2].upper} PRECEDING AND CURRENT ROW"
+        if ordered:
+            return f"{head} RANGE BETWEEN INTERVAL {bound[1].text} {bound[2].upper} PRECEDING AND CURRENT ROW"
+        try:
+            millis = int(bound[1].text.strip("'")) * UNIT_MICROS[bound[2].upper] // 1000
+        except ValueError:
+            raise AnalyticsSqlError(f"line {bound[1].line}, column {bound[1].column}: the interval {bound[1].text} is not a whole number") from None
+        # KDA evaluates row by row: a row's window ends at the row itself, not at later rows with the
+        # same ROWTIME (Spark's RANGE frame would take those peers in). So the frame is ordered by a key
+        # unique per row, ROWTIME's milliseconds then the row's place among its ROWTIME's rows, and the
+        # offset is chosen so that exactly the rows of the last n milliseconds (bound included) are in.
+        key = f"unix_millis(ROWTIME) * {ARRIVAL_SCALE} + {SEQUENCE_COLUMN}"
+        offset = (millis + 1) * ARRIVAL_SCALE - MAX_PEERS
+        return f"{' '.join(t.text for t in tokens[:frame])} ORDER BY {key} RANGE BETWEEN {offset} PRECEDING AND CURRENT ROW".strip()
     if len(bound) != 2 or bound[0].kind != "number" or bound[1].upper != "PRECEDING":
         raise AnalyticsSqlError(f"line {tokens[frame].line}, column {tokens[frame].column}: ROWS n PRECEDING expected")
     return f"{head} ROWS BETWEEN {bound[0].text} PRECEDING AND CURRENT ROW"
@@ -340,11 +588,11 @@ def _stagger(pump: Pump, expression, keys: list[str], micros: int):
         raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): WINDOWED BY STAGGER needs a stream in FROM")
     alias = table.alias_or_name
     where = expression.args.get("where")
-    key_sql = [sqlglot.parse_one(k, read="postgres").sql(dialect="spark") for k in keys]
+    key_sql = [_spark_sql(sqlglot.parse_one(k, read="postgres")) for k in keys]
     view = f"__cauce_stagger_{re.sub(r'[^A-Za-z0-9_]', '_', pump.name)}"
     # the app's own SQL, re-rendered by sqlglot: no outside value is interpolated
     view_sql = (f"SELECT *, {', '.join(f'{k} AS __cauce_key_{i}' for i, k in enumerate(key_sql))} "  # nosec B608
-                f"FROM {table.sql(dialect='spark')}" + (f" WHERE {where.this.sql(dialect='spark')}" if where is not None else ""))
+                f"FROM {table.sql(dialect='spark')}" + (f" WHERE {_spark_sql(where.this)}" if where is not None else ""))
     pump.stagger = Stagger(view, view_sql, [f"__cauce_key_{i}" for i in range(len(keys))], micros)
     expression = expression.copy()
     expression.set("where", None)

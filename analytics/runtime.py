@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cauce.analytics.app import AnalyticsApp, Column
-from cauce.analytics.dialect import AnalyticsSqlError, Program, parse, translate_select
+from cauce.analytics.dialect import SEQUENCE_COLUMN, AnalyticsSqlError, Program, parse, translate_select
 from cauce.core.kinesis import ARRIVAL_FIELD
 
 INPUT_STREAM = "SOURCE_SQL_STREAM_001"
@@ -64,15 +64,39 @@ def run(app: AnalyticsApp, records: Iterable[Mapping[str, Any]], spark: Any, row
     outputs = {}
     for name, frame in frames.items():
         ordered = frame.orderBy("ROWTIME", *[c for c in frame.columns if c != "ROWTIME"])
-        outputs[name] = [row.asDict() for row in ordered.collect()]
+        outputs[name] = rows_of(ordered)
     return AppResult(outputs, errors, plans)
+
+
+def rows_of(frame: Any) -> list[dict[str, Any]]:
+    """The frame's rows as dicts, REAL values as the float32 KDA holds (27.9, not 27.899999618530273)."""
+    reals = [f.name for f in frame.schema.fields if f.dataType.typeName() == "float"]
+    rows = [row.asDict() for row in frame.collect()]
+    for row in rows:
+        for name in reals:
+            if row[name] is not None:
+                row[name] = _real(row[name])
+    return rows
+
+
+def _real(value: float) -> float:
+    """The shortest decimal that is the same float32 as `value`, as a Python float."""
+    import struct
+
+    single = struct.unpack("f", struct.pack("f", value))[0]
+    for digits in range(1, 10):
+        text = f"{single:.{digits}g}"
+        if struct.unpack("f", struct.pack("f", float(text)))[0] == single:
+            return float(text)
+    return single
 
 
 def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark: Any) -> dict[str, Any]:
     """The app's output streams as DataFrames, computed from the input stream's DataFrame."""
     from pyspark.sql import functions as F
 
-    input_frame.createOrReplaceTempView(f"`{INPUT_STREAM}`")
+    sequenced = any(SEQUENCE_COLUMN in plan for plan in plans.values())  # a sliding RANGE window reads the streams
+    (_with_sequence(input_frame, by_arrival=True) if sequenced else input_frame).createOrReplaceTempView(f"`{INPUT_STREAM}`")
     read_by_pumps = {source for pump in program.pumps for source in pump.sources}
     frames: dict[str, Any] = {}
     for pump in _in_dependency_order(program):
@@ -80,17 +104,43 @@ def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark:
             if pump.stagger is not None:
                 _stagger_windows(pump.stagger, spark).createOrReplaceTempView(pump.stagger.view)
             result = spark.sql(plans[pump.name])
+            # by position: two output columns may share a name (t.a.COLUMN1, t.b.COLUMN1), and SELECT * takes the
+            # hidden columns too; the last column is the output ROWTIME
+            visible = [f"__cauce_out_{i}" for i, c in enumerate(result.columns) if not c.startswith("__cauce_")]
+            result = result.toDF(*[f"__cauce_out_{i}" for i in range(len(result.columns))])
         except Exception as error:  # Spark's AnalysisException: unknown column and the like
             raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): {_first_line(error)}") from None
         stream = program.streams[pump.target]
-        if len(result.columns) - 1 != len(stream.columns):
-            raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}) selects {len(result.columns) - 1} column(s) into "
+        if len(visible) - 1 != len(stream.columns):
+            raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}) selects {len(visible) - 1} column(s) into "
                                     f"{pump.target}, which has {len(stream.columns)}")
-        shaped = result.select(*[F.col(f"`{result.columns[i]}`").cast(_spark_type(sql_type)).alias(name)
-                                 for i, (name, sql_type) in enumerate(stream.columns)], F.col("ROWTIME").cast("timestamp").alias("ROWTIME"))
+        shaped = result.select(*[_shape(F.col(visible[i]), _spark_type(sql_type)).alias(name)
+                                 for i, (name, sql_type) in enumerate(stream.columns)], _shape(F.col(visible[-1]), "timestamp").alias("ROWTIME"))
         frames[pump.target] = frames[pump.target].unionByName(shaped) if pump.target in frames else shaped
-        frames[pump.target].createOrReplaceTempView(f"`{pump.target}`")
+        (_with_sequence(frames[pump.target]) if sequenced else frames[pump.target]).createOrReplaceTempView(f"`{pump.target}`")
     return {name: frame for name, frame in frames.items() if name not in read_by_pumps}
+
+
+def _shape(column: Any, spark_type: str) -> Any:
+    """A pump's output column as its stream's type; TIMESTAMPs hold milliseconds, as in KDA."""
+    from pyspark.sql import functions as F
+
+    cast = column.cast(spark_type)
+    return F.date_trunc("MILLISECOND", cast) if spark_type == "timestamp" else cast
+
+
+def _with_sequence(frame: Any, by_arrival: bool = False) -> Any:
+    """The frame with each row's place among the rows of the same ROWTIME: in arrival order for the
+    input stream (the records' order), else in the order the stream's rows are listed (by their columns)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    columns = [F.col(f"`{c}`") for c in frame.columns if c != "ROWTIME"]
+    if by_arrival:  # a local DataFrame's ids increase in the records' order
+        frame = frame.withColumn("__cauce_arrival", F.monotonically_increasing_id())
+        columns = [F.col("__cauce_arrival")]
+    place = F.row_number().over(Window.partitionBy("ROWTIME").orderBy(*columns)) - 1
+    return frame.withColumn(SEQUENCE_COLUMN, place).drop("__cauce_arrival")
 
 
 def _stagger_windows(stagger: Any, spark: Any) -> Any:
@@ -133,13 +183,16 @@ def load_reference_data(app: AnalyticsApp, spark: Any, lake: Any = None) -> None
 
 def conform(columns: tuple[Column, ...], records: Iterable[Mapping[str, Any]], rowtime_column: str | None) -> tuple[list[tuple], list[dict]]:
     """Records as rows of the input schema plus ROWTIME and APPROXIMATE_ARRIVAL_TIME; misfits with reasons."""
+    names = [c.name for c in columns]
+    if rowtime_column is not None and rowtime_column not in names:  # a setting's mistake, not a record's: refuse the run
+        raise AnalyticsSqlError(f"rowtime column {rowtime_column!r} is not a column of the input schema ({', '.join(names)})")
     rows, errors = [], []
     for index, record in enumerate(records):
         try:
             values = [_value(column, record) for column in columns]
             arrival = record.get(ARRIVAL_FIELD) if isinstance(record, Mapping) else None
             if arrival is None and rowtime_column is not None:
-                arrival = values[[c.name for c in columns].index(rowtime_column)]
+                arrival = values[names.index(rowtime_column)]
             if arrival is None:
                 raise ValueError(f"no arrival time: give the record an {ARRIVAL_FIELD} or run with a rowtime column")
             rowtime = _timestamp(arrival, ARRIVAL_FIELD)
@@ -182,6 +235,12 @@ def _value(column: Column, record: Mapping[str, Any]) -> Any:
 
 
 def _timestamp(value: Any, name: str) -> dt.datetime:
+    """A TIMESTAMP as KDA holds it: UTC, to the millisecond."""
+    parsed = _parse_timestamp(value, name)
+    return parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
+
+
+def _parse_timestamp(value: Any, name: str) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -23,7 +23,7 @@ from typing import Any
 
 from cauce.analytics.app import AnalyticsApp
 from cauce.analytics.dialect import UNIT_MICROS
-from cauce.analytics.runtime import conform, check, execute, load_reference_data, input_schema
+from cauce.analytics.runtime import conform, check, execute, input_schema, load_reference_data, rows_of
 
 
 class IncrementalRunner:
@@ -55,7 +55,7 @@ class IncrementalRunner:
             if previous is not None:
                 final = final.where(F.col("ROWTIME") > F.lit(previous))
             ordered = final.orderBy("ROWTIME", *[c for c in final.columns if c != "ROWTIME"])
-            outputs[name] = [row.asDict() for row in ordered.collect()]
+            outputs[name] = rows_of(ordered)
         self.carry = [r for r in batch if r[rowtime_index] > self.watermark - self.horizon]
         return outputs, errors
 
@@ -71,7 +71,7 @@ class IncrementalRunner:
         for name, result in execute(self.program, self.plans, frame, self.spark).items():
             final = result.where(F.col("ROWTIME") > F.lit(self.watermark))
             ordered = final.orderBy("ROWTIME", *[c for c in final.columns if c != "ROWTIME"])
-            outputs[name] = [row.asDict() for row in ordered.collect()]
+            outputs[name] = rows_of(ordered)
         self.carry = []
         return outputs
 

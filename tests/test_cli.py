@@ -236,3 +236,30 @@ def test_analytics_run_reads_csv_and_writes_to_the_lake(spark, tmp_path, monkeyp
     assert result.exit_code == 0, result.output
     written = (tmp_path / "lake" / "mi-bucket" / "analytics" / "out.jsonl").read_text().splitlines()
     assert [json.loads(line)["events"] for line in written] == [1, 1]
+
+
+def test_analytics_run_refuses_a_rowtime_column_not_in_the_schema(spark, tmp_path):
+    """ROWTIME is the record's arrival time (KDA SQL Reference, "ROWTIME"): a rowtime column the input
+    schema lacks is the run's mistake, so the run stops with exit 2 and names the schema's columns."""
+    records = tmp_path / "in.jsonl"
+    records.write_text('{"timestamp": "2026-11-26T10:00:01Z", "data": "a"}\n')
+    result = CliRunner().invoke(cli, ["analytics", "run", "realtime-processing", "--input", str(records), "--rowtime-column", "tss"])
+    assert result.exit_code == 2, result.output
+    assert "rowtime column 'tss' is not a column of the input schema (timestamp, data)" in result.output
+    assert "is not in list" not in result.output and "Traceback" not in result.output
+
+
+def test_analytics_run_exits_non_zero_when_every_record_is_refused_and_counts_lines_from_one(spark, tmp_path):
+    """Every refusal is named by its 1-based line in the file, whether the JSON or the schema refused it;
+    a run that refused every record exits 1."""
+    records = tmp_path / "in.jsonl"
+    records.write_text('{"data": "a"}\n\n{oops\n{"data": "b"}\n')  # no arrival time, a blank line, broken JSON
+    result = CliRunner().invoke(cli, ["analytics", "run", "realtime-processing", "--input", str(records), "--json"])
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    assert [(e["line"], e["reason"].split(":")[0]) for e in document["errors"]] == [(1, "no arrival time"), (3, "not valid JSON"), (4, "no arrival time")]
+    assert "every record (3) was refused" in result.output
+    csv_records = tmp_path / "in.csv"
+    csv_records.write_text("timestamp,data\nbad,a\n2026-11-26T10:00:01Z,b\n")
+    result = CliRunner().invoke(cli, ["analytics", "run", "realtime-processing", "--input", str(csv_records), "--rowtime-column", "timestamp"])
+    assert result.exit_code == 0 and "line 2: column timestamp (TIMESTAMP): 'bad' is not a timestamp" in result.output

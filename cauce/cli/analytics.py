@@ -91,25 +91,32 @@ def analytics_run(reference, input_file, rowtime_column, output, as_json, stack,
     from cauce.etl.runtimes.local import LocalRuntime
 
     app = _load_analytics_app(reference, stack)
-    records, unreadable = [], []
+    records, lines, unreadable = [], [], []  # lines[i]: the 1-based file line of records[i]
     if input_file.suffix.lower() == ".csv":
         import csv
 
         with input_file.open(newline="") as handle:
-            records = list(csv.DictReader(handle))
-    for number, line in enumerate([] if input_file.suffix.lower() == ".csv" else input_file.read_text().splitlines(), start=1):
-        if line.strip():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as error:  # reported with the schema's refusals, never dropped
-                unreadable.append({"line": number, "record": line, "reason": f"not valid JSON: {error.msg}"})
+            reader = csv.DictReader(handle)
+            for row in reader:
+                records.append(row)
+                lines.append(reader.line_num)
+    else:
+        for number, line in enumerate(input_file.read_text().splitlines(), start=1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                    lines.append(number)
+                except json.JSONDecodeError as error:  # reported with the schema's refusals, never dropped
+                    unreadable.append({"line": number, "record": line, "reason": f"not valid JSON: {error.msg}"})
     runtime = LocalRuntime(lake_folder(None, project))
     spark = runtime.spark
     try:
         result = run(app, records, spark, rowtime_column=rowtime_column, lake=runtime.lake)
     except AnalyticsSqlError as error:
         fail(f"{app.name}: {error}", 2)
-    result.errors[:0] = unreadable
+    # every refusal named by its file line, whether the JSON or the schema refused it
+    refused = [{"line": lines[e["record_index"]], "record": e["record"], "reason": e["reason"]} for e in result.errors]
+    result.errors = sorted(unreadable + refused, key=lambda e: e["line"])
     rows = [{"stream": name, **row} for name, stream_rows in result.outputs.items() for row in stream_rows]
     if output is not None:
         target = runtime.lake.local_path(output) if output.startswith("s3://") else Path(output)
@@ -122,8 +129,10 @@ def analytics_run(reference, input_file, rowtime_column, output, as_json, stack,
             click.echo(json.dumps(row, default=str))
         click.echo(f"{app.name}: {len(records) + len(unreadable)} records in, {len(rows)} rows out, {len(result.errors)} refused", err=True)
         for error in result.errors[:10]:
-            where = f"line {error['line']}" if "line" in error else f"record {error['record_index']}"
-            click.echo(f"  {where}: {error['reason']}", err=True)
+            click.echo(f"  line {error['line']}: {error['reason']}", err=True)
+    received = len(records) + len(unreadable)
+    if received and len(result.errors) == received:
+        fail(f"{app.name}: every record ({received}) was refused; nothing ran through the app", 1)
 
 
 COMMANDS = [analytics]

@@ -348,3 +348,243 @@ def test_a_subquery_in_from(spark):
     records = [{"ticker": "A", "quote": {"price": 4.0}, "_arrival_time": t(0, 1)}, {"ticker": "B", "quote": {"price": 6.0}, "_arrival_time": t(0, 2)}]
 
     assert run(app(sql), records, spark).outputs["OUT"] == [{"ticker": "B", "doubled": 12.0, "ROWTIME": ts(0, 2)}]
+
+
+def test_a_sliding_window_holds_the_rows_before_the_current_row_and_itself_not_later_rows_of_the_same_rowtime(spark):
+    """KDA SQL Reference, "WINDOW Clause (Sliding Windows)": the aggregate is computed for each input row over the
+    rows of the window ending at that row. A first stage emits 8 rows with one ROWTIME (the minute's end); the
+    second stage's running sums are 4, 7, 8, 10, 13, 16, 18, 20 (row by row), not 20 for every row."""
+    sql = '''
+    CREATE OR REPLACE STREAM "PER_TICKER" ("ticker" VARCHAR(4), "trades" INTEGER);
+    CREATE OR REPLACE STREAM "RUNNING" ("ticker" VARCHAR(4), "trades" INTEGER, "running" INTEGER);
+    CREATE OR REPLACE PUMP "COUNT_PUMP" AS INSERT INTO "PER_TICKER"
+      SELECT STREAM "ticker", COUNT(*) FROM "SOURCE_SQL_STREAM_001"
+      GROUP BY "ticker", STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '1' MINUTE);
+    CREATE OR REPLACE PUMP "RUNNING_PUMP" AS INSERT INTO "RUNNING"
+      SELECT STREAM "ticker", "trades", SUM("trades") OVER (RANGE INTERVAL '1' MINUTE PRECEDING) FROM "PER_TICKER";
+    '''
+    counts = {"A": 4, "B": 3, "C": 1, "D": 2, "E": 3, "F": 3, "G": 2, "H": 2}
+    records = [{"ticker": ticker, "_arrival_time": t(0, second)} for ticker, n in counts.items() for second in range(n)]
+
+    result = run(app(sql), records, spark)
+
+    assert [(r["ticker"], r["running"], r["ROWTIME"]) for r in result.outputs["RUNNING"]] == [
+        (ticker, running, ts(1)) for ticker, running in zip("ABCDEFGH", [4, 7, 8, 10, 13, 16, 18, 20])]
+
+
+def test_input_rows_of_one_rowtime_enter_a_sliding_window_one_by_one_in_arrival_order(spark):
+    """KDA SQL Reference, "WINDOW Clause (Sliding Windows)": one output row per input row, aggregated over the
+    window ending at it; records that arrive in the same instant are taken in the order they arrived."""
+    sql = '''
+    CREATE OR REPLACE STREAM "OUT" ("ticker" VARCHAR(4), "total" DOUBLE, "n" INTEGER);
+    CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"
+      SELECT STREAM "ticker", SUM("price") OVER W, COUNT(*) OVER W FROM "SOURCE_SQL_STREAM_001"
+      WINDOW W AS (PARTITION BY "ticker" RANGE INTERVAL '10' SECOND PRECEDING);
+    '''
+    records = [{"ticker": "A", "quote": {"price": p}, "_arrival_time": t(0, s)} for s, p in
+               [(0, 1.0), (5, 2.0), (5, 4.0), (10, 8.0), (11, 16.0)]]
+
+    result = run(app(sql), records, spark)
+
+    assert [(r["total"], r["n"]) for r in result.outputs["OUT"]] == [
+        (1.0, 1), (3.0, 2), (7.0, 3), (15.0, 4),  # 10:00:10's window starts at 10:00:00, bound included
+        (30.0, 4)]  # 10:00:11's window starts at 10:00:01: 10:00:00 has left
+
+
+STOCKS = parse_schema({"RecordColumns": [
+    {"Name": "TICKER_SYMBOL", "SqlType": "VARCHAR(4)"}, {"Name": "SECTOR", "SqlType": "VARCHAR(16)"},
+    {"Name": "CHANGE", "SqlType": "REAL"}, {"Name": "CHANGE_TIME", "SqlType": "TIMESTAMP"}, {"Name": "PRICE", "SqlType": "REAL"},
+]}, "stocks")
+
+
+def test_unix_timestamp_gives_milliseconds_and_real_stays_float32(spark):
+    """KDA SQL Reference, "UNIX_TIMESTAMP" (Example 1 on its sample stock dataset): a TIMESTAMP becomes
+    milliseconds since 1970-01-01 00:00:00 UTC, a BIGINT. REAL values are 32-bit floats ("Data Types"),
+    printed as such: 27.9, not 27.899999618530273."""
+    sql = '''
+    CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), SECTOR VARCHAR(16), CHANGE REAL,
+        CHANGE_TIME BIGINT, PRICE REAL);
+    CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+      SELECT STREAM TICKER_SYMBOL, SECTOR, CHANGE, UNIX_TIMESTAMP(CHANGE_TIME), PRICE FROM "SOURCE_SQL_STREAM_001";
+    '''
+    records = [{"TICKER_SYMBOL": "IOP", "SECTOR": "TECHNOLOGY", "CHANGE": -1.1, "CHANGE_TIME": "2017-03-08T21:23:07.123Z",
+                "PRICE": 27.9, "_arrival_time": t(0, 1)}]
+
+    result = run(AnalyticsApp("stocks", sql, STOCKS), records, spark)
+
+    assert result.outputs["DESTINATION_SQL_STREAM"] == [{"TICKER_SYMBOL": "IOP", "SECTOR": "TECHNOLOGY", "CHANGE": -1.1,
+                                                          "CHANGE_TIME": 1489008187123, "PRICE": 27.9, "ROWTIME": ts(0, 1)}]
+
+
+def test_to_timestamp_reads_milliseconds_and_timestamps_keep_milliseconds(spark):
+    """KDA SQL Reference, "TO_TIMESTAMP": a BIGINT of milliseconds since the epoch becomes a TIMESTAMP; KDA's
+    TIMESTAMPs hold milliseconds ("Timestamp" data type), so microseconds in the input are dropped."""
+    schema = parse_schema({"RecordColumns": [{"Name": "TICKER_SYMBOL", "SqlType": "VARCHAR(4)"},
+                                             {"Name": "CHANGE_TIME", "SqlType": "BIGINT"}, {"Name": "AT", "SqlType": "TIMESTAMP"}]}, "stocks")
+    sql = '''
+    CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), change_time TIMESTAMP, at_copy TIMESTAMP);
+    CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+      SELECT STREAM TICKER_SYMBOL, TO_TIMESTAMP(CHANGE_TIME), "AT" FROM "SOURCE_SQL_STREAM_001";
+    '''
+    records = [{"TICKER_SYMBOL": "IOP", "CHANGE_TIME": 1489008187123, "AT": "2017-03-08T21:23:07.123456Z", "_arrival_time": "2026-11-26T10:00:00.000999Z"}]
+
+    result = run(AnalyticsApp("stocks", sql, schema), records, spark)
+
+    assert result.outputs["DESTINATION_SQL_STREAM"] == [{"TICKER_SYMBOL": "IOP", "CHANGE_TIME": dt.datetime(2017, 3, 8, 21, 23, 7, 123000),
+                                                          "AT_COPY": dt.datetime(2017, 3, 8, 21, 23, 7, 123000), "ROWTIME": ts(0)}]
+
+
+def test_tsdiff_is_the_difference_in_milliseconds_and_null_when_an_argument_is(spark):
+    """KDA SQL Reference, "TSDIFF": NULL if any argument is null, else the difference of the two timestamps in
+    milliseconds (the arguments as milliseconds since the epoch, or TIMESTAMPs such as ROWTIME)."""
+    sql = '''
+    CREATE OR REPLACE STREAM "OUT" ("ticker" VARCHAR(4), "lag_ms" BIGINT, "from_millis" BIGINT);
+    CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"
+      SELECT STREAM "ticker", TSDIFF(ROWTIME, "at"), TSDIFF(UNIX_TIMESTAMP(ROWTIME), 1795687200000) FROM "SOURCE_SQL_STREAM_001";
+    '''
+    records = [{"ticker": "A", "at": "2026-11-26T09:59:58.750Z", "_arrival_time": t(0, 1)}, {"ticker": "B", "_arrival_time": t(0, 2)}]
+
+    result = run(app(sql), records, spark)
+
+    assert [(r["ticker"], r["lag_ms"], r["from_millis"]) for r in result.outputs["OUT"]] == [("A", 2250, 1000), ("B", None, 2000)]
+
+
+def test_regex_replace_as_the_reference_gives_it(spark):
+    """KDA SQL Reference, "REGEX_REPLACE": Java's String.replaceAll(regex, replacement) from startPosition when
+    occurrence is 0 (Example 1: 'TECHNOLOGY' becomes 'INFORMATION TECHNOLOGY'), else only the occurrence-th
+    match; startPosition past the end gives the original."""
+    schema = parse_schema({"RecordColumns": [{"Name": "TICKER_SYMBOL", "SqlType": "VARCHAR(4)"}, {"Name": "SECTOR", "SqlType": "VARCHAR(16)"},
+                                             {"Name": "CHANGE", "SqlType": "REAL"}, {"Name": "PRICE", "SqlType": "REAL"}]}, "stocks")
+    sql = r'''
+    CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), SECTOR VARCHAR(24), CHANGE REAL, PRICE REAL,
+        "dashes" VARCHAR(8), "from_3" VARCHAR(8), "past_end" VARCHAR(8), "dates" VARCHAR(16));
+    CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+      SELECT STREAM TICKER_SYMBOL, REGEX_REPLACE(SECTOR, 'TECHNOLOGY', 'INFORMATION TECHNOLOGY', 1, 0), CHANGE, PRICE,
+             REGEX_REPLACE('a-b-c-d', '-', '+', 1, 2), REGEX_REPLACE('a-b-c', '-', '+', 3, 0), REGEX_REPLACE('a-b', '-', '+', 9, 0),
+             REGEX_REPLACE('2009-09-16', '(\d+)-(\d+)-(\d+)', '$3/$2/$1', 1, 0)
+      FROM "SOURCE_SQL_STREAM_001";
+    '''
+    records = [{"TICKER_SYMBOL": "IOP", "SECTOR": "TECHNOLOGY", "CHANGE": -0.4, "PRICE": 96.2, "_arrival_time": t(0, 1)},
+               {"TICKER_SYMBOL": "QXZ", "SECTOR": "RETAIL", "CHANGE": 1.5, "PRICE": 10.03, "_arrival_time": t(0, 2)}]
+
+    result = run(AnalyticsApp("stocks", sql, schema), records, spark)
+
+    rest = {"dashes": "a-b+c-d", "from_3": "a-b+c", "past_end": "a-b", "dates": "16/09/2009"}
+    assert result.outputs["DESTINATION_SQL_STREAM"] == [
+        {"TICKER_SYMBOL": "IOP", "SECTOR": "INFORMATION TECHNOLOGY", "CHANGE": -0.4, "PRICE": 96.2, **rest, "ROWTIME": ts(0, 1)},
+        {"TICKER_SYMBOL": "QXZ", "SECTOR": "RETAIL", "CHANGE": 1.5, "PRICE": 10.03, **rest, "ROWTIME": ts(0, 2)}]
+
+
+def test_char_to_timestamp_and_timestamp_to_char_read_java_simpledateformat_patterns(spark):
+    """KDA SQL Reference, "Char To Timestamp(Sys)" and "TIMESTAMP_TO_CHAR": the template is a Java SimpleDateFormat
+    pattern; fields it omits are zero (month and day 1), so 'yyyy-MM-dd' of '2009-09-16 03:15:24' is the day
+    alone; hh is the 12-hour clock, HH the 24-hour one; a NULL timestamp formats as the string 'null'."""
+    sql = '''
+    CREATE OR REPLACE STREAM "OUT" ("day" TIMESTAMP, "month" TIMESTAMP, "full" TIMESTAMP, "millis" TIMESTAMP,
+        "twelve" VARCHAR(32), "text" VARCHAR(32), "absent" VARCHAR(8));
+    CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"
+      SELECT STREAM CHAR_TO_TIMESTAMP('yyyy-MM-dd', "ticker"), CHAR_TO_TIMESTAMP('yyyy-MM', "ticker"),
+             CHAR_TO_TIMESTAMP('yyyy-MM-dd hh:mm:ss', "ticker"), CHAR_TO_TIMESTAMP('yyyy-MM-dd HH:mm:ss.SSS', '2009-09-16 15:15:24.123'),
+             TIMESTAMP_TO_CHAR('yyyy-MM-dd hh:mm:ss a', "at"), TIMESTAMP_TO_CHAR('EEE, d MMM yyyy HH:mm', "at"),
+             TIMESTAMP_TO_CHAR('yyyy', CAST(NULL AS TIMESTAMP))
+      FROM "SOURCE_SQL_STREAM_001";
+    '''
+    schema = parse_schema({"RecordColumns": [{"Name": "ticker", "SqlType": "VARCHAR(32)"}, {"Name": "at", "SqlType": "TIMESTAMP"}]}, "dates")
+    records = [{"ticker": "2009-09-16 03:15:24", "at": "2009-09-16T15:15:24Z", "_arrival_time": t(0, 1)}]
+
+    result = run(AnalyticsApp("dates", sql, schema), records, spark)
+
+    assert result.outputs["OUT"] == [{"day": dt.datetime(2009, 9, 16), "month": dt.datetime(2009, 9, 1), "full": dt.datetime(2009, 9, 16, 3, 15, 24),
+                                      "millis": dt.datetime(2009, 9, 16, 15, 15, 24, 123000), "twelve": "2009-09-16 03:15:24 PM",
+                                      "text": "Wed, 16 Sep 2009 15:15", "absent": "null", "ROWTIME": ts(0, 1)}]
+
+
+@pytest.mark.parametrize("call, message", [
+    ("REGEX_REPLACE(\"ticker\", 'a', 'b', 0, 0)", "REGEX_REPLACE: startPosition must be 1 or more"),
+    ("REGEX_REPLACE(\"ticker\", 'a', 'b', \"price\", 0)", "REGEX_REPLACE: startPosition must be a whole number literal"),
+    ("TIMESTAMP_TO_CHAR(\"ticker\", \"at\")", "TIMESTAMP_TO_CHAR: the format (a Java SimpleDateFormat pattern) must be a string literal"),
+    ("CHAR_TO_TIMESTAMP('YYYY-ww', \"ticker\")", "the pattern letter 'YYYY' of 'YYYY-ww' is not translated"),
+    ("TSDIFF(\"at\")", "TSDIFF takes 2 argument(s), got 1"),
+])
+def test_dialect_functions_refuse_what_they_cannot_translate_by_name_and_line(call, message):
+    sql = f'CREATE OR REPLACE STREAM "OUT" ("a" VARCHAR(8));\nCREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"\n  SELECT STREAM {call} FROM "SOURCE_SQL_STREAM_001";'
+    with pytest.raises(AnalyticsSqlError) as error:
+        check(app(sql))
+    assert str(error.value).startswith("line 3, column ") and message in str(error.value)
+
+
+def test_regex_log_parse_returns_a_row_of_its_groups_addressable_by_column(spark):
+    """KDA SQL Reference, "REGEX_LOG_PARSE" (Example 1, on the sample stock dataset, with the regex '.*([E].).*([R].*)'):
+    the Java regex's groups, left to right, are COLUMN1..COLUMNn of a ROW, addressed as t.r.COLUMN1; when the regex
+    does not match, the result is NULL. A third argument names and types the columns."""
+    schema = parse_schema({"RecordColumns": [{"Name": "TICKER_SYMBOL", "SqlType": "VARCHAR(4)"}, {"Name": "SECTOR", "SqlType": "VARCHAR(16)"},
+                                             {"Name": "CHANGE", "SqlType": "REAL"}, {"Name": "PRICE", "SqlType": "REAL"}]}, "stocks")
+    sql = r'''
+    CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (sector VARCHAR(16), match1 VARCHAR(1024), match2 VARCHAR(1024), "dollars" INTEGER);
+    CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+      SELECT STREAM t.SECTOR, t.r.COLUMN1, t.r.COLUMN2, t.p."WHOLE"
+      FROM (SELECT STREAM ROWTIME, SECTOR, REGEX_LOG_PARSE(SECTOR, '.*([E].).*([R].*)') AS r,
+                   REGEX_LOG_PARSE(CAST(PRICE AS VARCHAR(16)), '(\d+)\.(\d+)', '"WHOLE" INTEGER, "CENTS" VARCHAR(4)') AS p
+            FROM "SOURCE_SQL_STREAM_001") AS t;
+    '''
+    records = [{"TICKER_SYMBOL": "NFS", "SECTOR": "ENERGY", "CHANGE": 0.5, "PRICE": 76.25, "_arrival_time": t(0, 1)},
+               {"TICKER_SYMBOL": "QXZ", "SECTOR": "RETAIL", "CHANGE": 1.5, "PRICE": 10.5, "_arrival_time": t(0, 2)},
+               {"TICKER_SYMBOL": "AMZN", "SECTOR": "TECHNOLOGY", "CHANGE": 1.5, "PRICE": 10.5, "_arrival_time": t(0, 3)}]
+
+    result = run(AnalyticsApp("stocks", sql, schema), records, spark)
+
+    assert [(r["SECTOR"], r["MATCH1"], r["MATCH2"], r["dollars"]) for r in result.outputs["DESTINATION_SQL_STREAM"]] == [
+        ("ENERGY", "EN", "RGY", 76),  # the greedy first .* backs off to the E that still has an R after it
+        ("RETAIL", None, None, 10),  # an E, then no R after it: no match, NULL
+        ("TECHNOLOGY", None, None, 10)]
+
+
+def test_fast_regex_log_parser_is_lazy_and_must_account_for_every_character(spark):
+    """KDA SQL Reference, "FAST_REGEX_LOG_PARSER": lazy semantics (each step parses no more than it needs, where
+    REGEX_LOG_PARSE is greedy), '@' is any string, every character of the input must be accounted for by the
+    pattern, else no fields; the groups are COLUMN1..COLUMNn."""
+    schema = parse_schema({"RecordColumns": [{"Name": "line", "SqlType": "VARCHAR(64)"}]}, "logs")
+    sql = '''
+    CREATE OR REPLACE STREAM "OUT" ("first" VARCHAR(16), "rest" VARCHAR(32), "greedy_first" VARCHAR(16), "path" VARCHAR(32), "status" INTEGER);
+    CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"
+      SELECT STREAM t.f.COLUMN1, t.f.COLUMN2, t.g.COLUMN1, t.h.COLUMN2, CAST(t.h.COLUMN3 AS INTEGER)
+      FROM (SELECT STREAM ROWTIME, FAST_REGEX_LOG_PARSER("line", '(@) (@)') AS f, REGEX_LOG_PARSE("line", '(.*) (.*)') AS g,
+                   FAST_REGEX_LOG_PARSE("line", '(@) "GET" ([^ ]+) ([0-9]{3})') AS h
+            FROM "SOURCE_SQL_STREAM_001") AS t;
+    '''
+    records = [{"line": "10.0.0.1 GET /index.html 200", "_arrival_time": t(0, 1)}, {"line": "plain", "_arrival_time": t(0, 2)}]
+
+    result = run(AnalyticsApp("logs", sql, schema), records, spark)
+
+    assert [(r["first"], r["rest"], r["greedy_first"], r["path"], r["status"]) for r in result.outputs["OUT"]] == [
+        ("10.0.0.1", "GET /index.html 200", "10.0.0.1 GET /index.html", "/index.html", 200),
+        (None, None, None, None, None)]  # no space: the patterns cannot account for the text
+
+
+def test_micro_batches_give_the_same_row_by_row_running_sums_as_one_run(spark):
+    """KDA SQL Reference, "WINDOW Clause (Sliding Windows)": the 8 rows of one ROWTIME enter the window one by one
+    in the continuous run too, whatever the micro-batches."""
+    from cauce.analytics.streaming import IncrementalRunner
+
+    sql = '''
+    CREATE OR REPLACE STREAM "PER_TICKER" ("ticker" VARCHAR(4), "trades" INTEGER);
+    CREATE OR REPLACE STREAM "RUNNING" ("ticker" VARCHAR(4), "running" INTEGER);
+    CREATE OR REPLACE PUMP "COUNT_PUMP" AS INSERT INTO "PER_TICKER"
+      SELECT STREAM "ticker", COUNT(*) FROM "SOURCE_SQL_STREAM_001"
+      GROUP BY "ticker", STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '1' MINUTE);
+    CREATE OR REPLACE PUMP "RUNNING_PUMP" AS INSERT INTO "RUNNING"
+      SELECT STREAM "ticker", SUM("trades") OVER (RANGE INTERVAL '1' MINUTE PRECEDING) FROM "PER_TICKER";
+    '''
+    counts = {"A": 4, "B": 3, "C": 1, "D": 2, "E": 3, "F": 3, "G": 2, "H": 2}
+    records = [{"ticker": ticker, "_arrival_time": t(0, second)} for ticker, n in counts.items() for second in range(n)]
+    records.append({"ticker": "Z", "_arrival_time": t(2)})  # closes the first minute
+    whole = run(app(sql), records, spark).outputs["RUNNING"]
+
+    runner = IncrementalRunner(app(sql), spark)
+    streamed = []
+    for start in range(0, len(records), 5):
+        outputs, _errors = runner.process(records[start:start + 5])
+        streamed.extend(outputs.get("RUNNING", []))
+
+    assert [r["running"] for r in streamed] == [4, 7, 8, 10, 13, 16, 18, 20]
+    assert streamed == [r for r in whole if r["ROWTIME"] <= ts(2)]
