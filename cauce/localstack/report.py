@@ -78,20 +78,32 @@ def _diagram(report: Mapping[str, Any]) -> str:
         ("firehose", 200, 10, "Firehose + transform", f"{firehose.get('delivered', 0):,} delivered, {firehose.get('processing_failed', 0):,} failed"),
         ("crawler", 390, 10, "Glue crawler", f"{len(crawler.get('tables', []))} table(s), {crawler.get('files', 0)} files"),
         ("workflow", 580, 10, workflow.get("name", "workflow"), f"{workflow.get('status', 'not run')}: {workflow.get('rows_written', 0):,} curated"),
-        ("analytics", 200, 110, "SQL analytics", ", ".join(f"{a['rows']} windows" for a in apps.values()) or "no apps"),
+        ("analytics", 200, 120, "SQL analytics", ", ".join(f"{a['rows']} windows" for a in apps.values()) or "no apps"),
     ]
-    parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="770" height="170" font-size="12">',
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="770" height="190" font-size="12">',
              '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto">'
              '<path d="M0,0 L8,4 L0,8 z" fill="#616161"/></marker></defs>']
-    for x1, y1, x2, y2 in ((170, 85, 200, 35), (360, 35, 390, 35), (550, 35, 580, 35), (170, 85, 200, 135)):
+    for x1, y1, x2, y2 in ((170, 92, 200, 42), (360, 42, 390, 42), (550, 42, 580, 42), (170, 92, 200, 152)):
         parts.append(f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#616161" marker-end="url(#arrow)"/>')
     for stage, x, y, title, detail in boxes:
         color = _status(report, stage)
-        parts.append(f'<rect x="{x}" y="{y}" width="160" height="50" rx="6" fill="white" stroke="{color}" stroke-width="2"/>'
-                     f'<text x="{x + 8}" y="{y + 20}" font-weight="bold" fill="{color}">{escape(title)}</text>'
-                     f'<text x="{x + 8}" y="{y + 38}">{escape(detail[:26])}</text>')
+        parts.append(f'<rect x="{x}" y="{y}" width="160" height="64" rx="6" fill="white" stroke="{color}" stroke-width="2"/>'
+                     f'<text x="{x + 8}" y="{y + 20}" font-weight="bold" fill="{color}">{escape(title[:22])}</text>')
+        for number, line in enumerate(_box_lines(detail)):  # what fits in the box: two lines of about 21 characters
+            parts.append(f'<text x="{x + 8}" y="{y + 38 + 15 * number}">{escape(line)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _box_lines(detail: str, width: int = 21) -> list[str]:
+    """A box's detail on at most two lines, broken after a comma or colon where it is too long for one."""
+    if len(detail) <= width:
+        return [detail]
+    for separator in (", ", ": "):
+        head, found, tail = detail.partition(separator)
+        if found:
+            return [(head + separator.strip())[:width], tail[:width]]
+    return [detail[:width], detail[width:2 * width]]
 
 
 def _outcomes(report: Mapping[str, Any]) -> list[tuple[str, float]]:
