@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 POLL_SECONDS = 1.0
 ANALYTICS_INTERVAL_SECONDS = 10.0  # an app runs its micro-batch at least this often while records arrive
 
+# Each registers the operations one API module answers itself: `register(server, gateway)`.
+OVERRIDES: list[Any] = []
+
 
 class LocalStackServer:
     def __init__(self, stack: "Stack", state_dir: Path, port: int) -> None:
@@ -60,11 +63,12 @@ class LocalStackServer:
         return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint)
 
     def start(self) -> None:
-        from moto.server import ThreadedMotoServer
+        from cauce.localstack.gateway import Endpoint
 
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self.moto.start()
+        self.endpoint_server = Endpoint("127.0.0.1", self.port)
+        self.endpoint_server.start()
         self._create_resources()
+        self._register_overrides()
         self._write_status()
         (self.state_dir / "server.json").write_text(json.dumps({"pid": os.getpid(), "port": self.port, "endpoint": self.endpoint,
                                                                  "region": REGION, "lake": str(self.lake_dir)}))
@@ -116,6 +120,11 @@ class LocalStackServer:
                 app = StreamingApp(load_app(key, self.stack), kinesis, source, config.output_stream_arn.rsplit("/", 1)[-1], self._spark)
                 self.readers[source].append(app.reader)
                 self.apps.append(app)
+
+    def _register_overrides(self) -> None:
+        """The APIs the local stack answers itself (cauce.localstack.gateway); the rest is moto's."""
+        for register in OVERRIDES:
+            register(self, self.endpoint_server.gateway)
 
     def _spark(self) -> Any:
         """Spark for the analytics apps, started with the first batch (on the state folder's lake)."""
@@ -173,7 +182,7 @@ class LocalStackServer:
         for app in self.apps:
             app.run(final=True)  # the stream ends here: its open windows are emitted
         self._write_status()
-        self.moto.stop()
+        self.endpoint_server.stop()
         (self.state_dir / "server.json").unlink(missing_ok=True)
 
 
