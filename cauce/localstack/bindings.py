@@ -49,6 +49,10 @@ class StackBindings:
                             crawlers=frozenset(self._crawler_configs),
                             load_function=self.handler_for, load_job=self.job_class_for)
 
+    def bind_function(self, function_name: str, handler: Handler) -> None:
+        """A function known only at run time (created through the Lambda API): its name now resolves here."""
+        self._handlers[function_name] = handler
+
     def handler_for(self, function_name: str) -> Handler:
         if function_name not in self._handlers:
             config = self._function_configs.get(function_name)

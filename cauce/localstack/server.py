@@ -99,7 +99,8 @@ class LocalStackServer:
             if crawler.database_name not in {d["Name"] for d in glue.get_databases()["DatabaseList"]}:
                 glue.create_database(DatabaseInput={"Name": crawler.database_name})
         lake = LocalLake(self.lake_dir)
-        handler_for = StackBindings(self.stack, lake=self.lake_dir).handler_for
+        self.bindings = StackBindings(self.stack, lake=self.lake_dir)  # API modules bind functions created through the API here
+        handler_for = self.bindings.handler_for
 
         sources = self.stack.firehose_sources
         ingest = next(iter(streams.values()), None)
