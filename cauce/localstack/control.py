@@ -30,44 +30,136 @@ class StackStartFailed(RuntimeError):
     """The server process exited or did not answer in time; the message carries its log's tail."""
 
 
+class PortBusy(StackStartFailed):
+    def __init__(self, port: int, holder: tuple[int, str] | None) -> None:
+        held_by = f" by pid {holder[0]} ({holder[1][:120]})" if holder else ""
+        super().__init__(f"port {port} on 127.0.0.1 is already in use{held_by}: choose another with --port, or omit it for a free one")
+        self.port, self.holder = port, holder
+
+
+DETACH = b"detach\n"  # written to the server's input once it answers (see `up`)
+
+
 def running(state_dir: Path) -> dict[str, Any] | None:
     """The server's record (pid, endpoint, ...) if its process is alive, else None."""
     record_path = state_dir / "server.json"
     if not record_path.exists():
         return None
-    record = json.loads(record_path.read_text())
     try:
-        os.kill(record["pid"], 0)
-    except ProcessLookupError:
+        record = json.loads(record_path.read_text())
+    except (OSError, json.JSONDecodeError):  # being rewritten, or removed meanwhile
+        return None
+    if not _is_server(record["pid"]):
         record_path.unlink(missing_ok=True)  # left by a server that was killed
         return None
     return record
 
 
+def _is_server(pid: int) -> bool:
+    """Whether the pid is a live local stack server: not gone, not a zombie, not a reused pid."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc here: whether the pid exists is all that can be told
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return b"cauce.localstack.server" in command  # a zombie's command line is empty
+
+
 def up(state_dir: Path, stack_file: Path | None, port: int | None, project_root: Path | None = None) -> dict[str, Any]:
     """Start the server in the background (or return the one already running) and wait until it answers.
-    It runs in the project's root, so that it finds the project's handlers and jobs as the commands do."""
+    It runs in the project's root, so that it finds the project's handlers and jobs as the commands do.
+
+    The server holds its standard input open on this process until it answers: if this process dies
+    first (Ctrl-C, kill -9), the server sees end-of-file and stops, so a failed start leaves no server."""
     record = running(state_dir)
     if record is not None:
         return {**record, "already_running": True}
+    if port is not None:
+        refuse_busy_port(port)
     state_dir.mkdir(parents=True, exist_ok=True)
     port = port or _free_port()
-    command = [sys.executable, "-m", "cauce.localstack.server", "--state-dir", str(state_dir.resolve()), "--port", str(port)]
+    command = [sys.executable, "-m", "cauce.localstack.server", "--state-dir", str(state_dir.resolve()), "--port", str(port),
+               "--starter-holds-input"]
     if stack_file is not None:
         command += ["--stack", str(Path(stack_file).resolve())]
-    log = open(state_dir / "server.log", "ab")  # the child keeps writing to it after this call
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                               cwd=project_root)
+    with open(state_dir / "server.log", "ab") as log:  # the child keeps its own descriptor
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE, start_new_session=True,
+                                   cwd=project_root)
+    try:
+        record = _wait_until_answering(process, state_dir)
+        process.stdin.write(DETACH)  # started: from here the server outlives this command
+        process.stdin.close()
+        return {**record, "already_running": False}
+    except BaseException:
+        _stop_child(process)
+        raise
+
+
+def _wait_until_answering(process: subprocess.Popen, state_dir: Path) -> dict[str, Any]:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise StackStartFailed(f"the local stack server exited with status {process.returncode}:\n{_tail(state_dir / 'server.log')}")
+            raise StackStartFailed(f"the local stack server exited with status {process.returncode}: {_last_line(state_dir / 'server.log')}\n"
+                                   f"  its log: {state_dir / 'server.log'}")
         record = running(state_dir)
-        if record is not None and _answers(record["port"]):
-            return {**record, "already_running": False}
-        time.sleep(0.2)
-    process.terminate()
-    raise StackStartFailed(f"the local stack server did not answer within {START_TIMEOUT_SECONDS} s:\n{_tail(state_dir / 'server.log')}")
+        if record is not None and record.get("state") == "running" and _answers(record["port"]):
+            return record
+        time.sleep(0.05)
+    raise StackStartFailed(f"the local stack server did not answer within {START_TIMEOUT_SECONDS} s: {_last_line(state_dir / 'server.log')}\n"
+                           f"  its log: {state_dir / 'server.log'}")
+
+
+def _stop_child(process: subprocess.Popen) -> None:
+    """End a server that failed to start: end-of-file on its input, then SIGTERM, then SIGKILL."""
+    if process.stdin is not None and not process.stdin.closed:
+        process.stdin.close()
+    for stop in (process.terminate, process.kill):
+        if process.poll() is not None:
+            return
+        stop()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def refuse_busy_port(port: int) -> None:
+    """Raise PortBusy, naming the process that listens on the port when it can be found."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+            return
+        except OSError:
+            pass
+    raise PortBusy(port, port_holder(port))
+
+
+def port_holder(port: int) -> tuple[int, str] | None:
+    """(pid, command line) of the process listening on a TCP port, read from Linux's /proc.
+    Written here rather than depending on psutil for this one lookup; None where /proc cannot tell."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            if any(os.readlink(fd) in inodes for fd in (process / "fd").iterdir()):
+                command = (process / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+                return int(process.name), command
+        except OSError:
+            continue
+    return None
 
 
 def down(state_dir: Path, purge: bool = False) -> dict[str, Any]:
@@ -79,10 +171,11 @@ def down(state_dir: Path, purge: bool = False) -> dict[str, Any]:
     if record is not None:
         os.kill(record["pid"], signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-        while time.monotonic() < deadline and running(state_dir) is not None:
-            time.sleep(0.2)
-        if running(state_dir) is not None:
+        while time.monotonic() < deadline and _is_server(record["pid"]):  # until the process is gone, not only its record
+            time.sleep(0.05)
+        if _is_server(record["pid"]):
             os.kill(record["pid"], signal.SIGKILL)
+        (state_dir / "server.json").unlink(missing_ok=True)
         stopped = True
     status = read_status(state_dir)
     if purge:
@@ -174,5 +267,7 @@ def _answers(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _tail(path: Path, lines: int = 20) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else "(no log)"
+def _last_line(path: Path) -> str:
+    """The log's last line: the server ends its log with a one-line reason when it cannot start."""
+    lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()] if path.exists() else []
+    return lines[-1].strip() if lines else "(nothing in its log)"

@@ -26,8 +26,10 @@ import argparse
 import json
 import os
 import signal
+import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,13 +67,20 @@ class LocalStackServer:
     def start(self) -> None:
         from cauce.localstack.gateway import Endpoint
 
+        self._write_record("starting")  # from here `cauce down` finds this process
         self.endpoint_server = Endpoint("127.0.0.1", self.port)
         self.endpoint_server.start()
         self._create_resources()
         self._register_overrides()
         self._write_status()
-        (self.state_dir / "server.json").write_text(json.dumps({"pid": os.getpid(), "port": self.port, "endpoint": self.endpoint,
-                                                                 "region": REGION, "lake": str(self.lake_dir)}))
+        self._write_record("running")
+
+    def _write_record(self, state: str) -> None:
+        record = {"pid": os.getpid(), "port": self.port, "endpoint": self.endpoint, "region": REGION, "lake": str(self.lake_dir),
+                  "state": state}
+        temporary = self.state_dir / "server.json.tmp"
+        temporary.write_text(json.dumps(record))
+        temporary.replace(self.state_dir / "server.json")
 
     @property
     def lake_dir(self) -> Path:
@@ -184,7 +193,6 @@ class LocalStackServer:
             app.run(final=True)  # the stream ends here: its open windows are emitted
         self._write_status()
         self.endpoint_server.stop()
-        (self.state_dir / "server.json").unlink(missing_ok=True)
 
 
 def main() -> None:
@@ -192,11 +200,14 @@ def main() -> None:
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--stack", type=Path, default=None)
+    parser.add_argument("--starter-holds-input", action="store_true",
+                        help="stop if standard input ends before `detach` is read on it (used by `cauce up`)")
     args = parser.parse_args()
     for name, value in ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     from cauce.core.project import find_project
     from cauce.core.stack import load_stack
+    from cauce.localstack.gateway import PortInUse
 
     project = find_project()
     if project is not None:
@@ -204,9 +215,31 @@ def main() -> None:
     server = LocalStackServer(load_stack(args.stack), args.state_dir, args.port)
     signal.signal(signal.SIGTERM, lambda *_: server.stopping.set())
     signal.signal(signal.SIGINT, lambda *_: server.stopping.set())
-    server.start()
-    server.serve()
-    server.stop()
+    if args.starter_holds_input:
+        threading.Thread(target=_stop_if_starter_dies, args=(server.stopping,), name="starter-watch", daemon=True).start()
+    try:
+        server.start()
+        server.serve()
+        server.stop()
+    except PortInUse as error:
+        print(f"cauce up: {error}", file=sys.stderr, flush=True)
+        raise SystemExit(3) from None
+    except Exception as error:
+        traceback.print_exc()  # for the log; its last line is the reason `cauce up` shows
+        print(f"cauce up: the server could not start: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
+    finally:
+        (server.state_dir / "server.json").unlink(missing_ok=True)
+
+
+def _stop_if_starter_dies(stopping: threading.Event) -> None:
+    """`cauce up` holds this process's input open until the server answers, then writes `detach`.
+    End-of-file before that means it died mid-start (Ctrl-C, kill -9): stop rather than be orphaned."""
+    from cauce.localstack.control import DETACH
+
+    line = sys.stdin.buffer.readline()
+    if line != DETACH:
+        stopping.set()
 
 
 if __name__ == "__main__":

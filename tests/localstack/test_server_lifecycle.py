@@ -1,0 +1,111 @@
+"""`cauce up` / `down` leave no server behind in any failure path: a busy port is refused before a
+server is spawned, a server that crashes at start is reported with its log, a server whose starter
+dies mid-start stops itself, and `down` is safe to repeat."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cauce.cli import cli
+
+DEADLINE_SECONDS = 60  # bounded polling of another process, never a fixed sleep
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def servers_for(state_dir: Path) -> list[int]:
+    """Live (non-zombie) local stack server processes started for this state folder."""
+    found = []
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (process / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"cauce.localstack.server" in command and str(state_dir.resolve()).encode() in command:
+            found.append(int(process.name))
+    return found
+
+
+def wait_for(condition, what: str):
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.005)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def state_dir(tmp_path):
+    state = tmp_path / "stack"
+    yield state
+    invoke("down", "--state", str(state))
+    for pid in servers_for(state):  # a failing test must not leave one either
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_a_busy_port_is_refused_naming_the_process_that_holds_it_and_no_server_is_spawned(state_dir):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = invoke("up", "--state", str(state_dir), "--port", str(port))
+    assert result.exit_code == 2
+    assert f"port {port} on 127.0.0.1 is already in use by pid {os.getpid()}" in result.output
+    assert "Traceback" not in result.output
+    assert servers_for(state_dir) == [] and not (state_dir / "server.json").exists()
+
+
+def test_a_server_that_crashes_at_start_is_reported_with_its_log_and_leaves_nothing(state_dir):
+    state_dir.mkdir()
+    (state_dir / "server.json.tmp").mkdir()  # where the server first writes its record: it fails at once
+    result = invoke("up", "--state", str(state_dir))
+    assert result.exit_code == 1
+    assert "the local stack server exited with status 1: cauce up: the server could not start: IsADirectoryError" in result.output
+    assert "server.json.tmp" in result.output and "Traceback" not in result.output
+    assert servers_for(state_dir) == [] and not (state_dir / "server.json").exists()
+    assert invoke("status", "--state", str(state_dir)).exit_code == 1
+
+
+def test_a_server_whose_starter_is_killed_mid_start_stops_itself(state_dir):
+    starter = subprocess.Popen([sys.executable, "-m", "cauce", "up", "--state", str(state_dir)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    record = wait_for(lambda: (state_dir / "server.json").exists() and json.loads((state_dir / "server.json").read_text() or "{}"),
+                      "the server to record itself")
+    assert record["state"] == "starting"  # the server is not yet answering: the starter still holds it
+    starter.send_signal(signal.SIGKILL)
+    starter.wait()
+    wait_for(lambda: servers_for(state_dir) == [], "the server to stop after its starter died")
+    assert not (state_dir / "server.json").exists()
+
+
+def test_down_twice_stops_once_and_then_says_nothing_runs(state_dir):
+    assert invoke("up", "--state", str(state_dir)).exit_code == 0
+    assert len(servers_for(state_dir)) == 1
+    first = json.loads(invoke("down", "--state", str(state_dir), "--json").output)
+    second = invoke("down", "--state", str(state_dir))
+    assert first["stopped"] is True
+    assert second.exit_code == 0 and "no local stack was running" in second.output
+    assert servers_for(state_dir) == []
+
+
+def test_a_server_killed_outright_is_not_taken_for_running(state_dir):
+    assert invoke("up", "--state", str(state_dir)).exit_code == 0
+    (pid,) = servers_for(state_dir)
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: servers_for(state_dir) == [], "the killed server to go")
+    assert invoke("status", "--state", str(state_dir)).exit_code == 1
+    assert invoke("up", "--state", str(state_dir)).exit_code == 0  # and a new one starts in its place
