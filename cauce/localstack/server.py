@@ -217,8 +217,10 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda *_: server.stopping.set())
     if args.starter_holds_input:
         threading.Thread(target=_stop_if_starter_dies, args=(server.stopping,), name="starter-watch", daemon=True).start()
+    phase = "start"
     try:
         server.start()
+        phase = "run"
         server.serve()
         server.stop()
     except PortInUse as error:
@@ -226,7 +228,7 @@ def main() -> None:
         raise SystemExit(3) from None
     except Exception as error:
         traceback.print_exc()  # for the log; its last line is the reason `cauce up` shows
-        print(f"cauce up: the server could not start: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+        print(f"cauce up: the server could not {phase}: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
         raise SystemExit(1) from None
     finally:
         (server.state_dir / "server.json").unlink(missing_ok=True)
