@@ -1,4 +1,4 @@
-"""cauce sfn list / validate / run / diagram: Step Functions workflows."""
+"""cauce sfn list / validate / run / test-state / diagram: Step Functions workflows."""
 
 from __future__ import annotations
 
@@ -23,6 +23,16 @@ def _load_workflow(reference, stack, assignments=(), files=()):
         return load_definition(reference, stack, read_variables(assignments, files))
     except DefinitionError as error:
         fail(str(error), 2)
+
+
+def _json_argument(text: str | None, option: str):
+    """An option's JSON value, given inline or as @FILE."""
+    if text is None:
+        return None
+    try:
+        return json.loads(Path(text[1:]).read_text() if text.startswith("@") else text)
+    except (OSError, json.JSONDecodeError) as error:
+        fail(f"{option} is not valid JSON: {error}", 2)
 
 
 def _placeholder_options(command):
@@ -100,10 +110,7 @@ def sfn_run(reference, input_text, lake, real_time, assignments, vars_files, moc
     if test_case and not mock_config:
         fail("--test-case needs --mock-config FILE (or SFN_MOCK_CONFIG)", 2)
     definition = _load_workflow(reference, stack, assignments, vars_files)
-    try:
-        execution_input = json.loads(Path(input_text[1:]).read_text() if input_text.startswith("@") else input_text)
-    except (OSError, json.JSONDecodeError) as error:
-        fail(f"--input is not valid JSON: {error}", 2)
+    execution_input = _json_argument(input_text, "--input")
     logs = sys.stderr if verbose else io.StringIO()
     try:
         with contextlib.redirect_stdout(logs), contextlib.redirect_stderr(logs), \
@@ -112,6 +119,8 @@ def sfn_run(reference, input_text, lake, real_time, assignments, vars_files, moc
             result = local.run(definition, execution_input, test_case=test_case)
     except (AslValidationError, MockConfigError) as error:
         fail(str(error), 2)
+    if not result.succeeded and not verbose:
+        _show_log_tail(logs.getvalue())
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2, default=str))
     else:
@@ -125,6 +134,67 @@ def sfn_run(reference, input_text, lake, real_time, assignments, vars_files, moc
         click.echo("output: " + json.dumps(result.output, default=str))
     if not result.succeeded:
         sys.exit(1)
+
+
+def _show_log_tail(captured: str, lines: int = 20) -> None:
+    """A failed run's last log lines (the jobs' and handlers'), on stderr: the clue is usually there."""
+    tail = captured.strip().splitlines()[-lines:]
+    if tail:
+        click.echo("last log lines (all with --verbose):\n" + "\n".join(f"  {line}" for line in tail), err=True)
+
+
+@sfn.command("test-state")
+@click.argument("reference", metavar="NAME_OR_FILE")
+@click.argument("state_name", metavar="STATE")
+@click.option("--input", "input_text", default="{}", show_default=True, help="The state's input: JSON, or @FILE.")
+@click.option("--mock", "mock_text", default=None,
+              help='A mocked task outcome, as TestState takes it: {"result": ...} or {"errorOutput": {"error": ..., "cause": ...}} '
+                   "(JSON, or @FILE). Without one a Task calls what it is bound to.")
+@click.option("--variables", "variables_text", default=None, help="Variables the state can read (a JSON object, or @FILE).")
+@lake_option
+@_placeholder_options
+@json_option
+@needs_extra("local")
+@with_stack
+def sfn_test_state(reference, state_name, input_text, mock_text, variables_text, lake, assignments, vars_files, as_json,
+                   stack, stack_file, project):
+    """Run one state of a workflow, as AWS's TestState API does: its status (SUCCEEDED, FAILED, CAUGHT_ERROR,
+    RETRIABLE), output, error and next state, e.g.
+
+        cauce sfn test-state order-flow Charge --input '{"amount": 5}' --mock '{"result": {"Payload": {"ok": true}}}'
+
+    Like TestState, the command succeeds whatever the state's status; it exits 2 on bad input."""
+    import contextlib
+    import io
+
+    from cauce.localstack.bindings import StackBindings
+    from cauce.statemachines.local import LocalStepFunctions
+    from cauce.statemachines.validate import AslValidationError
+
+    definition = _load_workflow(reference, stack, assignments, vars_files)
+    execution_input = _json_argument(input_text, "--input")
+    mock = _json_argument(mock_text, "--mock")
+    variables = _json_argument(variables_text, "--variables")
+    if mock is not None and (not isinstance(mock, dict) or set(mock) - {"result", "errorOutput"} or len(mock) != 1):
+        fail('--mock takes one of {"result": ...} or {"errorOutput": {"error": ..., "cause": ...}}', 2)
+    if variables is not None and not isinstance(variables, dict):
+        fail("--variables takes a JSON object of names and values", 2)
+    logs = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(logs), contextlib.redirect_stderr(logs), \
+                LocalStepFunctions(stack, bindings=StackBindings(stack, lake=lake, project=project)) as local:
+            outcome = local.test_state(definition, state_name, execution_input, mock=mock, variables=variables)
+    except KeyError as error:
+        fail(f"{definition.source}: {error.args[0]}", 2)
+    except AslValidationError as error:
+        fail(str(error), 2)
+    document = {"status": outcome.status, "output": outcome.output, "error": outcome.error, "cause": outcome.cause,
+                "nextState": outcome.next_state, "inspectionData": outcome.inspection_data}  # TestState's response fields
+    lines = [f"{state_name}: {outcome.status}" + (f" -> {outcome.next_state}" if outcome.next_state else "")]
+    if outcome.error:
+        lines.append(f"  error: {outcome.error}: {_short(outcome.cause or '')}")
+    lines.append("  output: " + json.dumps(outcome.output, default=str))
+    emit(as_json, document, "\n".join(lines))
 
 
 def _short(cause: str, limit: int = 300) -> str:

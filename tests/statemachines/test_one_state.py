@@ -70,3 +70,31 @@ def test_the_step_functions_fixture_binds_the_tests_functions(step_functions):
     with step_functions(stack=empty_stack(), functions={"charge": lambda event, context: {"ok": True}}) as sfn:
         outcome = sfn.test_state(ORDER_FLOW, "Charge", {"id": 2, "amount": 1})
     assert (outcome.status, outcome.output["charge"], outcome.next_state) == ("SUCCEEDED", {"charged": True}, "Paid?")
+
+
+def test_state_from_the_command_line_answers_in_test_states_shape(tmp_path):
+    """`cauce sfn test-state`: the fields of AWS's TestState response (status, output, error, cause,
+    nextState, inspectionData), with the same mock forms."""
+    import json
+
+    from click.testing import CliRunner
+
+    from cauce.cli import cli
+
+    workflow = tmp_path / "order.asl.json"
+    workflow.write_text(json.dumps(ORDER_FLOW))
+    run = lambda *args: CliRunner().invoke(cli, ["sfn", "test-state", str(workflow), *args])  # noqa: E731
+
+    caught = run("Charge", "--input", '{"id": 1}', "--mock", '{"errorOutput": {"error": "Card.Declined", "cause": "no funds"}}', "--json")
+    assert caught.exit_code == 0, caught.output
+    assert json.loads(caught.output) == {"status": "CAUGHT_ERROR", "nextState": "Declined", "error": "Card.Declined", "cause": "no funds",
+                                         "output": {"id": 1, "error": {"Error": "Card.Declined", "Cause": "no funds"}},
+                                         "inspectionData": {"input": {"id": 1}}}
+    ship = run("Ship", "--input", '{"id": 7}', "--variables", '{"carrier": "post"}')
+    assert ship.exit_code == 0 and ship.output.splitlines() == ["Ship: SUCCEEDED", '  output: {"ship": 7, "by": "post"}']
+
+    unknown = run("Nope")
+    assert unknown.exit_code == 2 and "no state 'Nope'" in unknown.output and "Traceback" not in unknown.output
+    bad_mock = run("Charge", "--mock", '{"Payload": 1}')
+    assert bad_mock.exit_code == 2 and '{"result": ...} or {"errorOutput"' in bad_mock.output
+    assert run("Charge", "--input", "{not json").exit_code == 2
