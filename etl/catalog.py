@@ -27,11 +27,15 @@ from cauce.core.lake import S3_SCHEMES, LakePathError, LocalLake
 
 _FORMATS_BY_HINT = (
     ("parquet", "parquet"),
+    ("orc", "orc"),
     ("json", "json"),
     ("csv", "csv"),
     ("lazysimpleserde", "csv"),
     ("opencsvserde", "csv"),
 )
+
+
+PARTITIONS_SUFFIX = ".partitions.json"  # beside the table's own file: `<table>.partitions.json`
 
 
 class CatalogError(LookupError):
@@ -62,7 +66,7 @@ def table_input(
     partition_keys: list[tuple[str, str]] = (),
     parameters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A Glue `TableInput` for files at `location` (format: json, csv or parquet)."""
+    """A Glue `TableInput` for files at `location` (its classification: json, csv, parquet, orc, avro, ...)."""
     return {
         "Name": name,
         "TableType": "EXTERNAL_TABLE",
@@ -100,10 +104,30 @@ class LocalCatalog:
 
     def delete_table(self, database: str, table: str) -> None:
         self._table_path(database, table).unlink(missing_ok=True)
+        self._partitions_path(database, table).unlink(missing_ok=True)
 
     def tables(self, database: str) -> list[str]:
         folder = self.root / "databases" / database
-        return sorted(p.stem for p in folder.glob("*.json")) if folder.exists() else []
+        return sorted(p.stem for p in folder.glob("*.json") if not p.name.endswith(PARTITIONS_SUFFIX)) if folder.exists() else []
+
+    # -- partitions (Glue's BatchCreatePartition / GetPartitions, in the `PartitionInput` shape) -------
+    def _partitions_path(self, database: str, table: str) -> Path:
+        return self.root / "databases" / database / f"{table}{PARTITIONS_SUFFIX}"
+
+    def put_partitions(self, database: str, table: str, partitions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Add partitions (`{"Values": [...], "StorageDescriptor": {"Location": ...}}`) not yet registered;
+        returns those added. A partition is named by its values, as in Glue."""
+        self.get_table(database, table)  # a partition belongs to a table that exists
+        known = {tuple(p["Values"]): p for p in self.get_partitions(database, table)}
+        added = [p for p in partitions if tuple(p["Values"]) not in known]
+        if added:
+            known.update({tuple(p["Values"]): p for p in added})
+            atomic_write_json(self._partitions_path(database, table), sorted(known.values(), key=lambda p: p["Values"]))
+        return added
+
+    def get_partitions(self, database: str, table: str) -> list[dict[str, Any]]:
+        path = self._partitions_path(database, table)
+        return json.loads(path.read_text()) if path.exists() else []
 
     def get_table(self, database: str, table: str) -> dict[str, Any]:
         path = self._table_path(database, table)
@@ -159,8 +183,10 @@ class LocalCatalog:
 
 def _table_format(definition: dict[str, Any], where: str) -> str:
     classification = definition.get("Parameters", {}).get("classification", "").lower()
-    if classification in ("json", "csv", "parquet"):
+    if classification in ("json", "csv", "parquet", "orc"):
         return classification
+    if classification:  # a crawler's avro, xml, combined_apache or UNKNOWN
+        raise CatalogError(f"table {where} is classified {classification!r}: the local runtime reads json, csv, parquet and orc tables")
     descriptor = definition["StorageDescriptor"]
     hints = " ".join(
         [
