@@ -128,13 +128,18 @@ def shell(lake, project):
     """A PySpark shell on the local runtime (spark, lake, catalog ready): the seed's dev endpoint, locally."""
     import code
 
+    from cauce.etl.awsglue.environment import LocalGlueEnvironment
     from cauce.etl.runtimes.local import LocalRuntime
 
     runtime = LocalRuntime(lake_folder(lake, project))
+    LocalGlueEnvironment(runtime.lake, runtime.spark).mount_lake_buckets()  # s3:// URIs read the lake, as on Glue
     namespace = {"spark": runtime.spark, "lake": runtime.lake, "catalog": runtime.catalog, "runtime": runtime}
+    buckets = sorted(p.name for p in runtime.lake.root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))) \
+        if runtime.lake.root.exists() else []
+    example = f"s3://{buckets[0]}/..." if buckets else "s3://bucket/key"
     banner = (
-        f"Cauce shell: Spark {runtime.spark.version}, lake {runtime.lake.root}\n"
-        "  spark, lake (lake.local_path('s3://b/k')), catalog (catalog.resolve('db', 'table'))"
+        f"Cauce shell: Spark {runtime.spark.version}, lake {runtime.lake.root} (buckets: {', '.join(buckets) or 'none yet'})\n"
+        f"  spark.read.parquet('{example}') reads the lake; catalog.resolve('db', 'table'); lake.local_path(uri) for files"
     )
     code.interact(banner=banner, local=namespace)
 
