@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from cauce.cli import cli
@@ -263,3 +264,37 @@ def test_analytics_run_exits_non_zero_when_every_record_is_refused_and_counts_li
     csv_records.write_text("timestamp,data\nbad,a\n2026-11-26T10:00:01Z,b\n")
     result = CliRunner().invoke(cli, ["analytics", "run", "realtime-processing", "--input", str(csv_records), "--rowtime-column", "timestamp"])
     assert result.exit_code == 0 and "line 2: column timestamp (TIMESTAMP): 'bad' is not a timestamp" in result.output
+
+
+def test_ctrl_c_exits_130_saying_it_was_interrupted(monkeypatch, capsys):
+    """An interrupt is an interrupt: not click's "Aborted!" with status 1, nor a failure."""
+    import sys
+
+    import cauce.statemachines.definition
+    from cauce.cli import main
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cauce.statemachines.definition, "definitions_dir", interrupted)
+    monkeypatch.setattr(sys, "argv", ["cauce", "sfn", "list"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 130
+    err = capsys.readouterr().err
+    assert "cauce: interrupted (Ctrl-C)" in err and "Aborted" not in err and "Traceback" not in err
+
+
+def test_the_entry_point_keeps_click_exit_codes(monkeypatch, capsys):
+    import sys
+
+    from cauce.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["cauce", "no-such-command"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2 and "No such command 'no-such-command'" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "argv", ["cauce", "--version"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 0

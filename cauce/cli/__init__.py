@@ -20,5 +20,20 @@ for module in (init, jobs, localstack, handlers, layer, sfn, ops, analytics):
         cli.add_command(command)
 
 
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+
+
 def main() -> None:
-    cli(prog_name="cauce")
+    """Run the command line. Ctrl-C exits 130 saying it was interrupted, not click's "Aborted!" with 1:
+    what a command had finished before (records delivered, files committed) stays where it is."""
+    import sys
+
+    try:
+        code = cli.main(prog_name="cauce", standalone_mode=False)
+    except (click.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+        click.echo("\ncauce: interrupted (Ctrl-C); what was finished before is kept", err=True)
+        sys.exit(INTERRUPTED_EXIT)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -20,6 +20,8 @@ import datetime as dt
 import random
 import resource
 import shutil
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -50,14 +52,43 @@ class _Timer:
     def stage(self, name: str) -> Iterator[None]:
         self.current = name
         started = time.perf_counter()
+        interrupted = _InterruptWatch()
         try:
-            yield
+            with interrupted:
+                yield
         except StageFailed:
             raise
         except Exception as error:
+            if interrupted.seen or isinstance(error.__context__, KeyboardInterrupt):
+                raise KeyboardInterrupt from error  # Ctrl-C cancelled Spark's jobs, and the call failed for that
             raise StageFailed(name, f"{type(error).__name__}: {error}") from error
         finally:
             self.seconds[name] += time.perf_counter() - started
+
+
+class _InterruptWatch:
+    """Notes a Ctrl-C during a stage and passes it on to the handler already installed (Spark's
+    cancels its jobs), so a failure it causes is reported as the interrupt it is."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._previous: Any = None
+
+    def __enter__(self) -> "_InterruptWatch":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.getsignal(signal.SIGINT)
+            signal.signal(signal.SIGINT, self._on_interrupt)
+        return self
+
+    def _on_interrupt(self, signum: int, frame: Any) -> None:
+        self.seen = True
+        if callable(self._previous):
+            self._previous(signum, frame)
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self._previous is not None and signal.getsignal(signal.SIGINT) == self._on_interrupt:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def run_pipeline(lake_dir: Path, events: int, malformed_share: float, duplicate_share: float, seed: int,

@@ -185,3 +185,28 @@ def test_aws_only_settings_are_reported_as_not_applicable(reason):
     if reason == "VPC networking":
         assert paths == ["glue_config.connection_config.jdbc-connection.physical_connection_requirements",
                          "lambda_config.data-processor.vpc_config"]
+
+
+def test_a_stage_failing_because_of_ctrl_c_is_an_interrupt_not_a_stage_failure():
+    """The issue's case: Ctrl-C during the crawler was reported as "crawler FAILED: Py4JError"."""
+    import os
+    import signal
+
+    from cauce.localstack.pipeline import StageFailed, _Timer
+
+    def call_that_fails_after_an_interrupt():  # as a Spark call whose job Ctrl-C cancelled
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+        except KeyboardInterrupt:
+            pass
+        raise RuntimeError("An error occurred while calling o153.json")
+
+    before = signal.getsignal(signal.SIGINT)
+    timer = _Timer()
+    with pytest.raises(KeyboardInterrupt):
+        with timer.stage("crawler"):
+            call_that_fails_after_an_interrupt()
+    with pytest.raises(StageFailed, match="crawler: RuntimeError: a real failure"):
+        with timer.stage("crawler"):
+            raise RuntimeError("a real failure")
+    assert signal.getsignal(signal.SIGINT) == before  # the stage's watch is gone
