@@ -60,6 +60,7 @@ NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 gives an object stored without a Content-Type
 MIN_PART_BYTES = 5 * 1024 * 1024  # every part but the last (S3 multipart upload limits)
 MAX_KEYS = 1000
+CACHED_ETAG_BYTES = 256 * 1024  # a smaller file's MD5 costs less than writing its sidecar
 OWNER_ID = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
 STORED_HEADERS = ("content-encoding", "content-disposition", "content-language", "cache-control", "expires")
 CHECKSUMS = {"crc32": lambda data: zlib.crc32(data).to_bytes(4, "big"), "sha1": lambda data: hashlib.sha1(data).digest(),
@@ -243,8 +244,8 @@ class S3Store:
             return ObjectInfo(key, size, stat.st_mtime, record["etag"], record.get("content_type") or DEFAULT_CONTENT_TYPE,
                               record.get("metadata", {}), record.get("headers", {}), record.get("checksums", {}), record.get("parts", []))
         etag = _md5_of(path) if not key.endswith("/") else hashlib.md5(b"").hexdigest()
-        with self._lock:  # a file written by another (Spark, Firehose): its ETag cached, unless it changed meanwhile
-            if path.exists() and path.stat().st_mtime_ns == stat.st_mtime_ns:
+        with self._lock:  # a large file written by another (Spark, Firehose): its ETag cached, unless it changed meanwhile
+            if size >= CACHED_ETAG_BYTES and path.exists() and path.stat().st_mtime_ns == stat.st_mtime_ns:
                 _write_json(sidecar, {"key": key, "etag": etag, "size": size, "mtime_ns": stat.st_mtime_ns})
         return ObjectInfo(key, size, stat.st_mtime, etag)
 
