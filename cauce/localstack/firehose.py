@@ -21,7 +21,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import functools
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -73,6 +75,15 @@ class _Buffered:
     record_id: str
 
 
+def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    """One caller at a time: the server's loop ticks a delivery while API requests put records into it."""
+    @functools.wraps(method)
+    def locked(self: "FirehoseDelivery", *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return locked
+
+
 class FirehoseDelivery:
     def __init__(self, config: Mapping[str, Any], lake: Any, transform: Callable[[Any, Any], Any] | None = None,
                  clock: Callable[[], float] = time.time, bucket: str = "mi-bucket", transform_timeout_seconds: float = 60) -> None:
@@ -101,6 +112,7 @@ class FirehoseDelivery:
         self._buffer: list[_Buffered] = []
         self._buffered_bytes = 0
         self._opened_at: float | None = None
+        self._lock = threading.RLock()
 
     @classmethod
     def from_stack(cls, stack: "Stack", config: "FirehoseConfig", lake: Any, handler_for: Callable[[str], Any],
@@ -123,6 +135,7 @@ class FirehoseDelivery:
         for data in records:
             self.put(data, arrival)
 
+    @_locked
     def put(self, data: bytes, arrival: dt.datetime | None = None) -> None:
         now = self.clock()
         self.stats.records_in += 1
@@ -137,11 +150,13 @@ class FirehoseDelivery:
     def buffered_bytes(self) -> int:
         return self._buffered_bytes
 
+    @_locked
     def tick(self) -> None:
         """Deliver when the buffer has waited `buffer_interval` (call it as time passes)."""
         if self._buffer and self._opened_at is not None and self.clock() - self._opened_at >= self.buffer_seconds:
             self.flush()
 
+    @_locked
     def flush(self) -> None:
         """Deliver the buffer now (as at the buffer hints, or when the stack stops)."""
         buffered, self._buffer, self._buffered_bytes, self._opened_at = self._buffer, [], 0, None

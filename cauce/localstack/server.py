@@ -42,6 +42,7 @@ ANALYTICS_INTERVAL_SECONDS = 10.0  # an app runs its micro-batch at least this o
 # Each registers the operations one API module answers itself: `register(server, gateway)` (a module's name: its `register`).
 OVERRIDES: list[Any] = [
     "cauce.localstack.api.s3",
+    "cauce.localstack.api.firehose",
 ]
 
 
