@@ -104,10 +104,13 @@ class FirehoseDelivery:
         if processing.get("enabled") and transform is None:
             raise FirehoseConfigError(f"firehose {self.name}: processing is enabled but no transform handler is bound")
         self.processor_bytes = PROCESSOR_BUFFER_BYTES
+        self.processor_arn = arn("lambda", f"function:{self.name}-processor")  # the processor's LambdaArn, when given
         for processor in processing.get("processors", []):
             for parameter in processor.get("parameters", []):
                 if parameter.get("parameter_name") == "BufferSizeInMBs":
                     self.processor_bytes = int(float(parameter["parameter_value"]) * 1024 * 1024)
+                if parameter.get("parameter_name") == "LambdaArn" and str(parameter.get("parameter_value", "")).startswith("arn:"):
+                    self.processor_arn = str(parameter["parameter_value"])
         self.stats = DeliveryStats()
         self._buffer: list[_Buffered] = []
         self._buffered_bytes = 0
@@ -204,7 +207,7 @@ class FirehoseDelivery:
                 self.stats.invocations += 1
                 started = self.clock()
                 try:
-                    response = self.transform(event, lambda_context(function_name=f"{self.name}-processor",
+                    response = self.transform(event, lambda_context(function_name=self.processor_arn.split(":")[6],
                                                                     timeout_seconds=self.transform_timeout_seconds))
                     if self.clock() - started > self.transform_timeout_seconds:  # Lambda would have stopped it: its result is lost
                         response = None
@@ -235,7 +238,7 @@ class FirehoseDelivery:
         now_ms = int(self.clock() * 1000)
         return (json.dumps({"attemptsMade": 1 + INVOCATION_RETRIES, "arrivalTimestamp": int(record.arrival.timestamp() * 1000),
                             "errorCode": code, "errorMessage": message, "attemptEndingTimestamp": now_ms,
-                            "rawData": base64.b64encode(record.data).decode(), "lambdaArn": f"{self.name}-processor"}) + "\n").encode()
+                            "rawData": base64.b64encode(record.data).decode(), "lambdaArn": self.processor_arn}) + "\n").encode()
 
     # --- output ---------------------------------------------------------------------------------
 

@@ -90,6 +90,20 @@ def test_the_stacks_delivery_stream_is_listed_described_and_refuses_direct_puts(
     assert "mi-bucket" in [b["Name"] for b in client(server, "s3").list_buckets()["Buckets"]]  # the lake bucket, a folder
 
 
+def test_the_stacks_delivery_is_listed_by_a_client_and_a_clients_object_is_in_the_lake(server):
+    kinesis, s3 = client(server, "kinesis"), client(server, "s3")
+    kinesis.put_records(StreamName="data-ingestion-stream", Records=[
+        {"Data": json.dumps({"event_id": f"e{i}", "event_type": "view", "event_time": "2026-11-26T10:00:00"}).encode(),
+         "PartitionKey": str(i)} for i in range(20)])
+    server.step()
+    [(delivery, _reader)] = [(d, r) for d, r in server.deliveries if d.name == "s3-data-delivery"]
+    delivery.flush()  # as at its buffer interval, or at `cauce down`
+    delivered = objects(s3, "mi-bucket", "raw-data/")
+    assert sum(len(lines) for lines in delivered.values()) == 20 and all(key.endswith(".gz") for key in delivered)
+    s3.put_object(Bucket="mi-bucket", Key="reference/currency.csv", Body=b"code,rate\nEUR,1.0\n")
+    assert (server.lake_dir / "mi-bucket" / "reference" / "currency.csv").read_bytes() == b"code,rate\nEUR,1.0\n"
+
+
 def test_a_kinesis_source_stream_created_through_the_api_delivers_buffered_gzipped_with_failed_records_listed(server):
     kinesis, firehose, s3 = client(server, "kinesis"), client(server, "firehose"), client(server, "s3")
     kinesis.create_stream(StreamName="clicks", ShardCount=2)
@@ -126,10 +140,11 @@ def test_a_kinesis_source_stream_created_through_the_api_delivers_buffered_gzipp
     assert sum(len(lines) for lines in delivered.values()) == 1800
     # Data transformation failure handling: each failed record in Firehose's error format, the raw data base64
     errors = [json.loads(line) for lines in failed.values() for line in lines]
-    assert len(errors) == 200 and {e["errorCode"] for e in errors} == {"Lambda.ProcessingFailedStatus"}
+    assert len(errors) == 200 and {(e["errorCode"], e["lambdaArn"]) for e in errors} == {("Lambda.ProcessingFailedStatus", PROCESSOR)}
     assert sorted(base64.b64decode(e["rawData"]) for e in errors)[0].startswith(b"not json")
     status = json.loads((server.state_dir / "status.json").read_text())["firehose"]["clicks-to-lake"]
     assert (status["records_in"], status["delivered"], status["processing_failed"], status["buffered"]) == (2000, 1800, 200, 0)
+    print(f"2,000 records through Kinesis, the processor and GZIP delivery: {elapsed:.2f} s")
     assert elapsed < 20, f"2,000 records took {elapsed:.1f} s"
 
 
