@@ -276,6 +276,7 @@ def test_a_presigned_url_reads_an_object(endpoint):
     s3 = client(endpoint)
     s3.create_bucket(Bucket="shared")
     s3.put_object(Bucket="shared", Key="report.html", Body=b"<html/>", ContentType="text/html")
-    url = s3.generate_presigned_url("get_object", Params={"Bucket": "shared", "Key": "report.html"}, ExpiresIn=60)
-    with urllib.request.urlopen(url) as response:
-        assert (response.read(), response.headers["Content-Type"]) == (b"<html/>", "text/html")
+    for presigner in (s3, client(endpoint, signature_version="s3v4")):  # Signature Version 2 (boto3's default) and 4
+        url = presigner.generate_presigned_url("get_object", Params={"Bucket": "shared", "Key": "report.html"}, ExpiresIn=60)
+        with urllib.request.urlopen(url) as response:
+            assert (response.read(), response.headers["Content-Type"]) == (b"<html/>", "text/html")
