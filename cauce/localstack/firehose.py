@@ -21,7 +21,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import functools
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -73,6 +75,15 @@ class _Buffered:
     record_id: str
 
 
+def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    """One caller at a time: the server's loop ticks a delivery while API requests put records into it."""
+    @functools.wraps(method)
+    def locked(self: "FirehoseDelivery", *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return locked
+
+
 class FirehoseDelivery:
     def __init__(self, config: Mapping[str, Any], lake: Any, transform: Callable[[Any, Any], Any] | None = None,
                  clock: Callable[[], float] = time.time, bucket: str = "mi-bucket", transform_timeout_seconds: float = 60) -> None:
@@ -93,14 +104,18 @@ class FirehoseDelivery:
         if processing.get("enabled") and transform is None:
             raise FirehoseConfigError(f"firehose {self.name}: processing is enabled but no transform handler is bound")
         self.processor_bytes = PROCESSOR_BUFFER_BYTES
+        self.processor_arn = arn("lambda", f"function:{self.name}-processor")  # the processor's LambdaArn, when given
         for processor in processing.get("processors", []):
             for parameter in processor.get("parameters", []):
                 if parameter.get("parameter_name") == "BufferSizeInMBs":
                     self.processor_bytes = int(float(parameter["parameter_value"]) * 1024 * 1024)
+                if parameter.get("parameter_name") == "LambdaArn" and str(parameter.get("parameter_value", "")).startswith("arn:"):
+                    self.processor_arn = str(parameter["parameter_value"])
         self.stats = DeliveryStats()
         self._buffer: list[_Buffered] = []
         self._buffered_bytes = 0
         self._opened_at: float | None = None
+        self._lock = threading.RLock()
 
     @classmethod
     def from_stack(cls, stack: "Stack", config: "FirehoseConfig", lake: Any, handler_for: Callable[[str], Any],
@@ -123,6 +138,7 @@ class FirehoseDelivery:
         for data in records:
             self.put(data, arrival)
 
+    @_locked
     def put(self, data: bytes, arrival: dt.datetime | None = None) -> None:
         now = self.clock()
         self.stats.records_in += 1
@@ -137,11 +153,13 @@ class FirehoseDelivery:
     def buffered_bytes(self) -> int:
         return self._buffered_bytes
 
+    @_locked
     def tick(self) -> None:
         """Deliver when the buffer has waited `buffer_interval` (call it as time passes)."""
         if self._buffer and self._opened_at is not None and self.clock() - self._opened_at >= self.buffer_seconds:
             self.flush()
 
+    @_locked
     def flush(self) -> None:
         """Deliver the buffer now (as at the buffer hints, or when the stack stops)."""
         buffered, self._buffer, self._buffered_bytes, self._opened_at = self._buffer, [], 0, None
@@ -189,7 +207,7 @@ class FirehoseDelivery:
                 self.stats.invocations += 1
                 started = self.clock()
                 try:
-                    response = self.transform(event, lambda_context(function_name=f"{self.name}-processor",
+                    response = self.transform(event, lambda_context(function_name=self.processor_arn.split(":")[6],
                                                                     timeout_seconds=self.transform_timeout_seconds))
                     if self.clock() - started > self.transform_timeout_seconds:  # Lambda would have stopped it: its result is lost
                         response = None
@@ -220,7 +238,7 @@ class FirehoseDelivery:
         now_ms = int(self.clock() * 1000)
         return (json.dumps({"attemptsMade": 1 + INVOCATION_RETRIES, "arrivalTimestamp": int(record.arrival.timestamp() * 1000),
                             "errorCode": code, "errorMessage": message, "attemptEndingTimestamp": now_ms,
-                            "rawData": base64.b64encode(record.data).decode(), "lambdaArn": f"{self.name}-processor"}) + "\n").encode()
+                            "rawData": base64.b64encode(record.data).decode(), "lambdaArn": self.processor_arn}) + "\n").encode()
 
     # --- output ---------------------------------------------------------------------------------
 

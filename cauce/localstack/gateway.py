@@ -51,7 +51,7 @@ class AwsRequest:
 @dataclass
 class AwsResponse:
     status: int = 200
-    body: bytes | str | Any = b""
+    body: bytes | str | Any = b""  # bytes or text as they are; a binary file (with `read`) streamed; anything else as JSON
     headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -83,11 +83,19 @@ Handler = Callable[[AwsRequest], "AwsResponse | None"]
 
 
 def signing_service(environ: Mapping[str, Any]) -> str | None:
-    """The service named in the request's SigV4 credential scope (`.../region/service/aws4_request`)."""
+    """The service named in the request's SigV4 credential scope (`.../region/service/aws4_request`):
+    in the Authorization header, or in a presigned URL's `X-Amz-Credential` parameter (Signature Version 2: `s3`)."""
     authorization = environ.get("HTTP_AUTHORIZATION", "")
     try:
         scope = authorization.split(",")[0].split()[1]
         return scope.split("/")[3].lower()
+    except IndexError:
+        pass
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    if authorization.startswith("AWS ") or ("AWSAccessKeyId" in query and "Signature" in query):
+        return "s3"  # Signature Version 2 (a header, or a presigned URL's query): only S3 still takes it
+    try:
+        return query["X-Amz-Credential"][0].split("/")[3].lower() if "X-Amz-Credential" in query else None
     except IndexError:
         return None
 
@@ -153,6 +161,9 @@ def _respond(response: AwsResponse, start_response: Any) -> list[bytes]:
     from http import HTTPStatus
 
     body = response.body
+    if hasattr(body, "read"):  # a binary file: served in chunks (the handler sets Content-Length), then closed
+        start_response(f"{response.status} {HTTPStatus(response.status).phrase}", list(response.headers.items()))
+        return _chunks_of(body)
     if isinstance(body, str):
         body = body.encode()
     elif not isinstance(body, bytes):
@@ -160,6 +171,14 @@ def _respond(response: AwsResponse, start_response: Any) -> list[bytes]:
     headers = {"Content-Length": str(len(body)), **response.headers}
     start_response(f"{response.status} {HTTPStatus(response.status).phrase}", list(headers.items()))
     return [body]
+
+
+def _chunks_of(stream: Any, size: int = 1024 * 1024) -> Any:
+    try:
+        while chunk := stream.read(size):
+            yield chunk
+    finally:
+        stream.close()
 
 
 class PortInUse(OSError):

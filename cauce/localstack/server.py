@@ -41,8 +41,11 @@ if TYPE_CHECKING:
 POLL_SECONDS = 1.0
 ANALYTICS_INTERVAL_SECONDS = 10.0  # an app runs its micro-batch at least this often while records arrive
 
-# Each registers the operations one API module answers itself: `register(server, gateway)`.
-OVERRIDES: list[Any] = []
+# Each registers the operations one API module answers itself: `register(server, gateway)` (a module's name: its `register`).
+OVERRIDES: list[Any] = [
+    "cauce.localstack.api.s3",
+    "cauce.localstack.api.firehose",
+]
 
 
 class LocalStackServer:
@@ -133,7 +136,10 @@ class LocalStackServer:
 
     def _register_overrides(self) -> None:
         """The APIs the local stack answers itself (cauce.localstack.gateway); the rest is moto's."""
+        import importlib
+
         for register in OVERRIDES:
+            register = importlib.import_module(register).register if isinstance(register, str) else register
             register(self, self.endpoint_server.gateway)
 
     def _spark(self) -> Any:
