@@ -212,6 +212,8 @@ class LocalStepFunctions:
 
         stack = contextlib.ExitStack()
         stack.enter_context(mock.patch.dict(os.environ, ENVIRONMENT))
+        for name in [name for name in os.environ if name.startswith("AWS_ENDPOINT_URL")]:
+            del os.environ[name]  # an endpoint exported for `cauce up` or AWS would take the clients past moto (restored on exit)
         stack.enter_context(mock_aws(config=_MOTO_CONFIG))
         runner = self
         def invoke(backend, function_name, qualifier, body, headers, response_headers):

@@ -298,3 +298,25 @@ def test_the_entry_point_keeps_click_exit_codes(monkeypatch, capsys):
     with pytest.raises(SystemExit) as exited:
         main()
     assert exited.value.code == 0
+
+
+def test_an_unexpected_error_is_one_line_and_its_traceback_only_under_debug(monkeypatch, capsys):
+    import sys
+
+    import cauce.statemachines.definition
+    from cauce.cli import main
+
+    def broken():
+        raise RuntimeError("the definitions folder vanished")
+
+    monkeypatch.setattr(cauce.statemachines.definition, "definitions_dir", broken)
+    monkeypatch.setenv("CAUCE_DEBUG", "")  # --debug sets it: restored after the test
+    monkeypatch.setattr(sys, "argv", ["cauce", "sfn", "list"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    err = capsys.readouterr().err
+    assert exited.value.code == 1 and "cauce: unexpected error: RuntimeError: the definitions folder vanished" in err
+    assert "Traceback" not in err
+    monkeypatch.setattr(sys, "argv", ["cauce", "--debug", "sfn", "list"])
+    with pytest.raises(RuntimeError, match="vanished"):  # the traceback is the user's to see
+        main()

@@ -11,8 +11,13 @@ from cauce.cli import analytics, handlers, init, jobs, layer, localstack, ops, s
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cauce")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show the Python traceback of an unexpected error.")
+def cli(debug: bool) -> None:
     """Cauce: build, test on one machine, and deploy AWS data-processing stacks."""
+    if debug:
+        import os
+
+        os.environ[DEBUG_VARIABLE] = "1"
 
 
 for module in (init, jobs, localstack, handlers, layer, sfn, ops, analytics):
@@ -21,11 +26,14 @@ for module in (init, jobs, localstack, handlers, layer, sfn, ops, analytics):
 
 
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+DEBUG_VARIABLE = "CAUCE_DEBUG"  # set by --debug, or by hand: unexpected errors show their traceback
 
 
 def main() -> None:
     """Run the command line. Ctrl-C exits 130 saying it was interrupted, not click's "Aborted!" with 1:
-    what a command had finished before (records delivered, files committed) stays where it is."""
+    what a command had finished before (records delivered, files committed) stays where it is. An
+    unexpected error is one line, with its traceback only under --debug."""
+    import os
     import sys
 
     try:
@@ -36,4 +44,10 @@ def main() -> None:
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
+    except Exception as error:
+        if os.environ.get(DEBUG_VARIABLE):
+            raise
+        click.echo(f"cauce: unexpected error: {type(error).__name__}: {error}\n"
+                   "  run again with `cauce --debug ...` for the traceback, and please report it", err=True)
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

@@ -108,6 +108,8 @@ def analytics_run(reference, input_file, rowtime_column, output, as_json, stack,
                     lines.append(number)
                 except json.JSONDecodeError as error:  # reported with the schema's refusals, never dropped
                     unreadable.append({"line": number, "record": line, "reason": f"not valid JSON: {error.msg}"})
+    if not records and not unreadable:
+        fail(f"--input {input_file}: no records in it (JSON lines, or CSV with a header)", 2)
     runtime = LocalRuntime(lake_folder(None, project))
     spark = runtime.spark
     try:

@@ -260,3 +260,17 @@ def test_an_unknown_crawler_is_refused_before_running(step_functions):
         "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:glue:startCrawler", "Parameters": {"Name": "nope"}, "End": True}}}
     with step_functions() as sfn, pytest.raises(AslValidationError, match="States.Crawl.Parameters.Name: no crawler 'nope' in the stack"):
         sfn.run(document)
+
+
+def test_an_exported_aws_endpoint_does_not_take_the_local_run_past_moto(monkeypatch):
+    """`cauce up` tells users to export AWS_ENDPOINT_URL; a local run in process must still use its own moto."""
+    import os
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", "http://127.0.0.1:9")
+    machine = {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                                                       "Parameters": {"FunctionName": "echo", "Payload.$": "$"}, "End": True}}}
+    with LocalStepFunctions(stack=empty_stack(), functions={"echo": lambda event, context: event}) as sfn:
+        result = sfn.run(machine, {"n": 1})
+    assert result.status == "SUCCEEDED" and result.output["Payload"] == {"n": 1}
+    assert os.environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9"  # restored for the user's own clients
