@@ -8,12 +8,17 @@ reads from a Kinesis stream, so Cauce emulates delivery for the stack's `firehos
   Ok records are delivered, Dropped ones counted, ProcessingFailed ones written under the error prefix
   with `!{firehose:error-output-type}` = processing-failed, in Firehose's error record format;
 - an invocation that raises, or outlasts the function's timeout (measured on the injected clock; its
-  result is then discarded, as Lambda's would be), is retried (Firehose retries 3 times by default);
-  if it keeps failing, its records go to the error prefix as processing-failed with the error, never lost;
-- prefixes evaluate `!{timestamp:...}` (each record's arrival time, UTC), `!{partitionKeyFromLambda:k}`
-  and `!{firehose:error-output-type}`; objects are named `<stream>-1-<yyyy-MM-dd-HH-mm-ss>-<id>` and
-  GZIP-compressed when configured;
-- with `s3_backup_mode` Enabled the source records are also written under `backup/<stream>/`.
+  result is then discarded, as Lambda's would be), is retried (the processor's NumberOfRetries, 3 by
+  default); if it keeps failing, its records go to the error prefix as processing-failed with the
+  error and the attempts made, never lost;
+- prefixes evaluate `!{timestamp:...}` (the approximate arrival of the oldest record in the object,
+  UTC), `!{partitionKeyFromLambda:k}`, `!{firehose:error-output-type}` and `!{firehose:random-string}`;
+  objects are named `<stream>-1-<yyyy-MM-dd-HH-mm-ss>-<id>` and GZIP-compressed when configured;
+- with `s3_backup_mode` Enabled the source records are also written under `backup/<stream>/`, GZIP
+  as the module configures the backup.
+Not done: the processor's own buffering (BufferIntervalInSeconds; records are handed to it when the
+destination's buffer is delivered), and dynamic partitioning by JQ (`partitionKeyFromQuery`, the
+MetadataExtraction processor), which is refused by name.
 """
 
 from __future__ import annotations
@@ -97,6 +102,10 @@ class FirehoseDelivery:
         self.buffer_seconds = float(config.get("buffer_interval", 300))
         self.compress = config.get("compression_format", "UNCOMPRESSED") == "GZIP"
         self.prefix = config.get("prefix") or DEFAULT_PREFIX
+        if "!{partitionKeyFromQuery:" in self.prefix:
+            raise FirehoseConfigError(f"firehose {self.name}: dynamic partitioning by JQ (!{{partitionKeyFromQuery:...}}, the "
+                                      "MetadataExtraction processor) is not emulated locally: return the keys from the Lambda "
+                                      "processor and use !{partitionKeyFromLambda:...}")
         self.error_prefix = config.get("error_output_prefix") or "errors/!{firehose:error-output-type}/" + DEFAULT_PREFIX
         self.backup = config.get("s3_backup_mode") == "Enabled"
         processing = config.get("processing_configuration") or {}
@@ -104,6 +113,7 @@ class FirehoseDelivery:
         if processing.get("enabled") and transform is None:
             raise FirehoseConfigError(f"firehose {self.name}: processing is enabled but no transform handler is bound")
         self.processor_bytes = PROCESSOR_BUFFER_BYTES
+        self.invocation_retries = INVOCATION_RETRIES
         self.processor_arn = arn("lambda", f"function:{self.name}-processor")  # the processor's LambdaArn, when given
         for processor in processing.get("processors", []):
             for parameter in processor.get("parameters", []):
@@ -111,6 +121,8 @@ class FirehoseDelivery:
                     self.processor_bytes = int(float(parameter["parameter_value"]) * 1024 * 1024)
                 if parameter.get("parameter_name") == "LambdaArn" and str(parameter.get("parameter_value", "")).startswith("arn:"):
                     self.processor_arn = str(parameter["parameter_value"])
+                if parameter.get("parameter_name") == "NumberOfRetries":
+                    self.invocation_retries = int(parameter["parameter_value"])
         self.stats = DeliveryStats()
         self._buffer: list[_Buffered] = []
         self._buffered_bytes = 0
@@ -165,11 +177,11 @@ class FirehoseDelivery:
         buffered, self._buffer, self._buffered_bytes, self._opened_at = self._buffer, [], 0, None
         if not buffered:
             return
-        if self.backup:
-            self._write_objects(f"backup/{self.name}/", [(b.arrival, b.data, {}) for b in buffered], error_type=None)
+        if self.backup:  # the module configures the backup with GZIP, whatever the main destination's compression
+            self._write_objects(f"backup/{self.name}/", [(b.arrival, b.data, {}) for b in buffered], error_type=None, compress=True)
         if self.transform is None:
             delivered = [(b.arrival, b.data, {}) for b in buffered]
-            failed: list[tuple[_Buffered, str, str]] = []
+            failed: list[tuple[_Buffered, str, str, int]] = []
         else:
             delivered, failed = self._process(buffered)
         placed, unplaced = [], []
@@ -178,7 +190,7 @@ class FirehoseDelivery:
                 self._evaluate(self.prefix, arrival, keys, None)
                 placed.append((arrival, data, keys))
             except MissingPartitionKey as error:
-                unplaced.append((arrival, self._error_record(_Buffered(data, arrival, ""), "DynamicPartitioning.MissingKey", str(error)), {}))
+                unplaced.append((arrival, self._error_record(_Buffered(data, arrival, ""), "DynamicPartitioning.MissingKey", str(error), 1), {}))
         self.stats.delivered += len(placed)
         self.stats.processing_failed += len(failed)
         self.stats.partitioning_failed += len(unplaced)
@@ -186,8 +198,8 @@ class FirehoseDelivery:
         if unplaced:
             self._write_objects(self.error_prefix, unplaced, error_type="partitioning-failed")
         if failed:
-            self._write_objects(self.error_prefix, [(b.arrival, self._error_record(b, code, message), {}) for b, code, message in failed],
-                                error_type="processing-failed")
+            self._write_objects(self.error_prefix, [(b.arrival, self._error_record(b, code, message, attempts), {})
+                                                    for b, code, message, attempts in failed], error_type="processing-failed")
 
     # --- processing -----------------------------------------------------------------------------
 
@@ -202,8 +214,9 @@ class FirehoseDelivery:
                 "records": [{"recordId": b.record_id, "approximateArrivalTimestamp": int(b.arrival.timestamp() * 1000),
                              "data": base64.b64encode(b.data).decode()} for b in chunk],
             }
-            response, error = None, None
-            for _attempt in range(1 + INVOCATION_RETRIES):
+            response, error, attempts = None, None, 0
+            for _attempt in range(1 + self.invocation_retries):
+                attempts += 1
                 self.stats.invocations += 1
                 started = self.clock()
                 try:
@@ -217,44 +230,53 @@ class FirehoseDelivery:
                     self.stats.invocation_errors += 1
                     error = self.stats.last_error = f"{type(exc).__name__}: {exc}"
             if response is None:
-                failed += [(b, "Lambda.FunctionError", f"the processor failed {1 + INVOCATION_RETRIES} times: {error}") for b in chunk]
+                failed += [(b, "Lambda.FunctionError", f"the processor failed {attempts} times: {error}", attempts) for b in chunk]
                 continue
             results = {r.get("recordId"): r for r in response.get("records", [])} if isinstance(response, Mapping) else {}
             for b in chunk:
                 result = results.get(b.record_id)
                 if result is None:
-                    failed.append((b, "Lambda.MissingRecordId", "the processor's response has no result for this recordId"))
+                    failed.append((b, "Lambda.MissingRecordId", "the processor's response has no result for this recordId", attempts))
                 elif result.get("result") == "Ok":
                     keys = (result.get("metadata") or {}).get("partitionKeys") or {}
                     delivered.append((b.arrival, base64.b64decode(result.get("data", "")), keys))
                 elif result.get("result") == "Dropped":
                     self.stats.dropped += 1
                 else:
-                    failed.append((b, "Lambda.ProcessingFailedStatus", "the processor returned ProcessingFailed"))
+                    failed.append((b, "Lambda.ProcessingFailedStatus", "the processor returned ProcessingFailed", attempts))
         return delivered, failed
 
-    def _error_record(self, record: _Buffered, code: str, message: str) -> bytes:
-        """Firehose's format for a record that failed processing (the raw data kept, base64)."""
+    def _error_record(self, record: _Buffered, code: str, message: str, attempts: int) -> bytes:
+        """Firehose's format for a record that failed processing (the raw data kept, base64); attemptsMade
+        is the invocations made for its batch."""
         now_ms = int(self.clock() * 1000)
-        return (json.dumps({"attemptsMade": 1 + INVOCATION_RETRIES, "arrivalTimestamp": int(record.arrival.timestamp() * 1000),
+        return (json.dumps({"attemptsMade": attempts, "arrivalTimestamp": int(record.arrival.timestamp() * 1000),
                             "errorCode": code, "errorMessage": message, "attemptEndingTimestamp": now_ms,
                             "rawData": base64.b64encode(record.data).decode(), "lambdaArn": self.processor_arn}) + "\n").encode()
 
     # --- output ---------------------------------------------------------------------------------
 
-    def _write_objects(self, prefix_template: str, records: list[tuple[dt.datetime, bytes, dict]], error_type: str | None) -> None:
-        groups: dict[str, list[bytes]] = {}
-        for arrival, data, keys in records:
-            groups.setdefault(self._evaluate(prefix_template, arrival, keys, error_type), []).append(data)
+    def _write_objects(self, prefix_template: str, records: list[tuple[dt.datetime, bytes, dict]], error_type: str | None,
+                       compress: bool | None = None) -> None:
+        """One object per partition-key set. Its prefix's `!{timestamp:...}` is the approximate arrival of
+        the oldest record in it, every use of it the same instant (Firehose: "Custom prefixes for Amazon
+        S3 objects"); `!{firehose:random-string}` is drawn once per object."""
+        compress = self.compress if compress is None else compress
+        groups: dict[tuple, list[tuple[dt.datetime, bytes, dict]]] = {}
+        for record in records:
+            groups.setdefault(tuple(sorted(record[2].items())), []).append(record)
         stamp = dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc).strftime("%Y-%m-%d-%H-%M-%S")
-        for prefix, chunks in groups.items():
-            body = b"".join(chunks)
-            key = f"{prefix}{self.name}-1-{stamp}-{uuid.uuid4()}" + (".gz" if self.compress else "")
+        for group in groups.values():
+            oldest = min(arrival for arrival, _, _ in group)
+            prefix = self._evaluate(prefix_template, oldest, group[0][2], error_type)
+            body = b"".join(data for _, data, _ in group)
+            key = f"{prefix}{self.name}-1-{stamp}-{uuid.uuid4()}" + (".gz" if compress else "")
             self.lake.put_object(f"s3://{self.bucket}/{key}", body)  # the lake gzips a .gz key, as an upload of it would be
             self.stats.objects += 1
             self.stats.keys.append(key)
 
     def _evaluate(self, template: str, arrival: dt.datetime, keys: Mapping[str, str], error_type: str | None) -> str:
+        random_string = uuid.uuid4().hex[:11]  # Firehose: an 11-character random string, one per evaluation
         def value(match: re.Match) -> str:
             namespace, argument = match.groups()
             if namespace == "timestamp":
@@ -268,6 +290,9 @@ class FirehoseDelivery:
                 return str(keys[argument])
             if namespace == "firehose" and argument == "error-output-type":
                 return error_type or ""
+            if namespace == "firehose" and argument == "random-string":
+                return random_string
+
             raise FirehoseConfigError(f"firehose {self.name}: the prefix expression {match.group(0)} is not supported locally")
 
         return _EXPRESSION.sub(value, template)

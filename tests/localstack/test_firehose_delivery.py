@@ -112,6 +112,7 @@ def test_a_processor_that_keeps_failing_is_retried_then_its_records_go_to_the_er
     [(key, body)] = objects(cauce_lake, "errors/").items()
     errors = [json.loads(line) for line in body.splitlines()]
     assert [e["errorCode"] for e in errors] == ["Lambda.FunctionError"] * 2 and "downstream is down" in errors[0]["errorMessage"]
+    assert [e["attemptsMade"] for e in errors] == [4, 4]
     assert firehose.stats.processing_failed == 2 and firehose.stats.reconciles()
 
 
@@ -150,3 +151,63 @@ def test_a_missing_partition_key_sends_the_record_to_partitioning_failed(cauce_l
 def test_processing_without_a_bound_handler_is_refused():
     with pytest.raises(FirehoseConfigError, match="no transform handler is bound"):
         FirehoseDelivery(config(processing_configuration={"enabled": True, "processors": []}), lake=None)
+
+
+def test_the_processors_number_of_retries_is_honoured_and_attempts_are_counted(cauce_lake):
+    """Firehose's processor parameter NumberOfRetries (API reference: ProcessorParameter); a record the
+    function itself marks ProcessingFailed took one attempt."""
+    calls = []
+
+    def flaky(event, context):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("cold start failed")
+        return {"records": [{"recordId": r["recordId"], "result": "ProcessingFailed", "data": r["data"]} for r in event["records"]]}
+
+    processing = {"enabled": True, "processors": [{"type": "Lambda", "parameters": [
+        {"parameter_name": "LambdaArn", "parameter_value": "arn:aws:lambda:us-east-1:123456789012:function:transform"},
+        {"parameter_name": "NumberOfRetries", "parameter_value": "1"}]}]}
+    firehose = FirehoseDelivery(config(processing_configuration=processing), cauce_lake, transform=flaky, clock=Clock())
+    firehose.put_records([b"1"], arrival=ARRIVAL)
+    firehose.flush()
+    [error] = [json.loads(line) for body in objects(cauce_lake, "errors/").values() for line in body.splitlines()]
+    assert len(calls) == 2 and error["attemptsMade"] == 2
+    assert error["lambdaArn"] == "arn:aws:lambda:us-east-1:123456789012:function:transform"
+
+    calls.clear()
+    never = FirehoseDelivery(config(name="never", processing_configuration={"enabled": True, "processors": [{"type": "Lambda", "parameters": [
+        {"parameter_name": "NumberOfRetries", "parameter_value": "0"}]}]}), cauce_lake, transform=lambda e, c: calls.append(1) or 1 / 0,
+        clock=Clock())
+    never.put_records([b"1"], arrival=ARRIVAL)
+    never.flush()
+    assert calls == [1] and never.stats.processing_failed == 1  # no retry at all
+
+
+def test_an_objects_timestamp_is_its_oldest_records_arrival(cauce_lake):
+    """Firehose, "Custom prefixes for Amazon S3 objects": the timestamp namespace evaluates the approximate
+    arrival timestamp of the oldest record in the object, every use of it the same instant."""
+    firehose = FirehoseDelivery(config(prefix="raw/!{timestamp:yyyy-MM-dd}/!{timestamp:HH}/!{firehose:random-string}/"), cauce_lake,
+                                clock=Clock())
+    firehose.put(b"late\n", dt.datetime(2026, 11, 26, 23, 59, 59, tzinfo=dt.timezone.utc))
+    firehose.put(b"next day\n", dt.datetime(2026, 11, 27, 0, 0, 1, tzinfo=dt.timezone.utc))
+    firehose.flush()
+    [(key, body)] = objects(cauce_lake, "raw/").items()
+    assert key.startswith("raw/2026-11-26/23/") and body == b"late\nnext day\n"  # one object, under its oldest record's hour
+    random_string = key.split("/")[3]
+    assert len(random_string) == 11
+
+
+def test_the_backup_is_gzip_whatever_the_destinations_compression(cauce_lake):
+    """infra/firehose.tf configures s3_backup_configuration with compression_format GZIP."""
+    firehose = FirehoseDelivery(config(s3_backup_mode="Enabled", compression_format="UNCOMPRESSED"), cauce_lake, clock=Clock())
+    firehose.put_records([b"a\n"], arrival=ARRIVAL)
+    firehose.flush()
+    backup = [p for p in cauce_lake.local_path("s3://mi-bucket/backup/").rglob("*") if p.is_file()]
+    delivered = [p for p in cauce_lake.local_path("s3://mi-bucket/raw-data/").rglob("*") if p.is_file()]
+    assert [p.suffix for p in backup] == [".gz"] and gzip.decompress(backup[0].read_bytes()) == b"a\n"
+    assert [p.suffix for p in delivered] == [""]
+
+
+def test_dynamic_partitioning_by_jq_is_refused_by_name(cauce_lake):
+    with pytest.raises(FirehoseConfigError, match="partitionKeyFromQuery"):
+        FirehoseDelivery(config(prefix="raw/!{partitionKeyFromQuery:customer}/"), cauce_lake, clock=Clock())
