@@ -39,8 +39,11 @@ if TYPE_CHECKING:
 POLL_SECONDS = 1.0
 ANALYTICS_INTERVAL_SECONDS = 10.0  # an app runs its micro-batch at least this often while records arrive
 
-# Each registers the operations one API module answers itself: `register(server, gateway)`.
-OVERRIDES: list[Any] = []
+# Each registers the operations one API module answers itself: `register(server, gateway)`, which
+# may return a callable that undoes it when the server stops.
+OVERRIDES: list[Any] = [
+    "cauce.localstack.api.functions",
+]
 
 
 class LocalStackServer:
@@ -56,6 +59,7 @@ class LocalStackServer:
         self.apps: list[Any] = []
         self._runtime: Any = None
         self._last_batch = time.monotonic()
+        self._closers: list[Any] = []
 
     def client(self, service: str) -> Any:
         import boto3
@@ -124,8 +128,14 @@ class LocalStackServer:
 
     def _register_overrides(self) -> None:
         """The APIs the local stack answers itself (cauce.localstack.gateway); the rest is moto's."""
+        import importlib
+
         for register in OVERRIDES:
-            register(self, self.endpoint_server.gateway)
+            if isinstance(register, str):  # a module's `register`, imported when the server starts
+                register = importlib.import_module(register).register
+            closer = register(self, self.endpoint_server.gateway)
+            if callable(closer):
+                self._closers.append(closer)
 
     def _spark(self) -> Any:
         """Spark for the analytics apps, started with the first batch (on the state folder's lake)."""
@@ -184,6 +194,8 @@ class LocalStackServer:
             app.run(final=True)  # the stream ends here: its open windows are emitted
         self._write_status()
         self.endpoint_server.stop()
+        for close in reversed(self._closers):
+            close()
         (self.state_dir / "server.json").unlink(missing_ok=True)
 
 
