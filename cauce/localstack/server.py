@@ -43,6 +43,7 @@ ANALYTICS_INTERVAL_SECONDS = 10.0  # an app runs its micro-batch at least this o
 # may return a callable that undoes it when the server stops.
 OVERRIDES: list[Any] = [
     "cauce.localstack.api.functions",
+    "cauce.localstack.api.stepfunctions",
 ]
 
 

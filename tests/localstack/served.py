@@ -30,6 +30,14 @@ def stack_server(tmp_path_factory):
             yield server
         finally:
             server.stop()
+            reset_moto()
+
+
+def reset_moto() -> None:
+    """moto's backends are this process's: the next server starts from nothing, as a new `cauce up` does."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
 
 
 @pytest.fixture(scope="module")
