@@ -44,6 +44,7 @@ ANALYTICS_INTERVAL_SECONDS = 10.0  # an app runs its micro-batch at least this o
 OVERRIDES: list[Any] = [
     "cauce.localstack.api.functions",
     "cauce.localstack.api.stepfunctions",
+    "cauce.localstack.api.glue",
 ]
 
 
