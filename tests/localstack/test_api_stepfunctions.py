@@ -45,6 +45,8 @@ def test_pass_choice_wait_succeed_runs_to_succeeded_with_its_history(api_client)
     assert 0.04 <= (wait_exited - wait_entered).total_seconds() < 2  # it waited 5 s x CAUCE_TIME_SCALE (0.01)
     listed = sfn.list_executions(stateMachineArn=machine)["executions"]
     assert [(e["executionArn"], e["status"]) for e in listed] == [(execution, "SUCCEEDED")]
+    again = sfn.start_execution(stateMachineArn=machine)["executionArn"]  # no name: Step Functions gives it a UUID
+    assert again != execution and len(again.rsplit(":", 1)[-1]) == 36
 
 
 def test_a_failing_execution_is_failed_in_its_description_and_history(api_client):

@@ -23,12 +23,14 @@ The stack's state machines (step_functions_config) are created, by name, with th
 request (moto's interpreter takes seconds to import: a server that never runs a state machine never
 loads it).
 DescribeExecution is answered from the backend (moto's own answer writes a JSON string output
-unquoted). StartSyncExecution is moto's: EXPRESS machines only.
+unquoted); StartExecution without a name gets a UUID, as on AWS. StartSyncExecution is moto's: EXPRESS
+machines only.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import json
 import logging
@@ -36,6 +38,7 @@ import os
 import sys
 import threading
 import time
+import uuid
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from unittest import mock
@@ -132,8 +135,8 @@ class StepFunctionsService:
     """Every Step Functions request of the endpoint: the interpreter is made ready by the first one
     (moto's parser takes seconds to import), then DescribeExecution is answered here, the rest by moto."""
 
-    def __init__(self, server: "LocalStackServer") -> None:
-        self.server = server
+    def __init__(self, server: "LocalStackServer", gateway: Any) -> None:
+        self.server, self.gateway = server, gateway
         self._lock = threading.Lock()
         self._undo: Any = None
 
@@ -141,6 +144,10 @@ class StepFunctionsService:
         self.ready()
         if request.operation == "DescribeExecution":
             return describe_execution(request)
+        if request.operation in ("StartExecution", "StartSyncExecution"):
+            body = request.json()
+            if isinstance(body, dict) and not body.get("name"):  # Step Functions names it with a UUID (moto would use "None")
+                return self.gateway.forward(dataclasses.replace(request, body=json.dumps({**body, "name": str(uuid.uuid4())}).encode()))
         return None
 
     def ready(self) -> None:
@@ -194,6 +201,6 @@ def _install(server: "LocalStackServer") -> Any:
 def register(server: "LocalStackServer", gateway: Any) -> Any:
     """Run executions on the server with the stack's bindings (from the first Step Functions request);
     returns what undoes it at stop."""
-    service = StepFunctionsService(server)
+    service = StepFunctionsService(server, gateway)
     gateway.service("states", service)
     return service.close
