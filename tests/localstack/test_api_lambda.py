@@ -159,3 +159,29 @@ def handler(event, context):
     assert bodies == [json.dumps({"i": i}) for i in range(3)]
     api_client("lambda").delete_event_source_mapping(UUID=mapping["UUID"])
     assert all(key != mapping["UUID"] for key, _ in stack_server.mappings)
+
+
+def test_update_function_code_is_what_the_next_invocation_runs(api_client):
+    lam = api_client("lambda")
+    create_zip_function(api_client, "zip-versioned", "def handler(event, context):\n    return 'one'\n")
+    assert json.loads(lam.invoke(FunctionName="zip-versioned")["Payload"].read()) == "one"
+    lam.update_function_code(FunctionName="zip-versioned", ZipFile=zip_of({"app.py": "def handler(event, context):\n    return 'two'\n"}))
+    assert json.loads(lam.invoke(FunctionName="zip-versioned")["Payload"].read()) == "two"
+    lam.delete_function(FunctionName="zip-versioned")
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.invoke(FunctionName="zip-versioned")
+
+
+def test_a_stack_functions_event_invoke_config_routes_its_failures(api_client):
+    lam, sqs = api_client("lambda"), api_client("sqs")
+    queue = sqs.create_queue(QueueName="data-processor-failures")["QueueUrl"]
+    destination = {"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:123456789012:data-processor-failures"}}
+    lam.put_function_event_invoke_config(FunctionName="data-processor", MaximumRetryAttempts=0, DestinationConfig=destination)
+    assert lam.get_function_event_invoke_config(FunctionName="data-processor")["DestinationConfig"] == destination
+    lam.invoke(FunctionName="data-processor", InvocationType="Event", Payload=json.dumps({"operation": "no-such-operation"}))
+    messages = eventually(lambda: sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages", []), bool)
+    record = json.loads(messages[0]["Body"])
+    assert record["requestContext"]["approximateInvokeCount"] == 1 and record["requestPayload"] == {"operation": "no-such-operation"}
+    lam.delete_function_event_invoke_config(FunctionName="data-processor")
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_function_event_invoke_config(FunctionName="data-processor")

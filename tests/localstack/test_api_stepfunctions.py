@@ -101,3 +101,15 @@ def test_the_stacks_state_machines_are_there_and_a_stopped_execution_is_aborted(
     described = eventually(lambda: sfn.describe_execution(executionArn=execution), lambda d: d["status"] != "RUNNING")
     assert described["status"] == "ABORTED"
     assert sfn.get_execution_history(executionArn=execution)["events"][-1]["type"] == "ExecutionAborted"
+
+
+def test_a_lambda_invoke_task_runs_the_stacks_handler_in_process(api_client):
+    sfn = api_client("stepfunctions")
+    definition = {"StartAt": "Report", "States": {"Report": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:data-processor",
+                       "Payload": {"operation": "process-results"}},
+        "OutputPath": "$.Payload", "End": True}}}
+    _machine, _execution, described = run(sfn, "stack-handler-task", definition)
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"])["status"] == "NO_JOB_RUN"
