@@ -61,7 +61,7 @@ import boto3
 def handler(event, context):
     print("hello from the zip")
     return {"doubled": event["n"] * 2, "stage": os.environ["STAGE"], "remaining": context.get_remaining_time_in_millis() > 0,
-            "sys_path": sys.path, "project_importable": importlib.util.find_spec("tests") is not None,
+            "sys_path": sys.path, "task_root": os.environ["LAMBDA_TASK_ROOT"], "project_importable": importlib.util.find_spec("tests") is not None,
             "streams": boto3.client("kinesis").list_streams()["StreamNames"], "pid": os.getpid()}
 '''
     created = create_zip_function(api_client, "zip-doubler", code, Environment={"Variables": {"STAGE": "test"}}, Timeout=10)
@@ -70,7 +70,8 @@ def handler(event, context):
     result = json.loads(answer["Payload"].read())
     assert result["doubled"] == 42 and result["stage"] == "test" and result["remaining"]
     # the zip's code and the interpreter's libraries, not the project's code (the working folder here)
-    assert result["sys_path"][0].startswith(str(stack_server.state_dir)) and result["project_importable"] is False
+    assert result["sys_path"][0] == result["task_root"] and result["task_root"].startswith(str(stack_server.state_dir))
+    assert result["project_importable"] is False
     assert str(Path.cwd()) not in result["sys_path"]
     assert "data-ingestion-stream" in result["streams"]  # its boto3 reaches the stack
     assert "hello from the zip" in base64.b64decode(answer["LogResult"]).decode()

@@ -118,7 +118,7 @@ def function_name(reference: str) -> tuple[str, str | None]:
     return parts[0], parts[1] if len(parts) > 1 else None
 
 
-class _ThreadLogs(io.TextIOBase):
+class _ThreadLogs:
     """sys.stdout and sys.stderr while the server runs: what a thread writes during an invocation
     goes to that invocation's log as well (in-process handlers share one process)."""
 
@@ -452,6 +452,7 @@ class LambdaService:
                 staging.replace(task_root)
             self.logs_dir.mkdir(parents=True, exist_ok=True)
             environment["AWS_LAMBDA_LOG_STREAM_NAME"] = f"{dt.date.today():%Y/%m/%d}/[{function.version}]{uuid.uuid4().hex}"
+            environment["LAMBDA_TASK_ROOT"] = str(task_root)
             worker = ZipWorker(name, task_root, function.handler or "", environment, float(function.timeout), self.logs_dir / f"{name}.worker.log")
             self.workers[name] = (key, worker)
         if current is not None:
@@ -464,7 +465,7 @@ class LambdaService:
             "AWS_LAMBDA_FUNCTION_NAME": name, "AWS_LAMBDA_FUNCTION_VERSION": function.version,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size), "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
             "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.run_time}",
-            "LAMBDA_TASK_ROOT": "", "_HANDLER": function.handler or "", "TZ": ":UTC", "LANG": "en_US.UTF-8",
+            "_HANDLER": function.handler or "", "TZ": ":UTC", "LANG": "en_US.UTF-8",
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"), **CREDENTIALS, "AWS_SESSION_TOKEN": "testing",
         }
         return {"AWS_ENDPOINT_URL": self.server.endpoint, **{k: str(v) for k, v in (function.environment_vars or {}).items()}, **reserved}
