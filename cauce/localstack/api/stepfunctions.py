@@ -116,7 +116,7 @@ def _interpreter_patches(scale: float) -> list[Any]:
 
 def _create_stack_machines(server: "LocalStackServer") -> None:
     """The stack's state machines, in moto's backend (this runs inside a request: no call back to the endpoint)."""
-    from cauce.statemachines.definition import DefinitionError, load_definition
+    from cauce.statemachines.definition import load_definition
 
     backend = _backend()
     existing = {m.name for m in backend.state_machines}
