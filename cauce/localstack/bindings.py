@@ -53,6 +53,13 @@ class StackBindings:
         """A function known only at run time (created through the Lambda API): its name now resolves here."""
         self._handlers[function_name] = handler
 
+    def unbind_function(self, function_name: str) -> None:
+        """A function deleted through the API: its name resolves to the stack's handler again, if any."""
+        self._handlers.pop(function_name, None)
+
+    def has_function(self, function_name: str) -> bool:
+        return function_name in self._handlers or function_name in self._function_configs
+
     def handler_for(self, function_name: str) -> Handler:
         if function_name not in self._handlers:
             config = self._function_configs.get(function_name)

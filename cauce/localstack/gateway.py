@@ -39,6 +39,7 @@ class AwsRequest:
     query: Mapping[str, list[str]]
     headers: Mapping[str, str]
     body: bytes
+    environ: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)  # the WSGI request, for `Gateway.forward`
 
     def json(self) -> Any:
         return json.loads(self.body or b"{}")
@@ -127,16 +128,38 @@ class Gateway:
         body = _read_body(environ)
         request = AwsRequest(service=service or "", operation=operation, method=environ.get("REQUEST_METHOD", "GET"),
                              path=environ.get("PATH_INFO", "/"), query=parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True),
-                             headers=_headers(environ), body=body)
+                             headers=_headers(environ), body=body, environ=environ)
         try:
             response = handler(request)
         except AwsError as error:
             response = error.response()
+        except Exception as error:  # a fault of the local stack: AWS's shape for a service error, not a traceback
+            import logging
+
+            logging.getLogger("cauce.localstack").exception("%s %s failed", service, operation or request.path)
+            response = AwsError("ServiceException", f"the local stack failed: {type(error).__name__}: {error}", 500).response()
         if response is None:
             environ["wsgi.input"] = io.BytesIO(body)  # moto reads the body again
             environ["CONTENT_LENGTH"] = str(len(body))
             return self.fallback(environ, start_response)
         return _respond(response, start_response)
+
+
+    def forward(self, request: AwsRequest) -> AwsResponse:
+        """moto's answer to a request, for a handler that acts on what moto did (a function it created)."""
+        environ = {**request.environ, "wsgi.input": io.BytesIO(request.body), "CONTENT_LENGTH": str(len(request.body))}
+        started: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            started["status"], started["headers"] = int(status.split()[0]), dict(headers)
+
+        chunks = self.fallback(environ, start_response)
+        try:
+            body = b"".join(chunks)
+        finally:
+            getattr(chunks, "close", lambda: None)()
+        headers = {k: v for k, v in started["headers"].items() if k.lower() != "content-length"}
+        return AwsResponse(started["status"], body, headers)
 
 
 def _read_body(environ: Mapping[str, Any]) -> bytes:

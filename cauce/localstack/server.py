@@ -41,10 +41,14 @@ if TYPE_CHECKING:
 POLL_SECONDS = 1.0
 ANALYTICS_INTERVAL_SECONDS = 10.0  # an app runs its micro-batch at least this often while records arrive
 
-# Each registers the operations one API module answers itself: `register(server, gateway)` (a module's name: its `register`).
+# Each registers the operations one API module answers itself: `register(server, gateway)` (a module's
+# name: its `register`), which may return a callable that undoes it when the server stops.
 OVERRIDES: list[Any] = [
     "cauce.localstack.api.s3",
     "cauce.localstack.api.firehose",
+    "cauce.localstack.api.functions",
+    "cauce.localstack.api.stepfunctions",
+    "cauce.localstack.api.glue",
 ]
 
 
@@ -61,6 +65,7 @@ class LocalStackServer:
         self.apps: list[Any] = []
         self._runtime: Any = None
         self._last_batch = time.monotonic()
+        self._closers: list[Any] = []
 
     def client(self, service: str) -> Any:
         import boto3
@@ -139,8 +144,11 @@ class LocalStackServer:
         import importlib
 
         for register in OVERRIDES:
-            register = importlib.import_module(register).register if isinstance(register, str) else register
-            register(self, self.endpoint_server.gateway)
+            if isinstance(register, str):  # a module's `register`, imported when the server starts
+                register = importlib.import_module(register).register
+            closer = register(self, self.endpoint_server.gateway)
+            if callable(closer):
+                self._closers.append(closer)
 
     def _spark(self) -> Any:
         """Spark for the analytics apps, started with the first batch (on the state folder's lake)."""
@@ -199,6 +207,8 @@ class LocalStackServer:
             app.run(final=True)  # the stream ends here: its open windows are emitted
         self._write_status()
         self.endpoint_server.stop()
+        for close in reversed(self._closers):
+            close()
 
 
 def main() -> None:
