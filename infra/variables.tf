@@ -262,6 +262,13 @@ variable "kinesis_config" {
     condition     = alltrue([for k, f in var.kinesis_config.firehose_config : f.buffer_size >= 1 && f.buffer_size <= 128 && f.buffer_interval >= 0 && f.buffer_interval <= 900])
     error_message = "kinesis_config.firehose_config[*]: buffer_size must be 1-128 MB and buffer_interval 0-900 seconds."
   }
+  # Dynamic partitioning (turned on by a prefix with !{partitionKeyFrom...}, infra/firehose.tf) needs a buffer
+  # of at least 64 MiB (Amazon Data Firehose, "Buffer data for dynamic partitioning":
+  # https://docs.aws.amazon.com/firehose/latest/dev/buffering.html).
+  validation {
+    condition     = alltrue([for k, f in var.kinesis_config.firehose_config : !strcontains(f.prefix, "!{partitionKeyFrom") || f.buffer_size >= 64])
+    error_message = "kinesis_config.firehose_config[*].buffer_size: must be at least 64 MB when the prefix uses !{partitionKeyFrom...}: the module then turns on dynamic partitioning, which Firehose allows only with a buffer of 64 MiB or more (at ${join(", ", [for k, f in var.kinesis_config.firehose_config : "kinesis_config.firehose_config[\"${k}\"]" if strcontains(f.prefix, "!{partitionKeyFrom") && f.buffer_size < 64])})"
+  }
   validation {
     condition     = alltrue([for k, f in var.kinesis_config.firehose_config : contains(["Disabled", "Enabled"], f.s3_backup_mode)])
     error_message = "kinesis_config.firehose_config[*].s3_backup_mode: must be Disabled or Enabled."

@@ -74,10 +74,13 @@ def test_the_ranges_are_the_modules():
     assert f"length(f.layers) <= {facts.MODULE_MAX_USER_LAYERS}" in condition("lambda_config", "layers")
     streams = condition("kinesis_config", "shard_count")
     assert f"s.shard_count >= {facts.KINESIS_MIN_SHARDS}" in streams and bounds(streams, "s.retention_period") == facts.KINESIS_RETENTION_HOURS
-    firehoses = condition("kinesis_config", "buffer_size")
+    firehoses = condition("kinesis_config", "f.buffer_size <=")
     assert bounds(firehoses, "f.buffer_size") == facts.FIREHOSE_BUFFER_SIZE_MB
     assert bounds(firehoses, "f.buffer_interval") == facts.FIREHOSE_BUFFER_INTERVAL_SECONDS
     assert f'"{facts.FIREHOSE_ERROR_OUTPUT_TYPE}"' in condition("kinesis_config", "error_output_prefix")
+    partitioned = condition("kinesis_config", "partitionKeyFrom")
+    assert f'strcontains(f.prefix, "{facts.FIREHOSE_PARTITION_KEY_NAMESPACE}")' in partitioned
+    assert f"f.buffer_size >= {facts.FIREHOSE_DYNAMIC_PARTITIONING_MIN_BUFFER_MB}" in partitioned
     assert 'encryption_type == "KMS"' in condition("kinesis_config", "encryption_type") and facts.KINESIS_ENCRYPTION_TYPES == ("KMS",)
 
 

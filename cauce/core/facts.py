@@ -72,6 +72,10 @@ KINESIS_RETENTION_HOURS = (24, 8760)
 FIREHOSE_DESTINATIONS = ("s3", "extended_s3")
 FIREHOSE_COMPRESSION_FORMATS = ("UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY")
 FIREHOSE_BUFFER_SIZE_MB = (1, 128)
+# A prefix with this namespace (!{partitionKeyFromQuery:...} or !{partitionKeyFromLambda:...}) makes the
+# module turn on dynamic partitioning, which Firehose accepts only with a buffer of at least 64 MiB.
+FIREHOSE_PARTITION_KEY_NAMESPACE = "!{partitionKeyFrom"
+FIREHOSE_DYNAMIC_PARTITIONING_MIN_BUFFER_MB = 64
 FIREHOSE_BUFFER_INTERVAL_SECONDS = (0, 900)
 FIREHOSE_BACKUP_MODES = ("Disabled", "Enabled")
 FIREHOSE_PROCESSOR_TYPES = ("Lambda", "RecordDeAggregation", "AppendDelimiterToRecord", "MetadataExtraction")

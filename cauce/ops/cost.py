@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cauce.core.facts import WORKER_TYPES
+from cauce.core.facts import FIREHOSE_PARTITION_KEY_NAMESPACE, WORKER_TYPES
 
 if TYPE_CHECKING:
     from cauce.core.stack import Stack
@@ -244,7 +244,7 @@ def estimate(stack: "Stack", assumptions: Assumptions, prices: PriceTable, given
         stored_gb = raw_gb * (a.compression_ratio if firehose.compression_format != "UNCOMPRESSED" else 1.0)
         buffer_bytes = firehose.buffer_size * 1024 * 1024
         objects = max(stored_gb * GB / buffer_bytes, SECONDS_PER_MONTH / max(firehose.buffer_interval, 1))
-        if "partitionKeyFrom" in firehose.prefix:
+        if FIREHOSE_PARTITION_KEY_NAMESPACE in firehose.prefix:
             add("Firehose", firehose.name, "dynamic partitioning", raw_gb, "GB", "firehose.dynamic_partitioning_gb", [f"kinesis_config.firehose_config[{key}].prefix"])
             add("Firehose", firehose.name, "dynamic partitioning objects", objects / 1000, "1,000 objects",
                 "firehose.dynamic_partitioning_objects_thousand", [f"kinesis_config.firehose_config[{key}].buffer_size, buffer_interval"])

@@ -244,7 +244,51 @@ INVALID_VALUES = [
     (("step_functions_config", "etl-workflow", "type"), "BATCH", "step_functions_config[*].type: must be STANDARD or EXPRESS"),
     (("lambda_config", "data-processor", "tracing_config", "mode"), "On", "lambda_config[*].tracing_config.mode"),
     (("kinesis_config", "stream_config", "data-stream", "encryption_type"), "NONE", "kinesis_config.stream_config[*].encryption_type: must be KMS"),
+    # the module's jobs are glueetl: G.025X is for streaming jobs, Z.2X for Ray jobs (AWS Glue worker types,
+    # https://docs.aws.amazon.com/glue/latest/dg/worker-types.html)
+    (("glue_config", "job_config", "etl-job", "worker_type"), "G.025X", "glue_config.job_config[*].worker_type: must be one of G.1X, G.2X, G.4X, G.8X"),
+    (("glue_config", "job_config", "etl-job", "worker_type"), "Z.2X", "glue_config.job_config[*].worker_type: must be one of G.1X, G.2X, G.4X, G.8X"),
 ]
+
+
+def partitioned_by_query(buffer_size: int) -> dict:
+    """The example with its Firehose prefix partitioned by a key (dynamic partitioning on) and `buffer_size` MB."""
+    stack = example_stack()
+    firehose = stack["kinesis_config"]["firehose_config"]["s3-delivery"]
+    firehose["prefix"] = "raw-data/customer=!{partitionKeyFromQuery:customer_id}/"
+    firehose["buffer_size"] = buffer_size
+    return stack
+
+
+# Dynamic partitioning needs a buffer of at least 64 MiB (Amazon Data Firehose developer guide, "Buffer data
+# for dynamic partitioning", https://docs.aws.amazon.com/firehose/latest/dev/buffering.html); the module
+# turns it on for a prefix with !{partitionKeyFrom...}, so a smaller buffer would fail at apply.
+DYNAMIC_PARTITIONING_MESSAGE = "kinesis_config.firehose_config[*].buffer_size: must be at least 64 MB when the prefix uses !{partitionKeyFrom...}"
+
+
+def test_the_local_stack_refuses_a_small_buffer_with_dynamic_partitioning_naming_the_stream(tmp_path):
+    from cauce.core.stack import StackError, load_stack
+
+    stack_file = tmp_path / "stack.tfvars.json"
+    stack_file.write_text(json.dumps(partitioned_by_query(5)))
+    with pytest.raises(StackError) as error:
+        load_stack(stack_file)
+    assert DYNAMIC_PARTITIONING_MESSAGE in str(error.value) and '(at kinesis_config.firehose_config["s3-delivery"])' in str(error.value)
+    stack_file.write_text(json.dumps(partitioned_by_query(64)))
+    load_stack(stack_file)  # 64 MB is enough
+    stack_file.write_text(json.dumps(with_value(("kinesis_config", "firehose_config", "s3-delivery", "buffer_size"), 1)))
+    load_stack(stack_file)  # without partition keys, 1 MB is Firehose's minimum
+
+
+@needs_terraform
+@needs_provider
+def test_plan_refuses_a_small_buffer_with_dynamic_partitioning_naming_the_stream(moto_endpoint, terraform_env, tmp_path):
+    root = plan_root(tmp_path, moto_endpoint, partitioned_by_query(5))
+    assert terraform(["init", "-input=false"], root, terraform_env).returncode == 0
+    plan = terraform(["plan", "-input=false"], root, terraform_env)
+    message = " ".join(plan.stderr.split())
+    assert plan.returncode != 0
+    assert DYNAMIC_PARTITIONING_MESSAGE in message and '(at kinesis_config.firehose_config["s3-delivery"])' in message, plan.stderr[-2000:]
 
 
 def with_value(path, value) -> dict:
