@@ -322,7 +322,7 @@ variable "artifacts_bucket_name" {
 }
 
 variable "cauce_wheel" {
-  description = "Path of Cauce's wheel (`pip wheel --no-deps .` in the repository). Set: uploaded and installed on every Glue job (--additional-python-modules), which the jobs' `cauce.etl` and `cauce.analytics` imports need."
+  description = "Path of Cauce's wheel (`pip wheel --no-deps .` in the repository). Set: uploaded and installed on every Glue job (--additional-python-modules), which the jobs' `cauce.etl` and `cauce.analytics` imports need. The plan refuses analytics apps without it."
   type        = string
   default     = null
 }
@@ -334,7 +334,7 @@ variable "glue_job_scripts" {
 }
 
 variable "lambda_layer_zip" {
-  description = "Path of the zip built by `cauce layer build`. Set: published as a layer and attached to every Python function."
+  description = "Path of the zip built by `cauce layer build`. Set: published as a layer and attached to every Python function. The plan refuses a function with neither this, a lambda_packages entry, nor layers of its own (its stub package has no code)."
   type        = string
   default     = null
 }

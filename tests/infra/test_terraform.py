@@ -123,12 +123,23 @@ def moto_endpoint():
 SERVICES = ("sts", "iam", "kms", "s3", "glue", "lambda", "sfn", "kinesis", "firehose", "logs", "sns", "sqs", "cloudwatch", "events")
 
 
-def plan_root(tmp_path: Path, endpoint: str, stack: dict, extra: str = "") -> Path:
+def plan_root(tmp_path: Path, endpoint: str, stack: dict, extra: str = "", artifacts: bool = True) -> Path:
     """examples/complete as it is, plus an override file: provider endpoints on moto, the module
-    by relative path to infra/ (so it is used in place, not copied), and `extra` arguments."""
+    by relative path to infra/ (so it is used in place, not copied), and `extra` arguments.
+    With `artifacts`, the example's inputs lambda_layer_zip and cauce_wheel name stand-in files
+    (a plan hashes them, never opens them), as `cauce layer build` and `pip wheel` would give."""
     root = tmp_path / "complete"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
     (root / "stack.tfvars.json").write_text(json.dumps(stack))
+    if artifacts:
+        import zipfile
+
+        with zipfile.ZipFile(root / "cauce-layer.zip", "w") as layer:
+            layer.writestr("python/cauce/__init__.py", "")
+        with zipfile.ZipFile(root / "cauce-0.0.0-py3-none-any.whl", "w") as wheel:
+            wheel.writestr("cauce/__init__.py", "")
+        (root / "artifacts.auto.tfvars").write_text(
+            f'lambda_layer_zip = "{root / "cauce-layer.zip"}"\ncauce_wheel      = "{root / "cauce-0.0.0-py3-none-any.whl"}"\n')
     endpoints = "\n".join(f'    {service} = "{endpoint}"' for service in SERVICES)
     (root / "moto_override.tf").write_text(f'''
 provider "aws" {{
@@ -176,11 +187,16 @@ def test_plan_of_the_complete_example_with_created_roles(complete_plan):
         'module.processing.aws_kinesis_firehose_delivery_stream.firehose["s3-delivery"]', 'module.processing.aws_glue_job.analytics["realtime-analytics"]',
         'module.processing.aws_iam_role.this["glue"]', 'module.processing.aws_iam_role.this["firehose"]', 'module.processing.aws_kms_key.this[0]',
         'module.processing.aws_sns_topic.alarms', 'module.processing.aws_cloudwatch_event_rule.glue_job_failed',
+        # the analytics app's output, which stream_config does not define: the module creates it
+        'module.processing.aws_kinesis_stream.streams["processed-data-stream"]',
     }
     assert expected <= planned, sorted(expected - planned)
     changes = {c["address"]: c["change"]["after"] for c in complete_plan["resource_changes"]}
     connection = changes['module.processing.aws_glue_connection.this["jdbc-connection"]']
     assert connection["connection_properties"].get("SECRET_ID") == "db-creds" and "PASSWORD" not in connection["connection_properties"]
+    output = changes['module.processing.aws_kinesis_stream.streams["processed-data-stream"]']
+    assert (output["name"], output["shard_count"], output["encryption_type"]) == ("processed-data-stream", 1, "KMS")
+    assert len(_planned(complete_plan, "aws_kinesis_stream")) == 2  # its input, data-ingestion-stream, is stream_config's
     machine = json.loads(changes['module.processing.aws_sfn_state_machine.state_machines["etl-workflow"]']["definition"])
     assert machine["States"]["StartETLProcess"]["Parameters"]["JobName"] == "etl-proceso-principal"
 
@@ -235,6 +251,29 @@ def test_the_buckets_refuse_insecure_transport_and_public_access(complete_plan):
     source = " ".join((INFRA / "s3.tf").read_text().split())
     assert 'Sid = "DenyInsecureTransport" Effect = "Deny" Principal = "*" Action = "s3:*"' in source
     assert 'Condition = { Bool = { "aws:SecureTransport" = "false" } }' in source
+
+
+@needs_terraform
+@needs_provider
+def test_plan_refuses_a_function_with_no_code_and_an_analytics_app_without_cauce(moto_endpoint, terraform_env, tmp_path):
+    """The example without lambda_layer_zip: data-processor would deploy the stub package with no layer,
+    and its handler could not be imported; without cauce_wheel the analytics job could not import Cauce."""
+    root = plan_root(tmp_path, moto_endpoint, example_stack(), artifacts=False)
+    assert terraform(["init", "-input=false"], root, terraform_env).returncode == 0
+    plan = terraform(["plan", "-input=false"], root, terraform_env)
+    message = " ".join(plan.stderr.split())
+    assert plan.returncode != 0
+    assert ('lambda_config["data-processor"] (data-processor): nothing would provide its handler cauce.handlers.data_processor.handler' in message
+            and "Set lambda_layer_zip to the zip of `cauce layer build`" in message), plan.stderr[-3000:]
+    assert ('kinesis_config.analytics_config["realtime-analytics"] (realtime-processing): its Glue streaming job runs glue_main.py, '
+            "which imports cauce.analytics: set cauce_wheel" in message), plan.stderr[-3000:]
+
+
+def test_the_complete_plan_attaches_the_layer_and_installs_cauce_on_the_analytics_job(complete_plan):
+    [layer] = _planned(complete_plan, "aws_lambda_layer_version")
+    assert layer["filename"].endswith("cauce-layer.zip")
+    # the job's arguments name the artifacts bucket, known after apply: the wheel's upload is what the plan shows
+    assert "packages/cauce-0.0.0-py3-none-any.whl" in {o["key"] for o in _planned(complete_plan, "aws_s3_object")}
 
 
 # The same invalid values are refused by `terraform plan` and by Cauce's local stack, with the same message.
