@@ -36,7 +36,7 @@ resource "aws_glue_job" "analytics" {
   description            = "SQL analytics app ${each.value.name} on Cauce's analytics runtime"
   role_arn               = local.analytics_role_arn
   glue_version           = "5.0"
-  worker_type            = "G.1X"
+  worker_type            = lookup(var.analytics_worker_type, each.key, "G.1X")
   number_of_workers      = max(2, each.value.input_parallelism + each.value.output_parallelism)
   max_retries            = 0
   security_configuration = aws_glue_security_configuration.this.name

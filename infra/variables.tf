@@ -475,3 +475,14 @@ variable "iterator_age_alarm_ms" {
   type        = number
   default     = 60000
 }
+
+variable "analytics_worker_type" {
+  description = "Worker type of each analytics app's Glue streaming job, by kinesis_config.analytics_config key: G.025X (a quarter DPU, for low-volume streams), G.1X, G.2X, G.4X or G.8X. Apps not listed run G.1X."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.analytics_worker_type : contains(["G.025X", "G.1X", "G.2X", "G.4X", "G.8X"], v)])
+    error_message = "analytics_worker_type: values must be G.025X, G.1X, G.2X, G.4X or G.8X (the worker types of Glue streaming jobs)."
+  }
+}

@@ -35,6 +35,11 @@ def test_the_worker_types_the_module_accepts_are_the_tables_glue_etl_ones():
     assert listed("glue_config", "j.worker_type") == list(facts.ETL_WORKER_TYPES)
 
 
+def test_the_analytics_apps_worker_types_are_the_tables_streaming_ones():
+    assert listed("analytics_worker_type", "v") == list(facts.STREAMING_WORKER_TYPES)
+    assert facts.ANALYTICS_DEFAULT_WORKER_TYPE in facts.STREAMING_WORKER_TYPES
+
+
 def test_the_worker_type_table_says_which_job_types_take_each():
     assert facts.WORKER_TYPES["G.025X"].job_types == {facts.GLUE_STREAMING}
     assert facts.WORKER_TYPES["Z.2X"].job_types == {facts.GLUE_RAY}
