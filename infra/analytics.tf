@@ -36,7 +36,7 @@ resource "aws_glue_job" "analytics" {
   description            = "SQL analytics app ${each.value.name} on Cauce's analytics runtime"
   role_arn               = local.analytics_role_arn
   glue_version           = "5.0"
-  worker_type            = "G.1X"
+  worker_type            = lookup(var.analytics_worker_type, each.key, "G.1X")
   number_of_workers      = max(2, each.value.input_parallelism + each.value.output_parallelism)
   max_retries            = 0
   security_configuration = aws_glue_security_configuration.this.name
@@ -51,8 +51,8 @@ resource "aws_glue_job" "analytics" {
     "--job-bookmark-option"  = "job-bookmark-disable"
     "--app_name"             = each.value.name
     "--sql_location"         = "s3://${local.artifacts_bucket}/${aws_s3_object.analytics_sql[each.key].key}"
-    "--input_stream_arn"     = each.value.input_stream_arn
-    "--output_stream_arn"    = each.value.output_stream_arn
+    "--input_stream_arn"     = local.analytics_stream_arns[each.key].input
+    "--output_stream_arn"    = local.analytics_stream_arns[each.key].output
     "--input_schema"         = each.value.application_configuration.sql_configuration.input_schema
     "--input_schema_version" = each.value.input_schema_version
     "--property_groups"      = jsonencode(each.value.application_configuration.environment_properties.property_groups)
@@ -66,6 +66,10 @@ resource "aws_glue_job" "analytics" {
     precondition {
       condition     = local.analytics_role_arn != null
       error_message = "kinesis_config.analytics_config needs a role for its Glue streaming jobs: set analytics_role_arn, or create_iam_roles = true."
+    }
+    precondition {
+      condition     = var.cauce_wheel != null
+      error_message = "kinesis_config.analytics_config[\"${each.key}\"] (${each.value.name}): its Glue streaming job runs glue_main.py, which imports cauce.analytics: set cauce_wheel to Cauce's wheel (`pip wheel --no-deps -w dist .`), which the module uploads and installs on the job."
     }
   }
 }

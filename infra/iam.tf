@@ -19,8 +19,8 @@ locals {
   connection_arns    = [for k, c in var.glue_config.connection_config : "arn:${local.partition}:glue:${local.region}:${local.account_id}:connection/${c.name}"]
   secret_arns        = [for k, s in local.connection_secrets : "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:${s}-*"]
   source_stream_arns = [for k, s in var.firehose_sources : aws_kinesis_stream.streams[s].arn]
-  analytics_inputs   = [for k, a in var.kinesis_config.analytics_config : a.input_stream_arn]
-  analytics_outputs  = [for k, a in var.kinesis_config.analytics_config : a.output_stream_arn]
+  analytics_inputs   = [for k, a in local.analytics_stream_arns : a.input]
+  analytics_outputs  = [for k, a in local.analytics_stream_arns : a.output]
 
   lambda_vpc_subnets         = distinct(flatten([for k, f in var.lambda_config : f.vpc_config.subnet_ids]))
   lambda_vpc_security_groups = distinct(flatten([for k, f in var.lambda_config : f.vpc_config.security_group_ids]))

@@ -79,6 +79,14 @@ resource "aws_lambda_function" "functions" {
 
   tags = merge(local.tags, each.value.tags)
 
+  lifecycle {
+    # the stub package holds no code: without a package of its own, the handler must come from a layer
+    precondition {
+      condition     = contains(keys(var.lambda_packages), each.key) || length(each.value.layers) > 0 || (var.lambda_layer_zip != null && contains(keys(local.python_functions), each.key))
+      error_message = "lambda_config[\"${each.key}\"] (${each.value.function_name}): nothing would provide its handler ${each.value.handler}: without lambda_packages[\"${each.key}\"] the module deploys a stub package with no code, and no layer is attached. Set lambda_layer_zip to the zip of `cauce layer build` (Cauce's handlers), or lambda_packages[\"${each.key}\"] to the function's own zip."
+    }
+  }
+
   # checkov:skip=CKV_AWS_115: reserved concurrency is a capacity decision per workload; the seed's interface has no field for it.
   # checkov:skip=CKV_AWS_272: code signing needs a signing profile the caller owns; the layer build is reproducible and hashed instead.
   # checkov:skip=CKV_AWS_117: the VPC comes from lambda_config.vpc_config; a function without subnets is the caller's choice.

@@ -262,6 +262,13 @@ variable "kinesis_config" {
     condition     = alltrue([for k, f in var.kinesis_config.firehose_config : f.buffer_size >= 1 && f.buffer_size <= 128 && f.buffer_interval >= 0 && f.buffer_interval <= 900])
     error_message = "kinesis_config.firehose_config[*]: buffer_size must be 1-128 MB and buffer_interval 0-900 seconds."
   }
+  # Dynamic partitioning (turned on by a prefix with !{partitionKeyFrom...}, infra/firehose.tf) needs a buffer
+  # of at least 64 MiB (Amazon Data Firehose, "Buffer data for dynamic partitioning":
+  # https://docs.aws.amazon.com/firehose/latest/dev/buffering.html).
+  validation {
+    condition     = alltrue([for k, f in var.kinesis_config.firehose_config : !strcontains(f.prefix, "!{partitionKeyFrom") || f.buffer_size >= 64])
+    error_message = "kinesis_config.firehose_config[*].buffer_size: must be at least 64 MB when the prefix uses !{partitionKeyFrom...}: the module then turns on dynamic partitioning, which Firehose allows only with a buffer of 64 MiB or more (at ${join(", ", [for k, f in var.kinesis_config.firehose_config : "kinesis_config.firehose_config[\"${k}\"]" if strcontains(f.prefix, "!{partitionKeyFrom") && f.buffer_size < 64])})"
+  }
   validation {
     condition     = alltrue([for k, f in var.kinesis_config.firehose_config : contains(["Disabled", "Enabled"], f.s3_backup_mode)])
     error_message = "kinesis_config.firehose_config[*].s3_backup_mode: must be Disabled or Enabled."
@@ -315,7 +322,7 @@ variable "artifacts_bucket_name" {
 }
 
 variable "cauce_wheel" {
-  description = "Path of Cauce's wheel (`pip wheel --no-deps .` in the repository). Set: uploaded and installed on every Glue job (--additional-python-modules), which the jobs' `cauce.etl` and `cauce.analytics` imports need."
+  description = "Path of Cauce's wheel (`pip wheel --no-deps .` in the repository). Set: uploaded and installed on every Glue job (--additional-python-modules), which the jobs' `cauce.etl` and `cauce.analytics` imports need. The plan refuses analytics apps without it."
   type        = string
   default     = null
 }
@@ -327,7 +334,7 @@ variable "glue_job_scripts" {
 }
 
 variable "lambda_layer_zip" {
-  description = "Path of the zip built by `cauce layer build`. Set: published as a layer and attached to every Python function."
+  description = "Path of the zip built by `cauce layer build`. Set: published as a layer and attached to every Python function. The plan refuses a function with neither this, a lambda_packages entry, nor layers of its own (its stub package has no code)."
   type        = string
   default     = null
 }
@@ -467,4 +474,15 @@ variable "iterator_age_alarm_ms" {
   description = "Alarm when a Kinesis consumer falls this far behind (GetRecords.IteratorAgeMilliseconds)."
   type        = number
   default     = 60000
+}
+
+variable "analytics_worker_type" {
+  description = "Worker type of each analytics app's Glue streaming job, by kinesis_config.analytics_config key: G.025X (a quarter DPU, for low-volume streams), G.1X, G.2X, G.4X or G.8X. Apps not listed run G.1X."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.analytics_worker_type : contains(["G.025X", "G.1X", "G.2X", "G.4X", "G.8X"], v)])
+    error_message = "analytics_worker_type: values must be G.025X, G.1X, G.2X, G.4X or G.8X (the worker types of Glue streaming jobs)."
+  }
 }

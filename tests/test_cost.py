@@ -3,6 +3,7 @@ trigger each one, and bad input refused by name."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -170,3 +171,55 @@ def test_the_command_prints_a_table_or_json():
     assert "total" in text and "assumed (defaults; set them with --assume)" in text and "not priced:" in text
     bad = CliRunner().invoke(cli, ["cost", "--region", "mars-1"])
     assert bad.exit_code == 2 and "no price table for region 'mars-1'" in bad.output
+
+
+# --- the SQL app (issue 20): most of the example's estimate, so the advice must weigh it ----------
+
+def test_the_sql_app_is_priced_by_its_worker_type_and_its_output_stream_is_priced_too():
+    from cauce.core.stack import load_stack
+
+    stack = load_stack(None)  # the example: 2 G.1X workers, output to processed-data-stream (created by the module)
+    result = estimate(stack, Assumptions(), PRICES)
+    app = line(result, "SQL analytics (Glue streaming)", "2 G.1X workers")
+    assert app.monthly_usd == pytest.approx(2 * 730 * 0.44)  # 642.40
+    assert app.monthly_usd / result.total_usd > 0.9
+    output = [l for l in result.lines if l.resource == "processed-data-stream"]
+    assert [l.monthly_usd for l in output] == [pytest.approx(730 * 0.015)]
+    quarter = estimate(dataclasses.replace(stack, analytics_worker_type={"realtime-analytics": "G.025X"}), Assumptions(), PRICES)
+    assert line(quarter, "SQL analytics (Glue streaming)", "2 G.025X workers").monthly_usd == pytest.approx(2 * 0.25 * 730 * 0.44)  # 160.60
+
+
+def test_advice_weighs_the_sql_app_first():
+    from cauce.core.stack import load_stack
+
+    stack = load_stack(None)
+    advice = advise(stack, Assumptions(), PRICES)
+    first = advice[0]  # the largest saving first
+    assert (first.rule, first.resource) == ("analytics-workers", "realtime-processing")
+    assert first.monthly_saving_usd == pytest.approx(2 * (1 - 0.25) * 730 * 0.44)  # 481.80 of the 642.40
+    assert 'analytics_worker_type = { "realtime-analytics" = "G.025X" }' in first.message
+    # beyond one shard's 1 MB/s it is not low volume; with G.025X already there is nothing to say
+    assert "analytics-workers" not in {a.rule for a in advise(stack, Assumptions(events_per_second=2000), PRICES)}
+    quarter = dataclasses.replace(stack, analytics_worker_type={"realtime-analytics": "G.025X"})
+    assert "analytics-workers" not in {a.rule for a in advise(quarter, Assumptions(), PRICES)}
+
+
+def test_no_advice_claims_a_saving_of_nothing():
+    from cauce.core.stack import load_stack
+
+    advice = advise(load_stack(None), Assumptions(), PRICES)
+    # arm64 saves 20% of the example function's $0.01 of GB-seconds: rounds to $0.00, so it is not advice
+    assert "lambda-arm64" not in {a.rule for a in advice}
+    assert all(a.monthly_saving_usd is None or round(a.monthly_saving_usd, 2) > 0 for a in advice)
+    text = CliRunner().invoke(cli, ["cost", "--advise"]).stdout
+    assert "$0.00/month" not in text and "realtime-processing" in text.split("advice:")[1]
+    # at a thousand times the load the same rule saves money, and is shown
+    busy = advise(load_stack(None), Assumptions(events_per_second=10, lambda_duration_ms=50_000), PRICES)
+    assert "lambda-arm64" in {a.rule for a in busy}
+
+
+def test_a_flex_job_is_priced_at_the_flex_rate_and_not_advised_to_use_flex():
+    stack = stack_with(glue_config={"job_config": {"j": job()}}, glue_execution_class={"j": "FLEX"})
+    result = estimate(stack, Assumptions(job_runs_per_day=2, job_run_minutes=30), PRICES)
+    assert line(result, "Glue jobs", "10 DPU").monthly_usd == pytest.approx(304 * 0.29)
+    assert ("glue-flex", "saving") not in rules(stack)

@@ -35,6 +35,11 @@ def test_the_worker_types_the_module_accepts_are_the_tables_glue_etl_ones():
     assert listed("glue_config", "j.worker_type") == list(facts.ETL_WORKER_TYPES)
 
 
+def test_the_analytics_apps_worker_types_are_the_tables_streaming_ones():
+    assert listed("analytics_worker_type", "v") == list(facts.STREAMING_WORKER_TYPES)
+    assert facts.ANALYTICS_DEFAULT_WORKER_TYPE in facts.STREAMING_WORKER_TYPES
+
+
 def test_the_worker_type_table_says_which_job_types_take_each():
     assert facts.WORKER_TYPES["G.025X"].job_types == {facts.GLUE_STREAMING}
     assert facts.WORKER_TYPES["Z.2X"].job_types == {facts.GLUE_RAY}
@@ -74,10 +79,13 @@ def test_the_ranges_are_the_modules():
     assert f"length(f.layers) <= {facts.MODULE_MAX_USER_LAYERS}" in condition("lambda_config", "layers")
     streams = condition("kinesis_config", "shard_count")
     assert f"s.shard_count >= {facts.KINESIS_MIN_SHARDS}" in streams and bounds(streams, "s.retention_period") == facts.KINESIS_RETENTION_HOURS
-    firehoses = condition("kinesis_config", "buffer_size")
+    firehoses = condition("kinesis_config", "f.buffer_size <=")
     assert bounds(firehoses, "f.buffer_size") == facts.FIREHOSE_BUFFER_SIZE_MB
     assert bounds(firehoses, "f.buffer_interval") == facts.FIREHOSE_BUFFER_INTERVAL_SECONDS
     assert f'"{facts.FIREHOSE_ERROR_OUTPUT_TYPE}"' in condition("kinesis_config", "error_output_prefix")
+    partitioned = condition("kinesis_config", "partitionKeyFrom")
+    assert f'strcontains(f.prefix, "{facts.FIREHOSE_PARTITION_KEY_NAMESPACE}")' in partitioned
+    assert f"f.buffer_size >= {facts.FIREHOSE_DYNAMIC_PARTITIONING_MIN_BUFFER_MB}" in partitioned
     assert 'encryption_type == "KMS"' in condition("kinesis_config", "encryption_type") and facts.KINESIS_ENCRYPTION_TYPES == ("KMS",)
 
 

@@ -41,6 +41,10 @@ WORKER_TYPES: dict[str, WorkerType] = {w.name: w for w in (
 # The module's jobs (glue_config.job_config) are Spark ETL jobs (command glueetl, infra/glue.tf):
 # the worker types it accepts for them, and so the only ones the local runner runs.
 ETL_WORKER_TYPES = tuple(name for name, worker in WORKER_TYPES.items() if GLUE_ETL in worker.job_types)
+# The analytics apps run as Glue streaming jobs (infra/analytics.tf): the worker types they take
+# (module input analytics_worker_type), G.025X included; G.1X unless set.
+STREAMING_WORKER_TYPES = tuple(name for name, worker in WORKER_TYPES.items() if GLUE_STREAMING in worker.job_types)
+ANALYTICS_DEFAULT_WORKER_TYPE = "G.1X"
 
 GLUE_VERSIONS = ("2.0", "3.0", "4.0", "5.0")
 GLUE_NUMBER_OF_WORKERS = (2, 299)  # the module's range: one driver and at least one executor
@@ -72,6 +76,10 @@ KINESIS_RETENTION_HOURS = (24, 8760)
 FIREHOSE_DESTINATIONS = ("s3", "extended_s3")
 FIREHOSE_COMPRESSION_FORMATS = ("UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY")
 FIREHOSE_BUFFER_SIZE_MB = (1, 128)
+# A prefix with this namespace (!{partitionKeyFromQuery:...} or !{partitionKeyFromLambda:...}) makes the
+# module turn on dynamic partitioning, which Firehose accepts only with a buffer of at least 64 MiB.
+FIREHOSE_PARTITION_KEY_NAMESPACE = "!{partitionKeyFrom"
+FIREHOSE_DYNAMIC_PARTITIONING_MIN_BUFFER_MB = 64
 FIREHOSE_BUFFER_INTERVAL_SECONDS = (0, 900)
 FIREHOSE_BACKUP_MODES = ("Disabled", "Enabled")
 FIREHOSE_PROCESSOR_TYPES = ("Lambda", "RecordDeAggregation", "AppendDelimiterToRecord", "MetadataExtraction")

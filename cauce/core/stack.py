@@ -326,6 +326,7 @@ class Stack(TerraformObject):
     log_retention_days: float = 365
     alarm_email: str | None = None
     iterator_age_alarm_ms: float = 60000
+    analytics_worker_type: dict[str, str] = field(default_factory=dict)
     # not a variable: what Terraform would drop or ignore (usually a typo), for commands to mention
     warnings: tuple[str, ...] = field(default=(), compare=False, repr=False, metadata={"terraform": False})
 

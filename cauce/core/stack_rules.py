@@ -95,6 +95,9 @@ RULES: list[Rule] = [
      FIREHOSES, lambda f: f.compression_format in aws.FIREHOSE_COMPRESSION_FORMATS),
     ("kinesis_config.firehose_config[*]: buffer_size must be 1-128 MB and buffer_interval 0-900 seconds.",
      FIREHOSES, lambda f: _within(f.buffer_size, aws.FIREHOSE_BUFFER_SIZE_MB) and _within(f.buffer_interval, aws.FIREHOSE_BUFFER_INTERVAL_SECONDS)),
+    ("kinesis_config.firehose_config[*].buffer_size: must be at least 64 MB when the prefix uses !{partitionKeyFrom...}: the module then turns on "
+     "dynamic partitioning, which Firehose allows only with a buffer of 64 MiB or more",
+     FIREHOSES, lambda f: aws.FIREHOSE_PARTITION_KEY_NAMESPACE not in f.prefix or f.buffer_size >= aws.FIREHOSE_DYNAMIC_PARTITIONING_MIN_BUFFER_MB),
     ("kinesis_config.firehose_config[*].s3_backup_mode: must be Disabled or Enabled.",
      FIREHOSES, lambda f: f.s3_backup_mode in aws.FIREHOSE_BACKUP_MODES),
     ("kinesis_config.firehose_config[*].error_output_prefix: must contain !{firehose:error-output-type} when the prefix uses expressions (a Firehose rule).",

@@ -1,7 +1,8 @@
 """`cauce cost --advise`: tuning advice from the stack definition and the usage assumptions.
 
 Each rule is grounded in a documented AWS limit or price, names the inputs it reads, and says
-the monthly saving (priced with the same table as the estimate) or the risk.
+the monthly saving (priced with the same table as the estimate) or the risk. A saving that rounds
+to less than a cent is not advice: it is left out.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from cauce.core.facts import WORKER_TYPES
 from cauce.ops.cost import (
     DAYS_PER_MONTH, FIREHOSE_RECORD_STEP, GB, HOURS_PER_MONTH, SECONDS_PER_MONTH, Assumptions, Estimate, PriceTable,
-    estimate,
+    analytics_workers, estimate,
 )
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ SHARD_BYTES_PER_SECOND = 1024 * 1024  # a shard takes 1 MB/s of writes...
 SHARD_RECORDS_PER_SECOND = 1000  # ...or 1,000 records/s
 FIREHOSE_PROCESSOR_MAX_MB = 3  # the Lambda processor's BufferSizeInMBs: 0.2 to 3
 LAMBDA_PAYLOAD_MB = 6
+LOW_VOLUME_STREAMING_WORKER = "G.025X"  # Glue: "for low volume streaming jobs", a quarter DPU (2 vCPU, 4 GB)
 
 
 @dataclass
@@ -119,7 +121,7 @@ def firehose_compression(stack, a, p, result) -> list[Advice]:
 def glue_flex(stack, a, p, result) -> list[Advice]:
     advice = []
     for key, job in stack.glue_config.job_config.items():
-        if job.glue_version in ("3.0", "4.0", "5.0"):
+        if job.glue_version in ("3.0", "4.0", "5.0") and stack.glue_execution_class.get(key) != "FLEX":
             dpu_hours = WORKER_TYPES[job.worker_type].dpus * job.number_of_workers * a.job_runs_per_day * DAYS_PER_MONTH * max(a.job_run_minutes, 1) / 60
             saving = dpu_hours * (p.usd("glue.dpu_hour") - p.usd("glue.flex_dpu_hour"))
             advice.append(Advice("glue-flex", "saving", job.name,
@@ -129,6 +131,30 @@ def glue_flex(stack, a, p, result) -> list[Advice]:
             advice.append(Advice("glue-auto-scaling", "saving", job.name,
                                  f"{job.number_of_workers} workers are billed for the whole run; auto scaling releases idle ones: module input glue_auto_scaling",
                                  [f"glue_config.job_config[{key}].number_of_workers"]))
+    return advice
+
+
+def analytics_workers_rule(stack, a, p, result) -> list[Advice]:
+    """The SQL apps run as Glue streaming jobs around the clock (usually most of the estimate): on a
+    stream within one shard's write capacity, G.025X workers (a quarter DPU each) do the same work."""
+    advice = []
+    total = result.total_usd
+    within_a_shard = a.events_per_second * a.record_bytes <= SHARD_BYTES_PER_SECOND and a.events_per_second <= SHARD_RECORDS_PER_SECOND
+    for key, app in stack.kinesis_config.analytics_config.items():
+        workers, worker_type = analytics_workers(stack, key)
+        dpus = WORKER_TYPES[worker_type].dpus
+        if not within_a_shard or worker_type == LOW_VOLUME_STREAMING_WORKER:
+            continue
+        now = workers * dpus * HOURS_PER_MONTH * p.usd("glue.dpu_hour")
+        saving = workers * (dpus - WORKER_TYPES[LOW_VOLUME_STREAMING_WORKER].dpus) * HOURS_PER_MONTH * p.usd("glue.dpu_hour")
+        share = f", {now / total:.0%} of this estimate" if total else ""
+        advice.append(Advice("analytics-workers", "saving", app.name,
+                             f"the SQL app runs {workers} {worker_type} workers around the clock (${now:,.2f}/month{share}); at "
+                             f"{a.events_per_second:g} events/s of {a.record_bytes:g} B, within one shard's 1 MB/s, Glue's G.025X workers "
+                             "(a quarter DPU: 2 vCPU, 4 GB, for low-volume streaming jobs) can run it: module input "
+                             f'analytics_worker_type = {{ "{key}" = "G.025X" }}, then watch the job\'s memory and batch times',
+                             [f"kinesis_config.analytics_config[{key}].input_parallelism, output_parallelism", f"analytics_worker_type[{key}]",
+                              "events_per_second", "record_bytes"], saving))
     return advice
 
 
@@ -178,11 +204,17 @@ def kinesis_retention(stack, a, p, result) -> list[Advice]:
     return advice
 
 
-RULES: list[Rule] = [kinesis_shards, kinesis_retention, firehose_small_records, firehose_buffers, firehose_compression,
-                     glue_flex, lambda_graviton, lambda_sizing, log_retention]
+RULES: list[Rule] = [analytics_workers_rule, kinesis_shards, kinesis_retention, firehose_small_records, firehose_buffers,
+                     firehose_compression, glue_flex, lambda_graviton, lambda_sizing, log_retention]
+
+
+def saves_nothing(item: Advice) -> bool:
+    """A priced saving that rounds to $0.00 a month: not worth the change, so not shown."""
+    return item.kind == "saving" and item.monthly_saving_usd is not None and round(item.monthly_saving_usd, 2) <= 0
 
 
 def advise(stack: "Stack", assumptions: Assumptions, prices: PriceTable, result: Estimate | None = None) -> list[Advice]:
-    """Every rule's advice; `result` is the stack's estimate, when the caller has it already."""
+    """Every rule's advice, largest priced saving first; `result` is the stack's estimate, when the caller has it already."""
     result = result or estimate(stack, assumptions, prices)
-    return [item for rule in RULES for item in rule(stack, assumptions, prices, result)]
+    found = [item for rule in RULES for item in rule(stack, assumptions, prices, result) if not saves_nothing(item)]
+    return sorted(found, key=lambda item: -(item.monthly_saving_usd or 0))

@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cauce.core.facts import WORKER_TYPES
+from cauce.core.facts import ANALYTICS_DEFAULT_WORKER_TYPE, FIREHOSE_PARTITION_KEY_NAMESPACE, STREAMING_WORKER_TYPES, WORKER_TYPES
 
 if TYPE_CHECKING:
     from cauce.core.stack import Stack
@@ -211,8 +211,10 @@ def estimate(stack: "Stack", assumptions: Assumptions, prices: PriceTable, given
     for key, job in glue.job_config.items():
         dpus = WORKER_TYPES[job.worker_type].dpus * job.number_of_workers
         hours = a.job_runs_per_day * DAYS_PER_MONTH * max(a.job_run_minutes, 1) / 60
-        add("Glue jobs", job.name, f"{dpus:g} DPU x {hours:.1f} h", dpus * hours, "DPU-hour", "glue.dpu_hour",
-            [f"glue_config.job_config[{key}].worker_type, number_of_workers", "job_runs_per_day", "job_run_minutes"])
+        flex = stack.glue_execution_class.get(key) == "FLEX"
+        add("Glue jobs", job.name, f"{dpus:g} DPU x {hours:.1f} h" + (" (Flex)" if flex else ""), dpus * hours, "DPU-hour",
+            "glue.flex_dpu_hour" if flex else "glue.dpu_hour",
+            [f"glue_config.job_config[{key}].worker_type, number_of_workers", f"glue_execution_class[{key}]", "job_runs_per_day", "job_run_minutes"])
     for key, crawler in glue.crawler_config.items():
         per_day = runs_per_day(crawler.schedule) or 1.0
         hours = per_day * DAYS_PER_MONTH * max(a.crawler_run_minutes, 10) / 60
@@ -244,7 +246,7 @@ def estimate(stack: "Stack", assumptions: Assumptions, prices: PriceTable, given
         stored_gb = raw_gb * (a.compression_ratio if firehose.compression_format != "UNCOMPRESSED" else 1.0)
         buffer_bytes = firehose.buffer_size * 1024 * 1024
         objects = max(stored_gb * GB / buffer_bytes, SECONDS_PER_MONTH / max(firehose.buffer_interval, 1))
-        if "partitionKeyFrom" in firehose.prefix:
+        if FIREHOSE_PARTITION_KEY_NAMESPACE in firehose.prefix:
             add("Firehose", firehose.name, "dynamic partitioning", raw_gb, "GB", "firehose.dynamic_partitioning_gb", [f"kinesis_config.firehose_config[{key}].prefix"])
             add("Firehose", firehose.name, "dynamic partitioning objects", objects / 1000, "1,000 objects",
                 "firehose.dynamic_partitioning_objects_thousand", [f"kinesis_config.firehose_config[{key}].buffer_size, buffer_interval"])
@@ -261,9 +263,13 @@ def estimate(stack: "Stack", assumptions: Assumptions, prices: PriceTable, given
                         invocations[match.group(1)] = invocations.get(match.group(1), 0.0) + calls
 
     for key, app in kinesis.analytics_config.items():
-        workers = max(2, app.input_parallelism + app.output_parallelism)
-        add("SQL analytics (Glue streaming)", app.name, f"{workers} G.1X workers, always on", workers * HOURS_PER_MONTH, "DPU-hour",
-            "glue.dpu_hour", [f"kinesis_config.analytics_config[{key}].input_parallelism, output_parallelism"])
+        workers, worker_type = analytics_workers(stack, key)
+        dpus = workers * WORKER_TYPES[worker_type].dpus
+        add("SQL analytics (Glue streaming)", app.name, f"{workers} {worker_type} workers, always on", dpus * HOURS_PER_MONTH, "DPU-hour",
+            "glue.dpu_hour", [f"kinesis_config.analytics_config[{key}].input_parallelism, output_parallelism", f"analytics_worker_type[{key}]"])
+    for name in analytics_output_streams(stack):
+        add("Kinesis streams", name, "1 shard(s) (analytics output, created by the module)", HOURS_PER_MONTH, "shard-hour", "kinesis.shard_hour",
+            ["kinesis_config.analytics_config[*].output_stream_arn"])
 
     for key, machine in stack.step_functions_config.items():
         executions = a.workflow_executions_per_day * DAYS_PER_MONTH
@@ -302,12 +308,30 @@ def estimate(stack: "Stack", assumptions: Assumptions, prices: PriceTable, given
         add("CloudWatch", "log groups", "ingestion", log_gb, "GB", "logs.ingest_gb", ["log_bytes_per_invocation", "glue_log_mb_per_run"])
         add("CloudWatch", "log groups", f"storage, kept {a.log_retention_days:g} days", log_gb * min(a.log_retention_days / 30.4, 12), "GB-month",
             "logs.storage_gb_month", ["log_retention_days"])
-    alarms = (len(kinesis.stream_config) + 2 * len(kinesis.firehose_config) + 2 * len(functions)
+    alarms = (len(kinesis.stream_config) + len(analytics_output_streams(stack)) + 2 * len(kinesis.firehose_config) + 2 * len(functions)
               + len(stack.step_functions_config))
     if alarms:
         add("CloudWatch", "alarms", f"{alarms} alarms the module creates", alarms, "alarm-month", "cloudwatch.alarm_month", ["the stack's streams, Firehose streams, functions, state machines"])
     add("KMS", "stack key", "one customer managed key", 1, "key-month", "kms.key_month", ["kms_key_arn unset: the module creates one"])
     return Estimate(prices.region, prices.as_of, prices.source, lines, assumptions.explicit(given or set()), not_priced)
+
+
+def analytics_workers(stack: "Stack", key: str) -> tuple[int, str]:
+    """Workers and worker type of analytics app `key`'s Glue streaming job, as infra/analytics.tf sizes it."""
+    app = stack.kinesis_config.analytics_config[key]
+    worker_type = stack.analytics_worker_type.get(key, ANALYTICS_DEFAULT_WORKER_TYPE)
+    if worker_type not in STREAMING_WORKER_TYPES:
+        raise CostError(f"analytics_worker_type[{key}] = {worker_type!r}: must be one of {', '.join(STREAMING_WORKER_TYPES)}")
+    return max(2, app.input_parallelism + app.output_parallelism), worker_type
+
+
+def analytics_output_streams(stack: "Stack") -> list[str]:
+    """The analytics apps' output streams that stream_config does not define, which the module creates
+    (infra/kinesis.tf: one shard each), by name."""
+    kinesis = stack.kinesis_config
+    defined = {s.name for s in kinesis.stream_config.values()} | set(kinesis.stream_config)
+    names = [re.fullmatch(r"arn:[^:]+:kinesis:[^:]*:[^:]*:stream/([^/]+)", app.output_stream_arn) for app in kinesis.analytics_config.values()]
+    return list(dict.fromkeys(m.group(1) for m in names if m and m.group(1) not in defined))
 
 
 def _states(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -120,8 +120,9 @@ def test_the_local_stack_applies_the_modules_validation_rules_with_the_same_mess
     from cauce.core.stack_rules import RULES
 
     seed = blocks(SEED, "variable")
+    # a module message may end by naming the entries at fault, " (at ${join(...)})", as the local one does
     module_messages = {
-        validation["error_message"]
+        re.sub(r" \(at \$\{.*\}\)$", "", validation["error_message"])
         for name, body in blocks(INFRA / "variables.tf", "variable").items() if name in seed
         for validation in body.get("validation", [])
     }

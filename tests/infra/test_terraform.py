@@ -123,12 +123,23 @@ def moto_endpoint():
 SERVICES = ("sts", "iam", "kms", "s3", "glue", "lambda", "sfn", "kinesis", "firehose", "logs", "sns", "sqs", "cloudwatch", "events")
 
 
-def plan_root(tmp_path: Path, endpoint: str, stack: dict, extra: str = "") -> Path:
+def plan_root(tmp_path: Path, endpoint: str, stack: dict, extra: str = "", artifacts: bool = True) -> Path:
     """examples/complete as it is, plus an override file: provider endpoints on moto, the module
-    by relative path to infra/ (so it is used in place, not copied), and `extra` arguments."""
+    by relative path to infra/ (so it is used in place, not copied), and `extra` arguments.
+    With `artifacts`, the example's inputs lambda_layer_zip and cauce_wheel name stand-in files
+    (a plan hashes them, never opens them), as `cauce layer build` and `pip wheel` would give."""
     root = tmp_path / "complete"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
     (root / "stack.tfvars.json").write_text(json.dumps(stack))
+    if artifacts:
+        import zipfile
+
+        with zipfile.ZipFile(root / "cauce-layer.zip", "w") as layer:
+            layer.writestr("python/cauce/__init__.py", "")
+        with zipfile.ZipFile(root / "cauce-0.0.0-py3-none-any.whl", "w") as wheel:
+            wheel.writestr("cauce/__init__.py", "")
+        (root / "artifacts.auto.tfvars").write_text(
+            f'lambda_layer_zip = "{root / "cauce-layer.zip"}"\ncauce_wheel      = "{root / "cauce-0.0.0-py3-none-any.whl"}"\n')
     endpoints = "\n".join(f'    {service} = "{endpoint}"' for service in SERVICES)
     (root / "moto_override.tf").write_text(f'''
 provider "aws" {{
@@ -176,11 +187,16 @@ def test_plan_of_the_complete_example_with_created_roles(complete_plan):
         'module.processing.aws_kinesis_firehose_delivery_stream.firehose["s3-delivery"]', 'module.processing.aws_glue_job.analytics["realtime-analytics"]',
         'module.processing.aws_iam_role.this["glue"]', 'module.processing.aws_iam_role.this["firehose"]', 'module.processing.aws_kms_key.this[0]',
         'module.processing.aws_sns_topic.alarms', 'module.processing.aws_cloudwatch_event_rule.glue_job_failed',
+        # the analytics app's output, which stream_config does not define: the module creates it
+        'module.processing.aws_kinesis_stream.streams["processed-data-stream"]',
     }
     assert expected <= planned, sorted(expected - planned)
     changes = {c["address"]: c["change"]["after"] for c in complete_plan["resource_changes"]}
     connection = changes['module.processing.aws_glue_connection.this["jdbc-connection"]']
     assert connection["connection_properties"].get("SECRET_ID") == "db-creds" and "PASSWORD" not in connection["connection_properties"]
+    output = changes['module.processing.aws_kinesis_stream.streams["processed-data-stream"]']
+    assert (output["name"], output["shard_count"], output["encryption_type"]) == ("processed-data-stream", 1, "KMS")
+    assert len(_planned(complete_plan, "aws_kinesis_stream")) == 2  # its input, data-ingestion-stream, is stream_config's
     machine = json.loads(changes['module.processing.aws_sfn_state_machine.state_machines["etl-workflow"]']["definition"])
     assert machine["States"]["StartETLProcess"]["Parameters"]["JobName"] == "etl-proceso-principal"
 
@@ -237,6 +253,29 @@ def test_the_buckets_refuse_insecure_transport_and_public_access(complete_plan):
     assert 'Condition = { Bool = { "aws:SecureTransport" = "false" } }' in source
 
 
+@needs_terraform
+@needs_provider
+def test_plan_refuses_a_function_with_no_code_and_an_analytics_app_without_cauce(moto_endpoint, terraform_env, tmp_path):
+    """The example without lambda_layer_zip: data-processor would deploy the stub package with no layer,
+    and its handler could not be imported; without cauce_wheel the analytics job could not import Cauce."""
+    root = plan_root(tmp_path, moto_endpoint, example_stack(), artifacts=False)
+    assert terraform(["init", "-input=false"], root, terraform_env).returncode == 0
+    plan = terraform(["plan", "-input=false"], root, terraform_env)
+    message = " ".join(plan.stderr.split())
+    assert plan.returncode != 0
+    assert ('lambda_config["data-processor"] (data-processor): nothing would provide its handler cauce.handlers.data_processor.handler' in message
+            and "Set lambda_layer_zip to the zip of `cauce layer build`" in message), plan.stderr[-3000:]
+    assert ('kinesis_config.analytics_config["realtime-analytics"] (realtime-processing): its Glue streaming job runs glue_main.py, '
+            "which imports cauce.analytics: set cauce_wheel" in message), plan.stderr[-3000:]
+
+
+def test_the_complete_plan_attaches_the_layer_and_installs_cauce_on_the_analytics_job(complete_plan):
+    [layer] = _planned(complete_plan, "aws_lambda_layer_version")
+    assert layer["filename"].endswith("cauce-layer.zip")
+    # the job's arguments name the artifacts bucket, known after apply: the wheel's upload is what the plan shows
+    assert "packages/cauce-0.0.0-py3-none-any.whl" in {o["key"] for o in _planned(complete_plan, "aws_s3_object")}
+
+
 # The same invalid values are refused by `terraform plan` and by Cauce's local stack, with the same message.
 INVALID_VALUES = [
     (("glue_config", "job_config", "etl-job", "worker_type"), "G.3X", "glue_config.job_config[*].worker_type: must be one of"),
@@ -244,7 +283,51 @@ INVALID_VALUES = [
     (("step_functions_config", "etl-workflow", "type"), "BATCH", "step_functions_config[*].type: must be STANDARD or EXPRESS"),
     (("lambda_config", "data-processor", "tracing_config", "mode"), "On", "lambda_config[*].tracing_config.mode"),
     (("kinesis_config", "stream_config", "data-stream", "encryption_type"), "NONE", "kinesis_config.stream_config[*].encryption_type: must be KMS"),
+    # the module's jobs are glueetl: G.025X is for streaming jobs, Z.2X for Ray jobs (AWS Glue worker types,
+    # https://docs.aws.amazon.com/glue/latest/dg/worker-types.html)
+    (("glue_config", "job_config", "etl-job", "worker_type"), "G.025X", "glue_config.job_config[*].worker_type: must be one of G.1X, G.2X, G.4X, G.8X"),
+    (("glue_config", "job_config", "etl-job", "worker_type"), "Z.2X", "glue_config.job_config[*].worker_type: must be one of G.1X, G.2X, G.4X, G.8X"),
 ]
+
+
+def partitioned_by_query(buffer_size: int) -> dict:
+    """The example with its Firehose prefix partitioned by a key (dynamic partitioning on) and `buffer_size` MB."""
+    stack = example_stack()
+    firehose = stack["kinesis_config"]["firehose_config"]["s3-delivery"]
+    firehose["prefix"] = "raw-data/customer=!{partitionKeyFromQuery:customer_id}/"
+    firehose["buffer_size"] = buffer_size
+    return stack
+
+
+# Dynamic partitioning needs a buffer of at least 64 MiB (Amazon Data Firehose developer guide, "Buffer data
+# for dynamic partitioning", https://docs.aws.amazon.com/firehose/latest/dev/buffering.html); the module
+# turns it on for a prefix with !{partitionKeyFrom...}, so a smaller buffer would fail at apply.
+DYNAMIC_PARTITIONING_MESSAGE = "kinesis_config.firehose_config[*].buffer_size: must be at least 64 MB when the prefix uses !{partitionKeyFrom...}"
+
+
+def test_the_local_stack_refuses_a_small_buffer_with_dynamic_partitioning_naming_the_stream(tmp_path):
+    from cauce.core.stack import StackError, load_stack
+
+    stack_file = tmp_path / "stack.tfvars.json"
+    stack_file.write_text(json.dumps(partitioned_by_query(5)))
+    with pytest.raises(StackError) as error:
+        load_stack(stack_file)
+    assert DYNAMIC_PARTITIONING_MESSAGE in str(error.value) and '(at kinesis_config.firehose_config["s3-delivery"])' in str(error.value)
+    stack_file.write_text(json.dumps(partitioned_by_query(64)))
+    load_stack(stack_file)  # 64 MB is enough
+    stack_file.write_text(json.dumps(with_value(("kinesis_config", "firehose_config", "s3-delivery", "buffer_size"), 1)))
+    load_stack(stack_file)  # without partition keys, 1 MB is Firehose's minimum
+
+
+@needs_terraform
+@needs_provider
+def test_plan_refuses_a_small_buffer_with_dynamic_partitioning_naming_the_stream(moto_endpoint, terraform_env, tmp_path):
+    root = plan_root(tmp_path, moto_endpoint, partitioned_by_query(5))
+    assert terraform(["init", "-input=false"], root, terraform_env).returncode == 0
+    plan = terraform(["plan", "-input=false"], root, terraform_env)
+    message = " ".join(plan.stderr.split())
+    assert plan.returncode != 0
+    assert DYNAMIC_PARTITIONING_MESSAGE in message and '(at kinesis_config.firehose_config["s3-delivery"])' in message, plan.stderr[-2000:]
 
 
 def with_value(path, value) -> dict:

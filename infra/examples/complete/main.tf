@@ -1,6 +1,10 @@
 # The seed's usage example as a working root module. Its values live in stack.tfvars.json, which
 # is also the stack definition Cauce runs locally (`cauce demo`, `cauce sfn run`, `cauce job run`):
 # one file, read by both.
+#
+# Plan it with the two artifacts the stack runs from (the plan refuses without them):
+#   cauce layer build --output dist/cauce-layer.zip && pip wheel --no-deps -w dist .   (in the repository)
+#   terraform plan -var lambda_layer_zip=../../../dist/cauce-layer.zip -var cauce_wheel=../../../dist/cauce-<version>-py3-none-any.whl
 
 provider "aws" {
   region = var.region
@@ -13,7 +17,13 @@ variable "region" {
 }
 
 variable "lambda_layer_zip" {
-  description = "The zip from `cauce layer build` (null: functions get no Cauce layer)"
+  description = "The zip from `cauce layer build`: data-processor's handler (cauce.handlers.data_processor.handler) comes from it. Null: the plan refuses."
+  type        = string
+  default     = null
+}
+
+variable "cauce_wheel" {
+  description = "Cauce's wheel (`pip wheel --no-deps -w dist .`): the analytics app's Glue job imports cauce.analytics from it. Null: the plan refuses."
   type        = string
   default     = null
 }
@@ -34,6 +44,7 @@ module "processing" {
   tags                  = local.stack.tags
 
   lambda_layer_zip = var.lambda_layer_zip
+  cauce_wheel      = var.cauce_wheel
   firehose_sources = { "s3-delivery" = "data-stream" }
   lambda_event_sources = {
     "data-processor-reads-ingestion" = { function_key = "data-processor", stream_key = "data-stream" }
