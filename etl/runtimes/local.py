@@ -137,7 +137,7 @@ class LocalRuntime:
                 df = reader.option("basePath", str(base)).load(str(base)).limit(0)
             else:
                 raise SourceError(f"source {ctx!r}: no files under {uri} and no schema to give an empty result")
-        elif len(selected) == len(stamps) and base.is_dir():
+        elif len(selected) == len(stamps) and base.is_dir() and not _below_plain_folders(base, selected):
             df = reader.option("basePath", str(base)).load(str(base))
         else:
             df = reader.option("basePath", str(base)).load(selected)
@@ -240,3 +240,9 @@ def _first_line(error: BaseException) -> str:
         head, _, rest = message.partition(": ")
         return (rest if rest and "." in head and " " not in head else message)[:400]
     return lines[0][:400] if lines else type(error).__name__
+
+
+def _below_plain_folders(base: Path, files: list[str]) -> bool:
+    """Whether a file sits in a folder that is no `key=value` partition (Firehose's `2026/11/26/`):
+    Spark's directory listing skips those, so such files are read by name, as Glue's recursive S3 read does."""
+    return any(not all("=" in part for part in Path(file).relative_to(base).parts[:-1]) for file in files)

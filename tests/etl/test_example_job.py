@@ -68,3 +68,14 @@ def test_output_rows_match_expected_frame(run_glue_job, cauce_lake, spark):
     assert_job_succeeded(run_glue_job(EtlProcesoPrincipal))
     curated = read_output(spark, cauce_lake, "s3://mi-bucket/curated/events/").select("event_id", "amount", "currency")
     assertDataFrameEqual(curated, [Row(event_id="e9", amount=4.5, currency="USD")])
+
+
+def test_reads_firehoses_default_time_folders_as_glues_recursive_s3_read_does(run_glue_job, cauce_lake):
+    """Firehose's default prefix is `YYYY/MM/dd/HH/`, folders that are no `key=value` partitions; Glue's S3
+    read (recurse) reads them. Spark's directory listing skips them: 0 rows read, and a bookmark
+    that marked the files as done, until the files were read by name."""
+    put_json_lines(cauce_lake, "s3://mi-bucket/raw-data/2026/11/26/10/events-1", [good("e1"), good("e2")])
+    put_json_lines(cauce_lake, "s3://mi-bucket/raw-data/2026/11/26/11/events-2", [good("e3")])
+    result = run_glue_job(EtlProcesoPrincipal)
+    assert_job_succeeded(result)
+    assert result.rows_read == {"raw_events": 3} and result.rows_written == {"curated_events": 3}
