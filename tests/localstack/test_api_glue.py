@@ -69,6 +69,12 @@ def test_a_job_created_through_the_api_runs_then_the_crawler_catalogs_its_output
     assert [k["Name"] for k in table["PartitionKeys"]] == ["day"]
     partitions = glue.get_partitions(DatabaseName="raw_data", TableName="raw_raw_data")["Partitions"]
     assert [(p["Values"], p["StorageDescriptor"]["Location"]) for p in partitions] == [(["1"], "s3://mi-bucket/raw-data/day=1/")]
+    # BatchCreatePartition (API_BatchCreatePartition.html): registered, then listed; a second time, per-partition errors
+    day_2 = {"Values": ["2"], "StorageDescriptor": {"Location": "s3://mi-bucket/raw-data/day=2/"}}
+    assert "Errors" not in glue.batch_create_partition(DatabaseName="raw_data", TableName="raw_raw_data", PartitionInputList=[day_2])
+    assert [p["Values"] for p in glue.get_partitions(DatabaseName="raw_data", TableName="raw_raw_data")["Partitions"]] == [["1"], ["2"]]
+    again = glue.batch_create_partition(DatabaseName="raw_data", TableName="raw_raw_data", PartitionInputList=[day_2])
+    assert [e["ErrorDetail"]["ErrorCode"] for e in again["Errors"]] == ["AlreadyExistsException"]
     assert "raw_data" in {d["Name"] for d in glue.get_databases()["DatabaseList"]}
 
 

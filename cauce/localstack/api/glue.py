@@ -18,8 +18,8 @@ Why the local catalog rather than writing through to moto's Glue: the local cata
 resolve their sources against (CatalogSource) and what the crawler writes; it lives in the lake, so
 it outlives the server, and one store cannot drift from another. moto's catalog is in memory and
 would be a second copy to keep in step. A table created through the API is therefore read by the
-next job. Partitions are not stored apart: GetPartitions lists the `key=value` folders under a
-partitioned table's location, which is what a crawl of them registers.
+next job. GetPartitions lists the partitions registered in that catalog, by a crawl or by
+BatchCreatePartition, as Glue lists only registered ones.
 
 Spark starts with the first job run or crawl, not with the server. One run or crawl uses Spark at a
 time (they share the server's session); the others wait in STARTING. Other Glue operations (jobs'
@@ -334,27 +334,26 @@ class GlueService:
         return AwsResponse.json({})
 
     def get_partitions(self, request: AwsRequest) -> AwsResponse:
+        """The partitions registered in the local catalog (by a crawl, or BatchCreatePartition), as Glue
+        lists only registered partitions: a folder written since is not one until it is registered."""
         body = request.json()
         database = self._database(body.get("DatabaseName"))
         table = self._table(database, body.get("TableName"))
-        keys = [k["Name"] for k in table.get("PartitionKeys", [])]
-        root = self.lake.local_path(table["StorageDescriptor"]["Location"])
-        partitions = []
-        for folder in sorted(_partition_folders(root, keys)):
-            values = [part.split("=", 1)[1] for part in folder.relative_to(root).parts]
-            descriptor = {**table["StorageDescriptor"], "Location": self.lake.s3_uri(folder, folder=True) or str(folder)}
-            partitions.append({"Values": values, "DatabaseName": database, "TableName": table["Name"], "CatalogId": ACCOUNT,
-                               "StorageDescriptor": descriptor})
+        partitions = [{"Values": p["Values"], "DatabaseName": database, "TableName": table["Name"], "CatalogId": ACCOUNT,
+                       "StorageDescriptor": {**table["StorageDescriptor"], **p.get("StorageDescriptor", {})}}
+                      for p in self.catalog.get_partitions(database, table["Name"])]
         return AwsResponse.json({"Partitions": partitions})
 
-
-def _partition_folders(root: Path, keys: list[str]) -> list[Path]:
-    """The folders `k1=v1/k2=v2/...` under `root` for the table's partition keys, in order."""
-    folders = [root]
-    for key in keys:
-        folders = [child for folder in folders if folder.is_dir() for child in folder.iterdir()
-                   if child.is_dir() and child.name.startswith(f"{key}=")]
-    return folders if keys else []
+    def batch_create_partition(self, request: AwsRequest) -> AwsResponse:
+        body = request.json()
+        database = self._database(body.get("DatabaseName"))
+        table = self._table(database, body.get("TableName"))
+        inputs = body.get("PartitionInputList") or []
+        added = {tuple(p["Values"]) for p in self.catalog.put_partitions(database, table["Name"], inputs)}
+        errors = [{"PartitionValues": p["Values"], "ErrorDetail": {"ErrorCode": "AlreadyExistsException",
+                                                                    "ErrorMessage": "Partition already exists."}}
+                  for p in inputs if tuple(p["Values"]) not in added]
+        return AwsResponse.json({"Errors": errors} if errors else {})
 
 
 OPERATIONS = {
@@ -363,6 +362,7 @@ OPERATIONS = {
     "GetDatabases": GlueService.get_databases, "GetDatabase": GlueService.get_database, "CreateDatabase": GlueService.create_database,
     "GetTables": GlueService.get_tables, "GetTable": GlueService.get_table, "CreateTable": GlueService.put_table,
     "UpdateTable": GlueService.put_table, "DeleteTable": GlueService.delete_table, "GetPartitions": GlueService.get_partitions,
+    "BatchCreatePartition": GlueService.batch_create_partition,
 }
 
 
