@@ -207,8 +207,9 @@ def status(state_dir, as_json, project):
               for name, f in document.get("firehose", {}).items()]
     lines += [f"  consumer {key}: {m['records_read']:,} read, {m['succeeded']:,} processed, {m['to_destination']:,} to destination"
               for key, m in document.get("event_sources", {}).items()]
-    lines += [f"  analytics {name}: {a['events_counted']:,} events counted in {a['rows']} window(s), {a['pending']:,} waiting, "
-              f"{a['refused']:,} refused" for name, a in document.get("analytics", {}).items()]
+    lines += [f"  analytics {name}: {a['events_counted']:,} events counted in {a['rows']} closed window(s), "
+              f"{a.get('in_open_windows', 0):,} in open windows, {a['pending']:,} waiting for the next batch, {a['refused']:,} refused"
+              for name, a in document.get("analytics", {}).items()]
     lines.append(f"  lake     {document['lake']['path']}: {document['lake']['objects']} objects, {document['lake']['bytes']:,} bytes")
     emit(as_json, document, "\n".join(lines))
 

@@ -70,4 +70,6 @@ class StreamingApp:
         self.events_counted += sum(row.get("events", 0) or 0 for row in rows)
 
     def stats(self) -> dict[str, Any]:
-        return {"rows": self.rows_out, "events_counted": self.events_counted, "refused": self.refused, "output": self.output_stream}
+        in_open_windows = len(self.runner.carry) if self.runner is not None else 0  # read, in a window not closed yet
+        return {"rows": self.rows_out, "events_counted": self.events_counted, "refused": self.refused, "output": self.output_stream,
+                "in_open_windows": in_open_windows}
