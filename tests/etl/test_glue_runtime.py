@@ -186,3 +186,19 @@ def test_enable_metrics_publishes_the_run_counters_to_cloudwatch(glue, cauce_lak
     assert result.succeeded, result.error
     metrics = boto3.client("cloudwatch").list_metrics(Namespace="Cauce/Glue")["Metrics"]
     assert {m["MetricName"] for m in metrics} == {"rows_read", "rows_written", "rows_quarantined", "duration_seconds"}
+
+
+class Nested(GlueJob):
+    name = "nested"
+    Arguments = Args
+
+    def run(self):
+        schema = StructType([StructField("id", StringType()), StructField("meta", StructType([StructField("a", DoubleType())]))])
+        self.write(self.read(S3Source("s3://raw/in/", format="json", schema=schema), ctx="raw"), S3Sink("s3://out/"), ctx="out")
+
+
+def test_a_struct_field_of_several_types_is_refused_by_name(glue, cauce_lake):
+    put(cauce_lake, "s3://raw/in/part-1.json", ['{"id": "a", "meta": {"a": 1}}', '{"id": "b", "meta": "text"}'])
+    result = run(Nested, glue, "jr_1")
+    assert result.status == "FAILED" and result.error_type == "SchemaChoiceError"
+    assert "source 'raw'" in result.error and "meta struct<a:double>" in result.error
