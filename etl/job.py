@@ -66,7 +66,7 @@ class JobRunResult:
     runtime: str
     duration_seconds: float
     rows_read: dict[str, int | None] = field(default_factory=dict)
-    rows_written: dict[str, int] = field(default_factory=dict)
+    rows_written: dict[str, int | None] = field(default_factory=dict)  # None: not known (see _collect_counts)
     rows_quarantined: int = 0
     checks: list[dict[str, Any]] = field(default_factory=list)
     files_published: int | None = None
@@ -82,7 +82,7 @@ class JobRunResult:
     def counters(self) -> dict[str, float]:
         return {
             "rows_read": sum(v or 0 for v in self.rows_read.values()),
-            "rows_written": sum(self.rows_written.values()),
+            "rows_written": sum(v or 0 for v in self.rows_written.values()),
             "rows_quarantined": self.rows_quarantined,
             "duration_seconds": self.duration_seconds,
         }
@@ -286,10 +286,11 @@ def _collect_counts(job: GlueJob, result: JobRunResult) -> None:
         values = observed_value(observed.observation if isinstance(observed, Check) else observed)
         result.rows_read[ctx] = None if values is None else int(values.get("rows_in", values.get("rows", 0)))
     for ctx, observation in job._write_observations.items():
+        # a write no DataFrame action evaluated (Glue's catalog sink writes a DynamicFrame) is not known: None
         values = observed_value(observation)
-        count = int(values["rows"]) if values else 0
+        count = int(values["rows"]) if values else None
         if ctx == "_quarantine":
-            result.rows_quarantined = count
+            result.rows_quarantined = count or 0
         else:
             result.rows_written[ctx] = count
     if result.rows_quarantined != failed_total:

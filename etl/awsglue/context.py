@@ -94,7 +94,9 @@ class GlueContext:
         check_format(classification)
         info = self._environment.catalog.resolve(database, table_name)
         parameters = {**definition.get("Parameters", {}), **info.options}
-        predicate = push_down_predicate or additional_options.get("push_down_predicate") or additional_options.get("catalogPartitionPredicate", "")
+        # push_down_predicate is from_catalog's own parameter; additional_options has catalogPartitionPredicate
+        # (server-side partition filtering), and a push_down_predicate key there is not one Glue reads
+        predicate = push_down_predicate or additional_options.get("catalogPartitionPredicate", "")
         format_options: dict[str, Any] = {}
         if info.format == "csv":
             format_options = {
@@ -187,7 +189,7 @@ class GlueContext:
             # Every data column, too: Spark's CSV parser judges a record malformed (a token too many) only
             # when it parses all the columns, so a pruned scan would let such a record pass as good.
             metrics += [F.count(F.col(ERROR_COLUMN)).alias("errors"), F.max(F.hash(*[_col(c) for c in data_columns])).alias("_cauce_ref")]
-        observation = Observation(f"read:{ctx or id(raw)}")
+        observation = Observation(f"awsglue:read:{ctx or id(raw)}")
         observed = raw.observe(observation, *metrics)
         if ctx:
             environment.counts.reads[ctx] = observation
@@ -213,10 +215,10 @@ class GlueContext:
             high = bookmark.jdbc_high_water(ctx)
             if high is not None:
                 df = df.filter(_after(tuple(keys), high))
-            mark = Observation(f"bookmark:{ctx}")
+            mark = Observation(f"awsglue:bookmark:{ctx}")
             df = df.observe(mark, *[F.max(F.col(k)).alias(k) for k in keys])
             self._environment.pending_marks.append((ctx, tuple(keys), mark, _plain))
-        observation = Observation(f"read:{ctx or id(df)}")
+        observation = Observation(f"awsglue:read:{ctx or id(df)}")
         df = df.observe(observation, F.count(F.lit(1)).alias("rows"))
         if ctx:
             self._environment.counts.reads[ctx] = observation
@@ -276,8 +278,49 @@ class GlueContext:
         options = {"separator": info.options.get("field.delim", ",")} if info.format == "csv" else {}
         if info.format == "csv":
             options["writeHeader"] = False  # catalog CSV tables are positional
-        self._write_files(frame, info.location, info.format, options, keys, additional_options.get("compression"), transformation_ctx)
+        written = self._write_files(frame, info.location, info.format, options, keys, additional_options.get("compression"), transformation_ctx)
+        if _enabled(additional_options.get("enableUpdateCatalog")):
+            self._update_catalog(database, table_name, frame, info.location, info.format, keys, written,
+                                 additional_options.get("updateBehavior", "UPDATE_IN_DATABASE"))
         return frame
+
+    def _update_catalog(self, database: str, table_name: str, frame: DynamicFrame, location: str, format: str,  # noqa: A002
+                        keys: list[str], written: list[Path], behavior: str) -> None:
+        """`enableUpdateCatalog` (https://docs.aws.amazon.com/glue/latest/dg/update-from-job.html): the partitions
+        this write created are added to the table; with updateBehavior UPDATE_IN_DATABASE (the default) the
+        table's columns become the frame's, with LOG the table's schema is left as it is."""
+        from urllib.parse import unquote
+
+        from cauce.etl.catalog import CatalogError, table_input
+
+        catalog = self._environment.catalog
+        try:
+            catalog.get_table(database, table_name)
+            exists = True
+        except CatalogError:
+            exists = False
+        if not exists or str(behavior).upper() == "UPDATE_IN_DATABASE":
+            schema = frame.toDF().schema
+            columns = [(f.name, f.dataType.simpleString()) for f in schema.fields if f.name not in keys]
+            partitions = [(k, schema[k].dataType.simpleString()) for k in keys if k in schema.names]
+            definition = table_input(table_name, location, "parquet" if format == "glueparquet" else format, columns, partitions)
+            if exists:
+                old = catalog.get_table(database, table_name)
+                definition["Parameters"] = {**old.get("Parameters", {}), **definition["Parameters"]}
+                definition["StorageDescriptor"] = {**old["StorageDescriptor"], "Columns": definition["StorageDescriptor"]["Columns"]}
+            catalog.put_table(database, definition)
+        if not keys or not written:
+            return
+        base = self._environment.local_path(location)
+        found: dict[tuple, str] = {}
+        for path in written:
+            folders = path.relative_to(base).parts[:-1]
+            parts = dict(p.split("=", 1) for p in folders if "=" in p)
+            if all(k in parts for k in keys):
+                values = tuple(unquote(parts[k]) for k in keys)
+                found[values] = location.rstrip("/") + "/" + "/".join(f"{k}={parts[k]}" for k in keys) + "/"
+        catalog.put_partitions(database, table_name, [{"Values": list(v), "StorageDescriptor": {"Location": where}}
+                                                      for v, where in sorted(found.items())])
 
     def write_dynamic_frame_from_jdbc_conf(self, frame: DynamicFrame, catalog_connection: str, connection_options: dict | None = None,
                                            redshift_tmp_dir: str = "", transformation_ctx: str = "", catalog_id: str | None = None) -> DynamicFrame:
@@ -306,20 +349,24 @@ class GlueContext:
         from pyspark.sql import Observation
         from pyspark.sql import functions as F
 
-        observation = Observation(f"write:{ctx or id(df)}")
+        observation = Observation(f"awsglue:write:{ctx or id(df)}")
         key = ctx or f"write_{len(self._environment.counts.writes) + 1}"
         self._environment.counts.writes[key] = observation
         return df.observe(observation, F.count(F.lit(1)).alias("rows"))
 
     def _write_files(self, frame: DynamicFrame, uri: str, format: str, format_options: dict[str, Any], partition_keys: list[str],  # noqa: A002
-                     compression: str | None, ctx: str) -> None:
+                     compression: str | None, ctx: str) -> list[Path]:
+        """Write the frame's records under `uri`; returns the data files this write created."""
+        from cauce.etl.commit import data_files
+
         if format not in _FILE_FORMATS:
             raise ValueError(f"format {format!r} is not one Glue writes to S3 (json, csv, parquet, glueparquet, orc)")
         df = frame.toDF()
         if not df.columns:  # an empty frame read from nothing new: Glue writes nothing
-            return
+            return []
         df = self._count_write(df, ctx)
         target = self._environment.local_path(uri)
+        before = set(data_files(target)) if target.is_dir() else set()
         writer = df.write.mode("append").format(_FILE_FORMATS[format])
         if partition_keys:
             writer = writer.partitionBy(*partition_keys)
@@ -332,6 +379,7 @@ class GlueContext:
             if "quoteChar" in format_options:
                 writer = writer.option("quote", format_options["quoteChar"])
         writer.save(str(target))
+        return sorted(set(data_files(target)) - before)
 
     def getSink(self, connection_type: str = "s3", format: str | None = None, transformation_ctx: str = "", **options: Any) -> "DataSink":  # noqa: N802, A002
         check_connection_type(connection_type)
@@ -387,18 +435,16 @@ class DataSink:
         path = self._options.get("path")
         if path is None and self._catalog is not None:
             path = self._context._environment.catalog.resolve(*self._catalog).location
-        self._context.write_dynamic_frame_from_options(
-            dynamic_frame, self._connection_type, {"path": path, "partitionKeys": keys, "compression": self._options.get("compression")},
-            self._format, self._format_options, self._ctx)
-        if self._catalog is not None and str(self._options.get("enableUpdateCatalog", False)).lower() == "true":
-            from cauce.etl.catalog import table_input
-
-            schema = dynamic_frame.toDF().schema
-            columns = [(f.name, f.dataType.simpleString()) for f in schema.fields if f.name not in keys]
-            partitions = [(k, schema[k].dataType.simpleString()) for k in keys]
-            format_ = "parquet" if self._format == "glueparquet" else self._format
-            database, table = self._catalog
-            self._context._environment.catalog.put_table(database, table_input(table, path, format_, columns, partitions))
+        if self._connection_type != "s3":
+            self._context.write_dynamic_frame_from_options(
+                dynamic_frame, self._connection_type, {**self._options, "path": path}, self._format, self._format_options, self._ctx)
+            return dynamic_frame
+        check_format(self._format)
+        written = self._context._write_files(dynamic_frame, path, self._format, dict(self._format_options), keys,
+                                             self._options.get("compression"), self._ctx)
+        if self._catalog is not None and _enabled(self._options.get("enableUpdateCatalog")):
+            self._context._update_catalog(*self._catalog, dynamic_frame, path, self._format, keys, written,
+                                          self._options.get("updateBehavior", "UPDATE_IN_DATABASE"))
         return dynamic_frame
 
     write = writeFrame
@@ -459,6 +505,10 @@ def frame_from_json_lines(context: GlueContext, lines: Any, name: str, errors: t
     return DynamicFrame(data, context, name, errors=errors, stage_errors=failed)
 
 
+def _enabled(value: Any) -> bool:
+    return str(value).lower() == "true"
+
+
 def _filtered(frame: DynamicFrame, predicate: str) -> DynamicFrame:
     if not predicate or not frame._df.columns:
         return frame
@@ -515,7 +565,7 @@ def _errors_of(raw: "DataFrame", ctx: str) -> "DataFrame":
 
     data = [_col(c) for c in raw.columns if c != ERROR_COLUMN]
     # max, not count: Spark folds the count of a never-null value into count(1), which reads no column
-    kept = raw.observe(Observation(f"errors:{ctx or id(raw)}"), F.max(F.hash(*data)).alias("_cauce_ref"))
+    kept = raw.observe(Observation(f"awsglue:errors:{ctx or id(raw)}"), F.max(F.hash(*data)).alias("_cauce_ref"))
     return kept.filter(F.col(ERROR_COLUMN).isNotNull()).select(
         F.col(ERROR_COLUMN).alias("record"), F.lit("malformed record: does not parse").alias("errorMessage"),
         F.lit(ctx).alias("transformation_ctx"))

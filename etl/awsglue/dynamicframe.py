@@ -53,6 +53,14 @@ def _split_path(path: str) -> list[str]:
     return parts
 
 
+def _as_records(df: "DataFrame") -> "DataFrame":
+    from pyspark.sql import DataFrame
+
+    spark = df.sparkSession
+    jdf = spark._jsparkSession.internalCreateDataFrame(df._jdf.queryExecution().toRdd(), df._jdf.schema(), False)
+    return DataFrame(jdf, spark)
+
+
 def _error_frame(spark: Any) -> "DataFrame":
     return spark.createDataFrame([], "record string, errorMessage string, transformation_ctx string")
 
@@ -73,7 +81,11 @@ class DynamicFrame:
     # -- construction ------------------------------------------------------------------------
     @classmethod
     def fromDF(cls, dataframe: "DataFrame", glue_ctx: Any, name: str = "") -> "DynamicFrame":  # noqa: N802
-        return cls(dataframe, glue_ctx, name)
+        """The DataFrame's rows as the frame's records. Glue converts them to DynamicRecords, so what
+        runs on the frame afterwards is not a query on the DataFrame: Spark Observations on it are not
+        evaluated by the frame's writes. Here too: the rows pass through the DataFrame's RDD (in the JVM,
+        no Python), which ends its plan there, as Glue's conversion does."""
+        return cls(_as_records(dataframe), glue_ctx, name)
 
     def _derive(self, df: "DataFrame", typing: Callable[[Typing], Typing] | Typing | None = None, *,
                 stage_errors: "DataFrame | None" = None, name: str = "") -> "DynamicFrame":

@@ -24,19 +24,22 @@ class SourceError(RuntimeError):
     """A source that cannot be read: missing path, no files and no schema, bad format."""
 
 
-def observed_value(observation: Any, timeout_seconds: float = 5.0) -> dict[str, Any] | None:
-    """An Observation's metrics, or None if no action evaluated it within the timeout.
+def observed_value(observation: Any) -> dict[str, Any] | None:
+    """An Observation's metrics, or None if no action has evaluated it, at once.
 
-    `Observation.get` blocks forever when its DataFrame was never evaluated (a job may read
-    a source and not use it), so it is read on a helper thread with a bound.
+    Observation metrics arrive on Spark's listener bus after the action that computed them, so
+    the bus is drained first; then the metrics are read without blocking (pyspark's
+    `Observation.get` waits forever for a DataFrame never evaluated: a job may read a source and
+    not use it, and a DynamicFrame write on Glue evaluates no Observation of the DataFrame it came from).
     """
-    import threading
+    from pyspark.sql import SparkSession
 
-    result: dict[str, Any] = {}
-    reader = threading.Thread(target=lambda: result.update(observation.get), daemon=True)
-    reader.start()
-    reader.join(timeout_seconds)
-    return result or None
+    from cauce.etl.awsglue.environment import drain_listener_bus, observed
+
+    session = SparkSession.getActiveSession() or SparkSession._instantiatedSession
+    if session is not None:
+        drain_listener_bus(session)
+    return observed(observation)
 
 
 class LocalRuntime:
