@@ -414,7 +414,7 @@ class LocalStepFunctions:
     # --- what the bindings do -------------------------------------------------------------------
 
     def _invoke_handler(self, name: str, body: Any, response_headers: dict) -> bytes:
-        from cauce.core.lambda_runtime import error_response, lambda_context
+        from cauce.core.lambda_runtime import error_response, lambda_context, marshal_error
 
         try:
             event = json.loads(body) if body else {}
@@ -432,9 +432,12 @@ class LocalStepFunctions:
             return self._lambda_error(name, event, response_headers, response)
         try:
             response = handler(event, context)
-            payload = json.dumps(response, default=str).encode()
         except Exception as error:
             return self._lambda_error(name, event, response_headers, error_response(error, context.aws_request_id, skip_frames=1))
+        try:
+            payload = json.dumps(response).encode()
+        except (TypeError, ValueError) as error:  # Lambda does not stringify what JSON cannot hold
+            return self._lambda_error(name, event, response_headers, marshal_error(error, context.aws_request_id))
         with self._lock:
             self.lambda_calls.append(LambdaCall(name, event, response, None))
         return payload

@@ -4,6 +4,7 @@ handler tests, the Step Functions bindings and the local stack."""
 
 from __future__ import annotations
 
+import json
 import time
 import traceback
 import uuid
@@ -60,10 +61,24 @@ def error_response(error: BaseException, request_id: str | None = None, skip_fra
     return response
 
 
+def marshal_error(error: Exception, request_id: str | None = None) -> dict[str, Any]:
+    """Lambda's answer when a handler returns what JSON cannot hold (a datetime, a set, bytes)."""
+    response = {"errorMessage": f"Unable to marshal response: {error}", "errorType": "Runtime.MarshalError", "stackTrace": []}
+    if request_id:
+        response["requestId"] = request_id
+    return response
+
+
 def invoke(handler: Callable[[Any, Any], Any], event: Any, context: LambdaContext | None = None) -> dict[str, Any]:
-    """Call a handler as Lambda does: {"ok": True, "response": ...}, or {"ok": False, "response": Lambda's error shape}."""
+    """Call a handler as Lambda does: {"ok": True, "response": ...}, or {"ok": False, "response": Lambda's error shape},
+    a response JSON cannot hold included (Runtime.MarshalError, as on AWS: it is not stringified)."""
     context = context or lambda_context(function_name=getattr(handler, "__name__", "cauce-function"))
     try:
-        return {"ok": True, "response": handler(event, context)}
+        response = handler(event, context)
     except Exception as error:
         return {"ok": False, "response": error_response(error, context.aws_request_id, skip_frames=1)}
+    try:
+        json.dumps(response)
+    except (TypeError, ValueError) as error:
+        return {"ok": False, "response": marshal_error(error, context.aws_request_id)}
+    return {"ok": True, "response": response}

@@ -35,9 +35,10 @@ class CurateEvents(GlueJob):
 
 
 def run_and_die(lake: str, point: str) -> None:
-    """Run CurateEvents with bookmarks and SIGKILL this process at `point`:
-    `staged` (outputs written to staging, before the commit record) or `publishing` (after the
-    commit record, with the second output file moved into place)."""
+    """Run CurateEvents with bookmarks and SIGKILL this process at `point`: `writing` (while Spark
+    writes the part files: a task kills the driver when it reaches row 700, after other tasks wrote
+    theirs), `staged` (outputs written to staging, before the commit record) or `publishing` (after
+    the commit record, with the second output file moved into place)."""
     import cauce.etl.commit
     from cauce.etl.runner import RunPolicy, run_job
     from cauce.etl.runtimes.local import LocalRuntime
@@ -45,7 +46,20 @@ def run_and_die(lake: str, point: str) -> None:
     def die() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
-    if point == "staged":
+    if point == "writing":
+        from pyspark.sql import functions as F
+
+        driver = os.getpid()
+
+        def kill_the_driver_at_700(value: int) -> int:  # runs in a Spark task, mid-write
+            if value == 700:
+                os.kill(driver, signal.SIGKILL)
+            return value
+
+        killer = F.udf(kill_the_driver_at_700, LongType())
+        load = CurateEvents.load
+        CurateEvents.load = lambda self, events: load(self, events.withColumn("id", killer("id")))
+    elif point == "staged":
         cauce.etl.commit.OutputTransaction.commit = lambda *_args, **_kwargs: die()
     else:
         real_replace, moved = os.replace, []

@@ -1,5 +1,5 @@
-"""Fault injection, each followed by a reconciliation of counts: a job killed (SIGKILL) in the middle
-of its write, then rerun; a transform that raises or times out; a PostgreSQL connection that goes
+"""Fault injection, each followed by a reconciliation of counts: a job killed (SIGKILL) while Spark
+writes its part files and at each commit point, then rerun; a transform that raises or times out; a PostgreSQL connection that goes
 away during a JDBC read. (The Kinesis consumer's poison record and the failing workflow are in
 tests/localstack/test_pipeline.py and tests/statemachines, also marked `reliability`.)"""
 
@@ -28,7 +28,7 @@ def curated_ids(spark, lake: LocalLake) -> list[int]:
     return sorted(r.id for r in read_output(spark, lake, "s3://lake/curated/").collect()) if folder.exists() and data_files(folder) else []
 
 
-@pytest.mark.parametrize("point", ["staged", "publishing"])
+@pytest.mark.parametrize("point", ["writing", "staged", "publishing"])
 def test_a_job_killed_mid_write_then_rerun_publishes_every_row_once_and_keeps_its_bookmark(tmp_path, spark, point):
     from crash_jobs import CurateEvents
     from cauce.etl.runner import RunPolicy, run_job
@@ -41,14 +41,18 @@ def test_a_job_killed_mid_write_then_rerun_publishes_every_row_once_and_keeps_it
     killed = subprocess.run([sys.executable, str(HERE / "crash_jobs.py"), str(lake.root), point], capture_output=True, text=True,
                             cwd=HERE.parents[1], timeout=600)
     assert killed.returncode == -9, killed.stderr[-2000:]  # really killed, at the chosen point
+    if point == "writing":  # what the killed write left: files in staging, nothing published
+        assert list(lake.local_path("s3://lake/curated/").rglob("_cauce_staging/**/*"))
+        assert curated_ids(spark, lake) == []
 
     runtime = LocalRuntime(lake, spark=spark)
     arguments = {"JOB_NAME": CurateEvents.name, "job-bookmark-option": "job-bookmark-enable"}
     rerun = run_job(CurateEvents, dict(arguments), runtime, RunPolicy())
     assert rerun.succeeded, rerun.error
-    # killed before its commit point the run published nothing and the rerun reads everything;
+    # killed before its commit point (while Spark wrote, or with everything staged) the run published
+    # nothing and the rerun reads everything;
     # killed after it, the rerun first completes that commit (bookmark included) and finds nothing new
-    assert rerun.rows_read == ({"events": 1000} if point == "staged" else {"events": 0})
+    assert rerun.rows_read == ({"events": 0} if point == "publishing" else {"events": 1000})
     assert curated_ids(spark, lake) == list(range(1000))  # no loss, no duplicates
     assert not list(lake.local_path("s3://lake/curated/").rglob("_cauce_staging/*/*"))  # no staging left behind
 

@@ -274,3 +274,38 @@ def test_an_exported_aws_endpoint_does_not_take_the_local_run_past_moto(monkeypa
         result = sfn.run(machine, {"n": 1})
     assert result.status == "SUCCEEDED" and result.output["Payload"] == {"n": 1}
     assert os.environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9"  # restored for the user's own clients
+
+
+def test_a_handler_result_json_cannot_hold_fails_as_lambdas_marshal_error_everywhere(tmp_path):
+    """AWS's Python runtime does not stringify a datetime in a response: the invocation fails with
+    Runtime.MarshalError ("Unable to marshal response: ..."). Locally it must not succeed either."""
+    import datetime as dt
+
+    from click.testing import CliRunner
+
+    from cauce.cli import cli
+    from cauce.core.lambda_runtime import invoke
+
+    def stamp(event, context):
+        return {"at": dt.datetime(2026, 11, 26)}
+
+    outcome = invoke(stamp, {})
+    assert outcome["ok"] is False and outcome["response"]["errorType"] == "Runtime.MarshalError"
+    assert "Unable to marshal response: Object of type datetime is not JSON serializable" in outcome["response"]["errorMessage"]
+
+    machine = {"StartAt": "Stamp", "States": {"Stamp": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                                                         "Parameters": {"FunctionName": "stamp", "Payload.$": "$"}, "End": True}}}
+    with LocalStepFunctions(stack=empty_stack(), functions={"stamp": stamp}) as sfn:
+        result = sfn.run(machine, {})
+    assert result.status == "FAILED" and result.error == "Runtime.MarshalError"
+
+    (tmp_path / "stamping.py").write_text("import datetime\n\ndef handler(event, context):\n    return {'at': datetime.datetime.now()}\n")
+    (tmp_path / "event.json").write_text("{}")
+    import sys
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        ran = CliRunner().invoke(cli, ["invoke", "stamping:handler", "--event", str(tmp_path / "event.json")])
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert ran.exit_code == 1 and "Runtime.MarshalError" in ran.output

@@ -394,7 +394,7 @@ class LambdaService:
         return Outcome(request_id, False, json.dumps(error).encode(), log, version, error.get("errorType"))
 
     def _run_in_process(self, name: str, event: bytes, request_id: str, client_context: Any) -> dict[str, Any]:
-        from cauce.core.lambda_runtime import error_response, lambda_context
+        from cauce.core.lambda_runtime import error_response, lambda_context, marshal_error
 
         settings = self.server.bindings.function_settings(name)
         context = lambda_context(function_name=name, memory_limit_in_mb=int(settings.memory_size), timeout_seconds=settings.timeout,
@@ -414,8 +414,7 @@ class LambdaService:
         try:
             return {"ok": True, "payload": json.dumps(result), "log": log.getvalue()}
         except (TypeError, ValueError) as error:
-            return {"ok": False, "log": log.getvalue(), "error": {"errorMessage": f"Unable to marshal response: {error}",
-                                                                  "errorType": "Runtime.MarshalError", "stackTrace": [], "requestId": request_id}}
+            return {"ok": False, "log": log.getvalue(), "error": marshal_error(error, request_id)}
 
     @contextlib.contextmanager
     def _captured(self) -> Iterator[io.StringIO]:
