@@ -16,9 +16,12 @@ reads from a Kinesis stream, so Cauce emulates delivery for the stack's `firehos
   objects are named `<stream>-1-<yyyy-MM-dd-HH-mm-ss>-<id>` and GZIP-compressed when configured;
 - with `s3_backup_mode` Enabled the source records are also written under `backup/<stream>/`, GZIP
   as the module configures the backup.
+- dynamic partitioning by inline parsing: the MetadataExtraction processor's JQ query gives the keys
+  of `!{partitionKeyFromQuery:k}` (after the Lambda processor, when there is one); a record it cannot
+  read, or missing a key, goes to the error prefix as partitioning-failed; AppendDelimiterToRecord
+  adds a newline to each delivered record.
 Not done: the processor's own buffering (BufferIntervalInSeconds; records are handed to it when the
-destination's buffer is delivered), and dynamic partitioning by JQ (`partitionKeyFromQuery`, the
-MetadataExtraction processor), which is refused by name.
+destination's buffer is delivered), and RecordDeAggregation.
 """
 
 from __future__ import annotations
@@ -52,7 +55,15 @@ class FirehoseConfigError(ValueError):
 
 
 class MissingPartitionKey(FirehoseConfigError):
-    """The prefix asks for a partition key the processor did not return for a record."""
+    """The prefix asks for a partition key the processor (or the JQ query) did not return for a record."""
+
+    code = "DynamicPartitioning.MissingKey"
+
+
+class MetadataExtractionFailed(MissingPartitionKey):
+    """A record the JQ query cannot read: not JSON, or the query fails on it."""
+
+    code = "DynamicPartitioning.MetadataExtractionFailed"
 
 
 @dataclass
@@ -102,16 +113,16 @@ class FirehoseDelivery:
         self.buffer_seconds = float(config.get("buffer_interval", 300))
         self.compress = config.get("compression_format", "UNCOMPRESSED") == "GZIP"
         self.prefix = config.get("prefix") or DEFAULT_PREFIX
-        if "!{partitionKeyFromQuery:" in self.prefix:
-            raise FirehoseConfigError(f"firehose {self.name}: dynamic partitioning by JQ (!{{partitionKeyFromQuery:...}}, the "
-                                      "MetadataExtraction processor) is not emulated locally: return the keys from the Lambda "
-                                      "processor and use !{partitionKeyFromLambda:...}")
         self.error_prefix = config.get("error_output_prefix") or "errors/!{firehose:error-output-type}/" + DEFAULT_PREFIX
         self.backup = config.get("s3_backup_mode") == "Enabled"
         processing = config.get("processing_configuration") or {}
-        self.transform = transform if processing.get("enabled") else None
-        if processing.get("enabled") and transform is None:
+        enabled = bool(processing.get("enabled"))
+        types = {processor.get("type", "Lambda") for processor in processing.get("processors", [])} if enabled else set()
+        self.transform = transform if enabled else None
+        if enabled and transform is None and (not types or "Lambda" in types):
             raise FirehoseConfigError(f"firehose {self.name}: processing is enabled but no transform handler is bound")
+        self.query = None  # the MetadataExtraction processor's compiled JQ query
+        self.append_delimiter = "AppendDelimiterToRecord" in types
         self.processor_bytes = PROCESSOR_BUFFER_BYTES
         self.invocation_retries = INVOCATION_RETRIES
         self.processor_arn = arn("lambda", f"function:{self.name}-processor")  # the processor's LambdaArn, when given
@@ -123,6 +134,11 @@ class FirehoseDelivery:
                     self.processor_arn = str(parameter["parameter_value"])
                 if parameter.get("parameter_name") == "NumberOfRetries":
                     self.invocation_retries = int(parameter["parameter_value"])
+                if parameter.get("parameter_name") == "MetadataExtractionQuery" and enabled:
+                    self.query = _compile_query(self.name, str(parameter["parameter_value"]))
+        if "!{partitionKeyFromQuery:" in self.prefix and self.query is None:
+            raise FirehoseConfigError(f"firehose {self.name}: the prefix uses !{{partitionKeyFromQuery:...}} but no MetadataExtraction "
+                                      "processor gives a MetadataExtractionQuery")
         self.stats = DeliveryStats()
         self._buffer: list[_Buffered] = []
         self._buffered_bytes = 0
@@ -187,10 +203,12 @@ class FirehoseDelivery:
         placed, unplaced = [], []
         for arrival, data, keys in delivered:
             try:
+                if self.query is not None:
+                    keys = {**keys, **self._query_keys(data)}
                 self._evaluate(self.prefix, arrival, keys, None)
-                placed.append((arrival, data, keys))
+                placed.append((arrival, data + b"\n" if self.append_delimiter else data, keys))
             except MissingPartitionKey as error:
-                unplaced.append((arrival, self._error_record(_Buffered(data, arrival, ""), "DynamicPartitioning.MissingKey", str(error), 1), {}))
+                unplaced.append((arrival, self._error_record(_Buffered(data, arrival, ""), error.code, str(error), 1), {}))
         self.stats.delivered += len(placed)
         self.stats.processing_failed += len(failed)
         self.stats.partitioning_failed += len(unplaced)
@@ -238,13 +256,23 @@ class FirehoseDelivery:
                 if result is None:
                     failed.append((b, "Lambda.MissingRecordId", "the processor's response has no result for this recordId", attempts))
                 elif result.get("result") == "Ok":
-                    keys = (result.get("metadata") or {}).get("partitionKeys") or {}
+                    keys = {f"lambda:{k}": v for k, v in ((result.get("metadata") or {}).get("partitionKeys") or {}).items()}
                     delivered.append((b.arrival, base64.b64decode(result.get("data", "")), keys))
                 elif result.get("result") == "Dropped":
                     self.stats.dropped += 1
                 else:
                     failed.append((b, "Lambda.ProcessingFailedStatus", "the processor returned ProcessingFailed", attempts))
         return delivered, failed
+
+    def _query_keys(self, data: bytes) -> dict[str, Any]:
+        """The JQ query's keys for one record (Firehose's inline parsing): `query:<key>` -> value."""
+        try:
+            result = self.query.input_text(data.decode("utf-8")).first()
+        except (UnicodeDecodeError, ValueError, StopIteration) as error:
+            raise MetadataExtractionFailed(f"firehose {self.name}: the MetadataExtractionQuery cannot read the record: {error}") from None
+        if not isinstance(result, Mapping):
+            raise MetadataExtractionFailed(f"firehose {self.name}: the MetadataExtractionQuery gave {type(result).__name__}, not an object of keys")
+        return {f"query:{k}": v for k, v in result.items()}
 
     def _error_record(self, record: _Buffered, code: str, message: str, attempts: int) -> bytes:
         """Firehose's format for a record that failed processing (the raw data kept, base64); attemptsMade
@@ -284,10 +312,12 @@ class FirehoseDelivery:
                 for java, python in sorted(_JAVA_PATTERNS.items(), key=lambda item: -len(item[0])):
                     pattern = pattern.replace(java, python)
                 return arrival.astimezone(dt.timezone.utc).strftime(pattern)
-            if namespace == "partitionKeyFromLambda":
-                if argument not in keys:
-                    raise MissingPartitionKey(f"firehose {self.name}: the prefix needs partition key {argument!r}, which the processor did not return")
-                return str(keys[argument])
+            if namespace in ("partitionKeyFromLambda", "partitionKeyFromQuery"):
+                source = "lambda" if namespace == "partitionKeyFromLambda" else "query"
+                if keys.get(f"{source}:{argument}") is None:
+                    who = "the processor" if source == "lambda" else "the MetadataExtractionQuery"
+                    raise MissingPartitionKey(f"firehose {self.name}: the prefix needs partition key {argument!r}, which {who} did not return")
+                return str(keys[f"{source}:{argument}"])
             if namespace == "firehose" and argument == "error-output-type":
                 return error_type or ""
             if namespace == "firehose" and argument == "random-string":
@@ -296,6 +326,17 @@ class FirehoseDelivery:
             raise FirehoseConfigError(f"firehose {self.name}: the prefix expression {match.group(0)} is not supported locally")
 
         return _EXPRESSION.sub(value, template)
+
+
+def _compile_query(stream: str, query: str) -> Any:
+    """A MetadataExtractionQuery, compiled by the jq library (Firehose runs JQ 1.6; the library binds a
+    later jq, the same language for the object constructions these queries are)."""
+    import jq
+
+    try:
+        return jq.compile(query)
+    except ValueError as error:
+        raise FirehoseConfigError(f"firehose {stream}: MetadataExtractionQuery {query!r} is not valid JQ: {error}") from None
 
 
 def _chunks(buffered: list[_Buffered], limit: int) -> Iterable[list[_Buffered]]:

@@ -178,6 +178,28 @@ def test_a_direct_put_stream_with_a_function_bound_later_delivers_by_size_and_on
     assert code(gone) == "ResourceNotFoundException"
 
 
+def test_a_stream_created_through_the_api_partitions_by_inline_jq_parsing(server):
+    """The MetadataExtraction processor (Firehose: "Partition streaming data with inline parsing")."""
+    firehose, s3 = client(server, "firehose"), client(server, "s3")
+    firehose.create_delivery_stream(
+        DeliveryStreamName="by-customer", DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": "arn:aws:iam::123456789012:role/firehose", "BucketARN": "arn:aws:s3:::landing",
+            "Prefix": "customers/customer=!{partitionKeyFromQuery:customer}/", "ErrorOutputPrefix": "failed/!{firehose:error-output-type}/",
+            "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 300},
+            "DynamicPartitioningConfiguration": {"Enabled": True},
+            "ProcessingConfiguration": {"Enabled": True, "Processors": [
+                {"Type": "MetadataExtraction", "Parameters": [{"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{customer:.customer}"},
+                                                              {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"}]},
+                {"Type": "AppendDelimiterToRecord", "Parameters": []}]}})
+    firehose.put_record_batch(DeliveryStreamName="by-customer", Records=[{"Data": b'{"customer": "c1"}'}, {"Data": b'{"customer": "c2"}'},
+                                                                         {"Data": b"no json"}])
+    firehose.delete_delivery_stream(DeliveryStreamName="by-customer")  # delivers what is buffered
+    assert sorted(objects(s3, "landing", "customers/")) and sorted(key.split("/")[1] for key in objects(s3, "landing", "customers/")) == [
+        "customer=c1", "customer=c2"]
+    assert [key.split("/")[1] for key in objects(s3, "landing", "failed/")] == ["partitioning-failed"]
+
+
 def test_create_delivery_stream_refuses_as_the_api_reference_says(server):
     firehose = client(server, "firehose")
     destination = {"RoleARN": "arn:aws:iam::123456789012:role/r", "BucketARN": "arn:aws:s3:::mi-bucket"}

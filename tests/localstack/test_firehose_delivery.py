@@ -208,6 +208,37 @@ def test_the_backup_is_gzip_whatever_the_destinations_compression(cauce_lake):
     assert [p.suffix for p in delivered] == [""]
 
 
-def test_dynamic_partitioning_by_jq_is_refused_by_name(cauce_lake):
-    with pytest.raises(FirehoseConfigError, match="partitionKeyFromQuery"):
+def test_dynamic_partitioning_by_inline_jq_parsing(cauce_lake):
+    """Firehose Developer Guide, "Partition streaming data with inline parsing": the MetadataExtraction
+    processor's JQ query (JsonParsingEngine JQ-1.6) gives the keys of !{partitionKeyFromQuery:...}; a
+    record it cannot read goes to the error prefix as partitioning-failed."""
+    processing = {"enabled": True, "processors": [
+        {"type": "MetadataExtraction", "parameters": [
+            {"parameter_name": "MetadataExtractionQuery", "parameter_value": "{customer_id:.customer_id, device:.type.device}"},
+            {"parameter_name": "JsonParsingEngine", "parameter_value": "JQ-1.6"}]},
+        {"type": "AppendDelimiterToRecord", "parameters": []}]}
+    firehose = FirehoseDelivery(config(processing_configuration=processing, buffer_size=64,
+                                       prefix="by/customer_id=!{partitionKeyFromQuery:customer_id}/device=!{partitionKeyFromQuery:device}/"),
+                                cauce_lake, clock=Clock())
+    firehose.put_records([json.dumps({"customer_id": "c1", "type": {"device": "mobile"}}).encode(),
+                          json.dumps({"customer_id": "c2", "type": {"device": "web"}}).encode(),
+                          json.dumps({"customer_id": "c1", "type": {"device": "mobile"}}).encode(),
+                          json.dumps({"customer_id": "c3"}).encode(),  # no device: the key is missing
+                          b"not json"], arrival=ARRIVAL)
+    firehose.flush()
+
+    delivered = objects(cauce_lake, "by/")
+    assert sorted("/".join(key.split("/")[1:3]) for key in delivered) == ["customer_id=c1/device=mobile", "customer_id=c2/device=web"]
+    assert [body.count(b"\n") for _, body in sorted(delivered.items())] == [2, 1]  # one record a line (AppendDelimiterToRecord)
+    errors = [json.loads(line) for body in objects(cauce_lake, "errors/partitioning-failed/").values() for line in body.splitlines()]
+    assert sorted(e["errorCode"] for e in errors) == ["DynamicPartitioning.MetadataExtractionFailed", "DynamicPartitioning.MissingKey"]
+    assert (firehose.stats.delivered, firehose.stats.partitioning_failed) == (3, 2) and firehose.stats.reconciles()
+
+
+def test_a_query_prefix_without_a_query_or_a_query_that_is_no_jq_is_refused_by_name(cauce_lake):
+    with pytest.raises(FirehoseConfigError, match="no MetadataExtraction processor gives a MetadataExtractionQuery"):
         FirehoseDelivery(config(prefix="raw/!{partitionKeyFromQuery:customer}/"), cauce_lake, clock=Clock())
+    broken = {"enabled": True, "processors": [{"type": "MetadataExtraction", "parameters": [
+        {"parameter_name": "MetadataExtractionQuery", "parameter_value": "{customer:.customer"}]}]}
+    with pytest.raises(FirehoseConfigError, match="is not valid JQ"):
+        FirehoseDelivery(config(processing_configuration=broken, prefix="raw/!{partitionKeyFromQuery:customer}/"), cauce_lake, clock=Clock())

@@ -51,6 +51,9 @@ def not_found(name: str) -> AwsError:
     return AwsError("ResourceNotFoundException", f"Firehose {name} under account {ACCOUNT} not found.")
 
 
+SERVED_PROCESSORS = ("Lambda", "MetadataExtraction", "AppendDelimiterToRecord")  # the emulation's (cauce.localstack.firehose)
+
+
 def invalid(message: str) -> AwsError:
     return AwsError("InvalidArgumentException", message)
 
@@ -364,14 +367,16 @@ def _delivery_config(name: str, destination: Mapping[str, Any]) -> tuple[dict[st
     processing = destination.get("ProcessingConfiguration") or {}
     processors, function = [], None
     for processor in processing.get("Processors") or []:
-        if processor.get("Type") != "Lambda":
-            raise invalid(f"Processor type {processor.get('Type')} is not served locally: Lambda is.")
+        kind = processor.get("Type")
+        if kind not in SERVED_PROCESSORS:
+            raise invalid(f"Processor type {kind} is not served locally: {', '.join(SERVED_PROCESSORS)} are.")
         parameters = [{"parameter_name": p.get("ParameterName"), "parameter_value": str(p.get("ParameterValue"))}
                       for p in processor.get("Parameters") or []]
-        function = next((_function_name(p["parameter_value"]) for p in parameters if p["parameter_name"] == "LambdaArn"), None)
-        processors.append({"type": "Lambda", "parameters": parameters})
+        if kind == "Lambda":
+            function = next((_function_name(p["parameter_value"]) for p in parameters if p["parameter_name"] == "LambdaArn"), None)
+        processors.append({"type": kind, "parameters": parameters})
     enabled = bool(processing.get("Enabled", bool(processors)))
-    if enabled and function is None:
+    if enabled and function is None and any(p["type"] == "Lambda" for p in processors):
         raise invalid("ProcessingConfiguration is enabled but no Lambda processor with a LambdaArn parameter is given.")
     error_prefix = destination.get("ErrorOutputPrefix")
     prefix = destination.get("Prefix")
