@@ -47,6 +47,7 @@ DEFAULT_PREFIX = "!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:
 PROCESSOR_BUFFER_BYTES = 1024 * 1024
 INVOCATION_RETRIES = 3
 _JAVA_PATTERNS = {"yyyy": "%Y", "yy": "%y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}
+KEY_NAMESPACES = {"partitionKeyFromLambda": "lambda", "partitionKeyFromQuery": "query"}  # prefix namespace -> where its keys come from
 _EXPRESSION = re.compile(r"!\{(timestamp|partitionKeyFromLambda|partitionKeyFromQuery|firehose):([^}]+)\}")
 
 
@@ -136,6 +137,8 @@ class FirehoseDelivery:
                     self.invocation_retries = int(parameter["parameter_value"])
                 if parameter.get("parameter_name") == "MetadataExtractionQuery" and enabled:
                     self.query = _compile_query(self.name, str(parameter["parameter_value"]))
+        self._needed_keys = [(KEY_NAMESPACES[namespace], argument) for namespace, argument in _EXPRESSION.findall(self.prefix)
+                             if namespace in KEY_NAMESPACES]
         if "!{partitionKeyFromQuery:" in self.prefix and self.query is None:
             raise FirehoseConfigError(f"firehose {self.name}: the prefix uses !{{partitionKeyFromQuery:...}} but no MetadataExtraction "
                                       "processor gives a MetadataExtractionQuery")
@@ -205,7 +208,7 @@ class FirehoseDelivery:
             try:
                 if self.query is not None:
                     keys = {**keys, **self._query_keys(data)}
-                self._evaluate(self.prefix, arrival, keys, None)
+                self._check_keys(keys)
                 placed.append((arrival, data + b"\n" if self.append_delimiter else data, keys))
             except MissingPartitionKey as error:
                 unplaced.append((arrival, self._error_record(_Buffered(data, arrival, ""), error.code, str(error), 1), {}))
@@ -264,6 +267,14 @@ class FirehoseDelivery:
                     failed.append((b, "Lambda.ProcessingFailedStatus", "the processor returned ProcessingFailed", attempts))
         return delivered, failed
 
+    def _check_keys(self, keys: Mapping[str, Any]) -> None:
+        """Refuse a record missing a partition key its prefix needs (one dict look-up a key, not the
+        whole prefix: the prefix itself is evaluated once an object)."""
+        for source, argument in self._needed_keys:
+            if keys.get(f"{source}:{argument}") is None:
+                who = "the processor" if source == "lambda" else "the MetadataExtractionQuery"
+                raise MissingPartitionKey(f"firehose {self.name}: the prefix needs partition key {argument!r}, which {who} did not return")
+
     def _query_keys(self, data: bytes) -> dict[str, Any]:
         """The JQ query's keys for one record (Firehose's inline parsing): `query:<key>` -> value."""
         try:
@@ -312,12 +323,9 @@ class FirehoseDelivery:
                 for java, python in sorted(_JAVA_PATTERNS.items(), key=lambda item: -len(item[0])):
                     pattern = pattern.replace(java, python)
                 return arrival.astimezone(dt.timezone.utc).strftime(pattern)
-            if namespace in ("partitionKeyFromLambda", "partitionKeyFromQuery"):
-                source = "lambda" if namespace == "partitionKeyFromLambda" else "query"
-                if keys.get(f"{source}:{argument}") is None:
-                    who = "the processor" if source == "lambda" else "the MetadataExtractionQuery"
-                    raise MissingPartitionKey(f"firehose {self.name}: the prefix needs partition key {argument!r}, which {who} did not return")
-                return str(keys[f"{source}:{argument}"])
+            if namespace in KEY_NAMESPACES:
+                self._check_keys(keys)
+                return str(keys[f"{KEY_NAMESPACES[namespace]}:{argument}"])
             if namespace == "firehose" and argument == "error-output-type":
                 return error_type or ""
             if namespace == "firehose" and argument == "random-string":
