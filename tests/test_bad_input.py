@@ -23,6 +23,8 @@ BAD_FILES = {  # kind -> contents (None: the path does not exist; "/": it is a f
 FILE_READERS = [
     (["sfn", "list", "--stack", "FILE"], "FILE"),
     (["cost", "FILE"], "FILE"),
+    (["cost", "--assumptions", "FILE"], "FILE"),
+    (["cost", "--prices", "FILE"], "FILE"),
     (["invoke", "cauce.handlers.data_processor:handler", "--event", "FILE"], "FILE"),
     (["sfn", "validate", "etl-workflow", "--vars", "FILE"], "FILE"),
     (["sfn", "run", "etl-workflow", "--mock-config", "FILE", "--test-case", "x"], "FILE"),

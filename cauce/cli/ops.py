@@ -37,7 +37,10 @@ def cost(stack_path, region, assume, assumptions_file, prices_file, advise, as_j
     values: dict = {}
     try:
         if assumptions_file:
-            values.update(json.loads(assumptions_file.read_text()))
+            given = json.loads(assumptions_file.read_text())
+            if not isinstance(given, dict):
+                raise CostError(f"--assumptions {assumptions_file}: expected a JSON object of NAME: VALUE, got {type(given).__name__}")
+            values.update(given)
         for item in assume:
             name, sep, value = item.partition("=")
             if not sep:
@@ -48,7 +51,9 @@ def cost(stack_path, region, assume, assumptions_file, prices_file, advise, as_j
         prices = price_table(region, prices_file)
         result = estimate(stack, assumptions, prices, set(values))
         advice = advise_stack(stack, assumptions, prices, result) if advise else []
-    except (CostError, StackError, json.JSONDecodeError) as error:
+    except json.JSONDecodeError as error:
+        fail(f"--assumptions {assumptions_file}: not valid JSON: {error}", 2)
+    except (CostError, StackError) as error:
         fail(str(error), 2)
     document = {**result.as_dict(), **({"advice": [a.as_dict() for a in advice]} if advise else {})}
     if as_json:

@@ -110,6 +110,8 @@ def price_table(region: str, override: Path | None = None) -> PriceTable:
             extra = json.loads(Path(override).read_text())
         except (OSError, json.JSONDecodeError) as error:
             raise CostError(f"--prices {override}: {error}") from None
+        if not isinstance(extra, Mapping) or not isinstance(extra.get("prices", {}), Mapping):
+            raise CostError(f"--prices {override}: expected an object with a \"prices\" object of rows, as the shipped tables are")
         bad = [k for k, v in extra.get("prices", {}).items() if not isinstance(v, Mapping) or not isinstance(v.get("usd"), (int, float))]
         if bad:
             raise CostError(f"--prices {override}: rows without a numeric usd: {', '.join(bad)}")
