@@ -48,6 +48,8 @@ from cauce.statemachines.clock import RealClock, VirtualClock
 from cauce.statemachines.definition import StateMachineDefinition, load_definition, parse_json
 from cauce.statemachines.integrations import LAMBDA_REQUEST_ID_HEADER, TaskTokens
 from cauce.statemachines.integrations import installed as integrations_installed
+from cauce.statemachines.distributed_map import for_interpreter
+from cauce.statemachines.distributed_map import installed as distributed_map_installed
 from cauce.statemachines.jsonata import installed as jsonata_installed
 from cauce.statemachines.mocks import load_mock_config
 from cauce.statemachines.validate import AslValidationError, KnownTargets, Problem, check
@@ -297,6 +299,7 @@ class LocalStepFunctions:
         stack.enter_context(mock.patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(validate_definition)))
         stack.enter_context(mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", evaluation_entrypoint))
         stack.enter_context(jsonata_installed())  # JSONata fields, evaluated by jsonatapy (see jsonata.py)
+        stack.enter_context(distributed_map_installed())  # Distributed Map's failure thresholds (distributed_map.py)
         stack.enter_context(integrations_installed(self.task_tokens))  # AWS's shapes, task tokens (integrations.py)
         self.task_tokens.responders.append(self._deliver_subscriptions)
         # moto logs each caught or uncaught state error at ERROR level; the history has them all
@@ -339,7 +342,7 @@ class LocalStepFunctions:
         client = self._client
         machine_name = f"{_safe_name(definition.name)}-{next(self._names)}"
         try:
-            arn = client.create_state_machine(name=machine_name, definition=definition.text, roleArn=ROLE_ARN,
+            arn = client.create_state_machine(name=machine_name, definition=json.dumps(for_interpreter(definition.document)), roleArn=ROLE_ARN,
                                               type=definition.type)["stateMachineArn"]
         except client.exceptions.InvalidDefinition as error:
             self._pending_test_case = None

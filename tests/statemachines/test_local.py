@@ -309,3 +309,31 @@ def test_a_handler_result_json_cannot_hold_fails_as_lambdas_marshal_error_everyw
     finally:
         sys.path.remove(str(tmp_path))
     assert ran.exit_code == 1 and "Runtime.MarshalError" in ran.output
+
+
+DISTRIBUTED_CHECK = {"StartAt": "Each", "States": {"Each": {
+    "Type": "Map", "ItemsPath": "$.items", "End": True,
+    "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "Check", "States": {
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 2, "Next": "Bad"}], "Default": "Good"},
+        "Bad": {"Type": "Fail", "Error": "Two"}, "Good": {"Type": "Succeed"}}}}}}
+
+
+@pytest.mark.parametrize("thresholds,status", [
+    ({}, "FAILED"),  # none set: one failed item fails the Map Run
+    ({"ToleratedFailureCount": 1}, "SUCCEEDED"),
+    ({"ToleratedFailureCount": 0}, "FAILED"),
+    ({"ToleratedFailurePercentage": 50}, "SUCCEEDED"),  # 1 of 3 is 33%; a whole number, as AWS takes it
+    ({"ToleratedFailurePercentage": 20.5}, "FAILED"),
+])
+def test_distributed_maps_failure_thresholds_decide_whether_the_map_run_fails(thresholds, status):
+    """Step Functions Developer Guide, "Setting failure thresholds for Distributed Map states": beyond the
+    tolerated failures the Map Run fails with States.ExceedToleratedFailureThreshold (moto let it succeed
+    with null results)."""
+    each = {**DISTRIBUTED_CHECK["States"]["Each"], **thresholds}
+    with LocalStepFunctions(stack=empty_stack()) as sfn:
+        result = sfn.run({"StartAt": "Each", "States": {"Each": each}}, {"items": [1, 2, 3]})
+    assert result.status == status
+    if status == "FAILED":
+        assert result.error == "States.ExceedToleratedFailureThreshold" and "1 of 3 items failed" in result.cause
+    else:
+        assert (result.output[0], result.output[2]) == (1, 3)  # the items that succeeded (moto puts null in the failed one's place)

@@ -168,6 +168,7 @@ def _install(server: "LocalStackServer") -> Any:
     from cauce.statemachines.clock import RealClock
     from cauce.statemachines.integrations import TaskTokens
     from cauce.statemachines.integrations import installed as integrations_installed
+    from cauce.statemachines.distributed_map import installed as distributed_map_installed
     from cauce.statemachines.jsonata import installed as jsonata_installed
 
     saved_config = dict(default_user_config.get("stepfunctions", {}))
@@ -176,6 +177,7 @@ def _install(server: "LocalStackServer") -> Any:
     os.environ["MOTO_PORT"] = str(server.port)  # where moto's interpreter sends the Tasks' calls: this endpoint
     patches = contextlib.ExitStack()
     patches.enter_context(jsonata_installed())
+    patches.enter_context(distributed_map_installed())
     patches.enter_context(integrations_installed(TaskTokens(RealClock(), virtual=False)))
     for patch in _interpreter_patches(time_scale()):
         patches.enter_context(patch)
