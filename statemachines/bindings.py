@@ -50,6 +50,9 @@ class TaskBindings(Protocol):
     def run_crawler(self, crawler_name: str) -> Any:
         """Run a crawler to its end; raises LookupError for an unknown crawler."""
 
+    # Optional: `lake_s3(request) -> response` (botocore's prepared request and response) answers the
+    # runs' S3 requests from a lake; without it they reach moto's S3 in this process.
+
 
 class FunctionBindings:
     """Lambda functions bound to callables; no Glue jobs or crawlers."""

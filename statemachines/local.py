@@ -201,6 +201,7 @@ class LocalStepFunctions:
 
     def __enter__(self) -> LocalStepFunctions:
         from moto import mock_aws
+        from moto.core.botocore_stubber import BotocoreStubber
         from moto.awslambda_simple.models import LambdaSimpleBackend
         from moto.glue.models import GlueBackend
         from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -217,6 +218,9 @@ class LocalStepFunctions:
         for name in [name for name in os.environ if name.startswith("AWS_ENDPOINT_URL")]:
             del os.environ[name]  # an endpoint exported for `cauce up` or AWS would take the clients past moto (restored on exit)
         stack.enter_context(mock_aws(config=_MOTO_CONFIG))
+        lake_s3 = getattr(self.bindings, "lake_s3", None)
+        if lake_s3 is not None:  # S3 is the lake, as under `cauce up` (bindings.TaskBindings: optional)
+            stack.enter_context(mock.patch.object(BotocoreStubber, "__call__", _s3_answered_by(lake_s3, BotocoreStubber.__call__)))
         runner = self
         def invoke(backend, function_name, qualifier, body, headers, response_headers):
             # with use_docker False, moto serves Lambda from LambdaSimpleBackend, whose own invoke
@@ -471,6 +475,15 @@ class LocalStepFunctions:
         if name not in self.known_targets.crawlers:
             raise CrawlerNotFoundException(name)
         self.bindings.run_crawler(name)
+
+
+def _s3_answered_by(answer: Callable[[Any], Any], moto_answer: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's in-process stub, with S3's requests answered by `answer` (botocore request -> response)."""
+    def stub(stubber: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        if stubber.enabled and event_name.startswith("before-send.s3."):
+            return answer(request)
+        return moto_answer(stubber, event_name, request, **kwargs)
+    return stub
 
 
 @contextlib.contextmanager

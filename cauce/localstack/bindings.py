@@ -40,6 +40,7 @@ class StackBindings:
         self._runtime = runtime
         self._lake = lake
         self.crawls: list[Any] = []
+        self._s3: Any = None
 
     def known_targets(self) -> KnownTargets:
         from cauce.etl.discovery import discover
@@ -125,6 +126,35 @@ class StackBindings:
         result = LocalCrawler(self._crawler_configs[crawler_name].document, runtime.lake, runtime.catalog, runtime.spark).run()
         self.crawls.append(result)
         return result
+
+    def lake_s3(self, request: Any) -> Any:
+        """An S3 request of a local run (an ItemReader, a ResultWriter, an `aws-sdk:s3` Task), answered from
+        the lake by the S3 that `cauce up` serves (cauce.localstack.api.s3), so a run reads and writes what
+        the jobs and the crawler see. Takes and gives botocore's prepared request and response."""
+        from urllib.parse import parse_qs, unquote, urlsplit
+
+        from botocore.awsrequest import AWSResponse
+        from moto.core.botocore_stubber import MockRawResponse
+
+        from cauce.localstack.api.s3 import S3Api, S3Store
+        from cauce.localstack.gateway import AwsError, AwsRequest
+
+        if self._s3 is None:
+            self._s3 = S3Api(S3Store(self.runtime.lake.root))
+        parts = urlsplit(request.url)
+        body = request.body
+        body = body.read() if hasattr(body, "read") else body.encode() if isinstance(body, str) else body or b""
+        headers = {key.lower(): value.decode() if isinstance(value, bytes) else value for key, value in request.headers.items()}
+        headers["host"] = parts.netloc
+        asked = AwsRequest(service="s3", operation=None, method=request.method, path=unquote(parts.path),
+                           query=parse_qs(parts.query, keep_blank_values=True), headers=headers, body=body)
+        try:
+            answer = self._s3.handle(asked)
+        except AwsError as error:
+            answer = error.response()
+        content = answer.body.read() if hasattr(answer.body, "read") else answer.body
+        content = content.encode() if isinstance(content, str) else content
+        return AWSResponse(request.url, answer.status, answer.headers, MockRawResponse(content))
 
     @property
     def runtime(self) -> Any:

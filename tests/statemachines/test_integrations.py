@@ -279,3 +279,31 @@ def test_distributed_map_reads_items_from_s3_and_writes_a_manifest(sfn):
         "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
                           "StartAt": "Key", "States": {"Key": {"Type": "Pass", "Parameters": {"key.$": "$.Key"}, "End": True}}}}}})
     assert listed.output == [{"key": "in/rows.csv"}]
+
+
+def test_with_the_stacks_bindings_a_runs_s3_is_the_lake(tmp_path):
+    """`cauce sfn run` binds the stack: its Distributed Map reads items from the lake's files and writes its
+    ResultWriter manifest and results into the lake, and an `aws-sdk:s3` Task puts an object there, as
+    the same workflow does under `cauce up` (whose S3 is the lake)."""
+    from cauce.core.lake import LocalLake
+    from cauce.localstack.bindings import StackBindings
+
+    lake = LocalLake(tmp_path / "lake")
+    lake.put_object("s3://mi-bucket/in/rows.csv", b"id,amount\n1,5\n2,7\n")
+    document = {"StartAt": "Each", "States": {
+        "Each": {"Type": "Map", "Next": "Note", "ResultPath": "$.written",
+                 "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+                                "Parameters": {"Bucket": "mi-bucket", "Key": "in/rows.csv"}},
+                 "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                   "StartAt": "Keep", "States": {"Keep": {"Type": "Pass", "Parameters": {"id.$": "$.id"}, "End": True}}},
+                 "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "mi-bucket", "Prefix": "out"}}},
+        "Note": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:putObject", "End": True, "ResultPath": "$.note",
+                 "Parameters": {"Bucket": "mi-bucket", "Key": "notes/done.txt", "Body": "2 rows"}}}}
+    with LocalStepFunctions(stack=empty_stack(), bindings=StackBindings(empty_stack(), lake=lake.root)) as sfn:
+        result = sfn.run(document, {}, validate=False)
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert "2 rows" in lake.local_path("s3://mi-bucket/notes/done.txt").read_text()
+    details = result.output["written"]["ResultWriterDetails"]
+    assert details["Bucket"] == "mi-bucket" and details["Key"].startswith("out/") and details["Key"].endswith("manifest.json")
+    assert json.loads(lake.local_path(f"s3://mi-bucket/{details['Key']}").read_text())  # the manifest is in the lake
