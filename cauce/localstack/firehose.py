@@ -19,6 +19,7 @@ reads from a Kinesis stream, so Cauce emulates delivery for the stack's `firehos
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
 import json
 import re
@@ -26,7 +27,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cauce.core.aws import REGION, arn
 
@@ -66,11 +67,11 @@ class DeliveryStats:
         return self.records_in == self.delivered + self.dropped + self.processing_failed + self.partitioning_failed
 
 
-@dataclass
-class _Buffered:
+class _Buffered(NamedTuple):
+    """One buffered record: a tuple, as there is one a record (the arrival as epoch milliseconds)."""
+
     data: bytes
-    arrival: dt.datetime
-    record_id: str
+    arrival_ms: int
 
 
 class FirehoseDelivery:
@@ -125,11 +126,14 @@ class FirehoseDelivery:
 
     def put(self, data: bytes, arrival: dt.datetime | None = None) -> None:
         now = self.clock()
-        self.stats.records_in += 1
-        self.stats.bytes_in += len(data)
-        self._buffer.append(_Buffered(data, arrival or dt.datetime.fromtimestamp(now, dt.timezone.utc), f"{self.stats.records_in:012d}"))
+        stats = self.stats
+        stats.records_in += 1
+        stats.bytes_in += len(data)
+        # naive datetimes are local time, as datetime.timestamp() and astimezone() take them
+        self._buffer.append(_Buffered(data, int((arrival.timestamp() if arrival is not None else now) * 1000)))
         self._buffered_bytes += len(data)
-        self._opened_at = self._opened_at if self._opened_at is not None else now
+        if self._opened_at is None:
+            self._opened_at = now
         if self._buffered_bytes >= self.buffer_bytes:
             self.flush()
 
@@ -148,27 +152,33 @@ class FirehoseDelivery:
         if not buffered:
             return
         if self.backup:
-            self._write_objects(f"backup/{self.name}/", [(b.arrival, b.data, {}) for b in buffered], error_type=None)
+            self._write_objects(f"backup/{self.name}/", [(b.arrival_ms, b.data, None) for b in buffered], error_type=None)
         if self.transform is None:
-            delivered = [(b.arrival, b.data, {}) for b in buffered]
+            delivered = [(b.arrival_ms, b.data, None) for b in buffered]
             failed: list[tuple[_Buffered, str, str]] = []
         else:
             delivered, failed = self._process(buffered)
-        placed, unplaced = [], []
-        for arrival, data, keys in delivered:
+        groups: dict[str, list[bytes]] = {}
+        unplaced = []
+        prefix_of = self._prefixes(self.prefix, None)
+        for arrival_ms, data, keys in delivered:
             try:
-                self._evaluate(self.prefix, arrival, keys, None)
-                placed.append((arrival, data, keys))
+                prefix = prefix_of(arrival_ms, keys)
             except MissingPartitionKey as error:
-                unplaced.append((arrival, self._error_record(_Buffered(data, arrival, ""), "DynamicPartitioning.MissingKey", str(error)), {}))
-        self.stats.delivered += len(placed)
+                unplaced.append((arrival_ms, self._error_record(_Buffered(data, arrival_ms), "DynamicPartitioning.MissingKey", str(error)), None))
+                continue
+            group = groups.get(prefix)
+            if group is None:
+                group = groups[prefix] = []
+            group.append(data)
+        self.stats.delivered += len(delivered) - len(unplaced)
         self.stats.processing_failed += len(failed)
         self.stats.partitioning_failed += len(unplaced)
-        self._write_objects(self.prefix, placed, error_type=None)
+        self._put_groups(groups)
         if unplaced:
             self._write_objects(self.error_prefix, unplaced, error_type="partitioning-failed")
         if failed:
-            self._write_objects(self.error_prefix, [(b.arrival, self._error_record(b, code, message), {}) for b, code, message in failed],
+            self._write_objects(self.error_prefix, [(b.arrival_ms, self._error_record(b, code, message), None) for b, code, message in failed],
                                 error_type="processing-failed")
 
     # --- processing -----------------------------------------------------------------------------
@@ -177,12 +187,14 @@ class FirehoseDelivery:
         from cauce.handlers.testing import lambda_context
 
         delivered, failed = [], []
+        b2a_base64, a2b_base64 = binascii.b2a_base64, binascii.a2b_base64
+        stream_arn = arn("firehose", f"deliverystream/{self.name}")
         for chunk in _chunks(buffered, self.processor_bytes):
+            record_ids = [f"{n:012d}" for n in range(len(chunk))]  # unique within the invocation, as Firehose's are
             event = {
-                "invocationId": str(uuid.uuid4()), "deliveryStreamArn": arn("firehose", f"deliverystream/{self.name}"),
-                "region": REGION,
-                "records": [{"recordId": b.record_id, "approximateArrivalTimestamp": int(b.arrival.timestamp() * 1000),
-                             "data": base64.b64encode(b.data).decode()} for b in chunk],
+                "invocationId": str(uuid.uuid4()), "deliveryStreamArn": stream_arn, "region": REGION,
+                "records": [{"recordId": record_id, "approximateArrivalTimestamp": b.arrival_ms,
+                             "data": b2a_base64(b.data, newline=False).decode("ascii")} for record_id, b in zip(record_ids, chunk)],
             }
             response, error = None, None
             for _attempt in range(1 + INVOCATION_RETRIES):
@@ -202,14 +214,16 @@ class FirehoseDelivery:
                 failed += [(b, "Lambda.FunctionError", f"the processor failed {1 + INVOCATION_RETRIES} times: {error}") for b in chunk]
                 continue
             results = {r.get("recordId"): r for r in response.get("records", [])} if isinstance(response, Mapping) else {}
-            for b in chunk:
-                result = results.get(b.record_id)
+            for record_id, b in zip(record_ids, chunk):
+                result = results.get(record_id)
                 if result is None:
                     failed.append((b, "Lambda.MissingRecordId", "the processor's response has no result for this recordId"))
-                elif result.get("result") == "Ok":
-                    keys = (result.get("metadata") or {}).get("partitionKeys") or {}
-                    delivered.append((b.arrival, base64.b64decode(result.get("data", "")), keys))
-                elif result.get("result") == "Dropped":
+                    continue
+                outcome = result.get("result")
+                if outcome == "Ok":
+                    metadata = result.get("metadata")
+                    delivered.append((b.arrival_ms, a2b_base64(result.get("data", "")), (metadata or {}).get("partitionKeys") or None))
+                elif outcome == "Dropped":
                     self.stats.dropped += 1
                 else:
                     failed.append((b, "Lambda.ProcessingFailedStatus", "the processor returned ProcessingFailed"))
@@ -218,16 +232,21 @@ class FirehoseDelivery:
     def _error_record(self, record: _Buffered, code: str, message: str) -> bytes:
         """Firehose's format for a record that failed processing (the raw data kept, base64)."""
         now_ms = int(self.clock() * 1000)
-        return (json.dumps({"attemptsMade": 1 + INVOCATION_RETRIES, "arrivalTimestamp": int(record.arrival.timestamp() * 1000),
+        return (json.dumps({"attemptsMade": 1 + INVOCATION_RETRIES, "arrivalTimestamp": record.arrival_ms,
                             "errorCode": code, "errorMessage": message, "attemptEndingTimestamp": now_ms,
                             "rawData": base64.b64encode(record.data).decode(), "lambdaArn": f"{self.name}-processor"}) + "\n").encode()
 
     # --- output ---------------------------------------------------------------------------------
 
-    def _write_objects(self, prefix_template: str, records: list[tuple[dt.datetime, bytes, dict]], error_type: str | None) -> None:
+    def _write_objects(self, prefix_template: str, records: list[tuple[int, bytes, Mapping[str, str] | None]], error_type: str | None) -> None:
         groups: dict[str, list[bytes]] = {}
-        for arrival, data, keys in records:
-            groups.setdefault(self._evaluate(prefix_template, arrival, keys, error_type), []).append(data)
+        prefix_of = self._prefixes(prefix_template, error_type)
+        for arrival_ms, data, keys in records:
+            groups.setdefault(prefix_of(arrival_ms, keys), []).append(data)
+        self._put_groups(groups)
+
+    def _put_groups(self, groups: Mapping[str, list[bytes]]) -> None:
+        """One object for each prefix's records."""
         stamp = dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc).strftime("%Y-%m-%d-%H-%M-%S")
         for prefix, chunks in groups.items():
             body = b"".join(chunks)
@@ -235,6 +254,23 @@ class FirehoseDelivery:
             self.lake.put_object(f"s3://{self.bucket}/{key}", body)  # the lake gzips a .gz key, as an upload of it would be
             self.stats.objects += 1
             self.stats.keys.append(key)
+
+    def _prefixes(self, template: str, error_type: str | None) -> Callable[[int, Mapping[str, str] | None], str]:
+        """`prefix(arrival_ms, partition keys)` for one template: the template's expressions go down to
+        the second, so records of one second and one set of keys share a prefix, evaluated once."""
+        cache: dict[Any, str] = {}
+        if not _EXPRESSION.search(template):
+            return lambda arrival_ms, keys: template
+
+        def prefix(arrival_ms: int, keys: Mapping[str, str] | None) -> str:
+            memo = (arrival_ms // 1000, tuple(sorted(keys.items())) if keys else ())
+            found = cache.get(memo)
+            if found is None:
+                arrival = dt.datetime.fromtimestamp(arrival_ms / 1000, dt.timezone.utc)
+                found = cache[memo] = self._evaluate(template, arrival, keys or {}, error_type)
+            return found
+
+        return prefix
 
     def _evaluate(self, template: str, arrival: dt.datetime, keys: Mapping[str, str], error_type: str | None) -> str:
         def value(match: re.Match) -> str:
