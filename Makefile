@@ -38,13 +38,14 @@ test: setup $(CHECKOV_STAMP)
 outside-in: setup
 	$(VENV)/bin/python -m pytest -m outside_in -rA -s
 
+# Every benchmark, each writing its rows to .cauce/bench/, then one table of them all (benchmarks/summary.py).
+# `make bench BENCH_ARGS=--quick` checks that they run, on small inputs (the figures then mean little).
+BENCH_ARGS ?=
+BENCHMARKS := handlers_throughput statemachines_overhead etl_overhead analytics_throughput glue_scripts local_stack test_loop
 bench: setup
-	$(VENV)/bin/python benchmarks/etl_overhead.py
-	$(VENV)/bin/python benchmarks/handlers_throughput.py
-	$(VENV)/bin/python benchmarks/statemachines_overhead.py
-	$(VENV)/bin/python benchmarks/analytics_throughput.py
-	$(VENV)/bin/python benchmarks/local_stack.py
-	$(VENV)/bin/python benchmarks/glue_scripts.py
+	rm -rf .cauce/bench
+	for name in $(BENCHMARKS); do $(VENV)/bin/python benchmarks/$$name.py $(BENCH_ARGS) || exit 1; done
+	$(VENV)/bin/python benchmarks/summary.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .cauce

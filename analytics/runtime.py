@@ -187,10 +187,13 @@ def conform(columns: tuple[Column, ...], records: Iterable[Mapping[str, Any]], r
     if rowtime_column is not None and rowtime_column not in names:  # a setting's mistake, not a record's: refuse the run
         raise AnalyticsSqlError(f"rowtime column {rowtime_column!r} is not a column of the input schema ({', '.join(names)})")
     rows, errors = [], []
+    # what each column needs, worked out once a run, not once a record: its path, Spark type and length
+    readers = [(column, _path(column.mapping) if column.mapping else [column.name], column.spark_type, column.max_length)
+               for column in columns]
     for index, record in enumerate(records):
         try:
-            values = [_value(column, record) for column in columns]
-            arrival = record.get(ARRIVAL_FIELD) if isinstance(record, Mapping) else None
+            values = [_value(record, *reader) for reader in readers]
+            arrival = record.get(ARRIVAL_FIELD) if type(record) is dict or isinstance(record, Mapping) else None
             if arrival is None and rowtime_column is not None:
                 arrival = values[names.index(rowtime_column)]
             if arrival is None:
@@ -202,19 +205,25 @@ def conform(columns: tuple[Column, ...], records: Iterable[Mapping[str, Any]], r
     return rows, errors
 
 
-def _value(column: Column, record: Mapping[str, Any]) -> Any:
-    if not isinstance(record, Mapping):
+_INTEGER_TYPES = ("int", "bigint", "smallint", "tinyint")
+
+
+def _value(record: Mapping[str, Any], column: Column, path: list[Any], spark_type: str, max_length: int | None) -> Any:
+    # `type(...) is dict` first: decoded JSON is dicts, and an isinstance check against Mapping (an ABC) costs a microsecond
+    if type(record) is not dict and not isinstance(record, Mapping):
         raise ValueError(f"expected a JSON object, got {type(record).__name__}")
     value: Any = record
-    for part in _path(column.mapping) if column.mapping else [column.name]:
-        value = value.get(part) if isinstance(value, Mapping) else (value[part] if isinstance(value, list) and isinstance(part, int) and part < len(value) else None)
+    for part in path:
+        value = value.get(part) if type(value) is dict or isinstance(value, Mapping) else (value[part] if isinstance(value, list) and isinstance(part, int) and part < len(value) else None)
     if value is None:
         return None
-    spark_type = column.spark_type
+    kind = type(value)
+    if (kind is float and spark_type == "double") or (kind is int and spark_type in _INTEGER_TYPES):
+        return value  # already what the column holds: the common case, without the general checks
     try:
         if spark_type == "timestamp":
             return _timestamp(value, column.name)
-        if spark_type in ("int", "bigint", "smallint", "tinyint"):
+        if spark_type in _INTEGER_TYPES:
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError
             return int(value)
@@ -229,8 +238,8 @@ def _value(column: Column, record: Mapping[str, Any]) -> Any:
     except (TypeError, ValueError):
         raise ValueError(f"column {column.name} ({column.sql_type}): {value!r} is not a {spark_type}") from None
     text = value if isinstance(value, str) else str(value)
-    if column.max_length is not None and len(text) > column.max_length:
-        raise ValueError(f"column {column.name} ({column.sql_type}): {len(text)} characters, over {column.max_length}")
+    if max_length is not None and len(text) > max_length:
+        raise ValueError(f"column {column.name} ({column.sql_type}): {len(text)} characters, over {max_length}")
     return text
 
 

@@ -1,20 +1,28 @@
-"""A tumbling-window analytics app over 1,000,000 records: the app's SQL as Cauce translates it,
-against the same query written by hand with Spark's DataFrame API, on the same input DataFrame
-in one SparkSession. Best of N, interleaved. Target: at least 0.95 of the hand-written throughput.
+"""A tumbling-window analytics app over 1,000,000 JSON records, ingestion included: the app's SQL
+as Cauce runs it (translation, the JSON records mapped onto the input schema with ROWTIME from
+each record's arrival time, misfits refused, the query, the output rows collected), against the
+same work written by hand in PySpark (the JSON lines read by Spark against the same schema, the
+same query with the DataFrame API, the rows collected). Both start from the same JSON lines, as a
+Kinesis stream delivers them, in one SparkSession; interleaved ABBA after a warm-up
+(benchmarks/_measure.py). Goal: at least 0.95 of the hand-written throughput.
 
-    python benchmarks/analytics_throughput.py [--records 1000000] [--repeats 5]
+    python benchmarks/analytics_throughput.py [--records 1000000] [--repeats 5] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
-import time
 from pathlib import Path
+
+import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+
+import _measure as measure  # noqa: E402
 
 SQL = '''
 CREATE OR REPLACE STREAM "PER_MINUTE" ("minute" TIMESTAMP, "ticker" VARCHAR(8), "trades" INTEGER, "volume" DOUBLE);
@@ -23,61 +31,66 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "PER_MINUTE"
   FROM "SOURCE_SQL_STREAM_001" WHERE "price" > 0
   GROUP BY STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '1' MINUTE), "ticker";
 '''
+START = dt.datetime(2026, 11, 17, 10, 0, 0)
+
+
+def json_lines(count: int) -> list[bytes]:
+    """50 tickers, one record every 7 ms, each with its arrival time as the stream gives it."""
+    return [orjson.dumps({"ticker": f"T{i % 50}", "price": float(i % 997 - 3), "shares": i % 13 + 1,
+                          "_arrival_time": (START + dt.timedelta(milliseconds=7 * i)).isoformat(timespec="milliseconds")})
+            for i in range(count)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=5)
+    measure.options(parser, repeats=5)
     args = parser.parse_args()
+    if args.quick:
+        args.records, args.repeats = 20_000, 2
 
     from pyspark.sql import functions as F
 
     from cauce.analytics.app import AnalyticsApp, parse_schema
-    from cauce.analytics.runtime import check, execute
+    from cauce.analytics.runtime import run
     from cauce.etl.spark import local_spark_session
 
     spark = local_spark_session(app_name="analytics-benchmark")
     schema = parse_schema({"RecordColumns": [{"Name": "ticker", "SqlType": "VARCHAR(8)"}, {"Name": "price", "SqlType": "DOUBLE"},
                                              {"Name": "shares", "SqlType": "INTEGER"}]}, "benchmark")
     app = AnalyticsApp("benchmark", SQL, schema)
-    program, plans = check(app)
-    source = (
-        spark.range(args.records)
-        .select(
-            F.concat(F.lit("T"), (F.col("id") % 50).cast("string")).alias("ticker"),
-            ((F.col("id") % 997) - 3).cast("double").alias("price"),
-            (F.col("id") % 13 + 1).cast("int").alias("shares"),
-            F.timestamp_micros(F.lit(1_795_000_000_000_000) + F.col("id") * 7_000).alias("ROWTIME"),
-        )
-        .withColumn("APPROXIMATE_ARRIVAL_TIME", F.col("ROWTIME"))
-        .cache()
-    )
-    print(f"input: {source.count():,} records (50 tickers, one every 7 ms: {args.records * 7 / 60_000:,.0f} one-minute windows per ticker)")
+    lines = json_lines(args.records)
+    windows = args.records * 7 / 60_000
+    print(f"input: {args.records:,} JSON records, {sum(map(len, lines)) / 1e6:.0f} MB (50 tickers, one every 7 ms: "
+          f"{windows:,.0f} one-minute windows per ticker)")
 
-    def translated():
-        return execute(program, plans, source, spark)["PER_MINUTE"]
+    def translated() -> list[tuple]:
+        result = run(app, map(orjson.loads, lines), spark)
+        assert not result.errors, result.errors[:3]
+        return [(r["minute"], r["ticker"], r["trades"], r["volume"], r["ROWTIME"]) for r in result.outputs["PER_MINUTE"]]
 
-    def by_hand():
+    def by_hand() -> list[tuple]:
+        text = spark.sparkContext.parallelize([line.decode() for line in lines], 8)
+        source = (spark.read.schema("ticker string, price double, shares int, _arrival_time timestamp").json(text)
+                  .withColumnRenamed("_arrival_time", "ROWTIME"))
         window = F.window("ROWTIME", "1 minute")
-        return (source.where("price > 0").groupBy(window.alias("w"), "ticker")
-                .agg(F.count("*").cast("int").alias("trades"), F.sum(F.col("price") * F.col("shares")).alias("volume"))
-                .select(F.col("w.start").alias("minute"), "ticker", "trades", "volume", F.col("w.end").alias("ROWTIME")))
+        query = (source.where("price > 0").groupBy(window.alias("w"), "ticker")
+                 .agg(F.count("*").cast("int").alias("trades"), F.sum(F.col("price") * F.col("shares")).alias("volume"))
+                 .select(F.col("w.start").alias("minute"), "ticker", "trades", "volume", F.col("w.end").alias("ROWTIME")))
+        return [tuple(row) for row in query.orderBy("ROWTIME", "minute", "ticker", "trades", "volume").collect()]
 
-    a = translated().orderBy("minute", "ticker").collect()
-    b = by_hand().orderBy("minute", "ticker").collect()
-    assert [tuple(r) for r in a] == [tuple(r) for r in b], "the translated app and the hand-written query must agree"
+    a, b = translated(), by_hand()
+    assert a == b, "the translated app and the hand-written query must agree"
     print(f"output: {len(a):,} rows, identical from both")
 
-    timings = {"translated": [], "by_hand": []}
-    for _ in range(args.repeats):
-        for name, build in (("translated", translated), ("by_hand", by_hand)):
-            start = time.perf_counter()
-            build().write.format("noop").mode("overwrite").save()
-            timings[name].append(time.perf_counter() - start)
-    best = {name: min(values) for name, values in timings.items()}
-    print(f"best of {args.repeats}: translated SQL {best['translated']:.2f} s, hand-written DataFrame {best['by_hand']:.2f} s")
-    print(f"throughput ratio translated/hand-written: {best['by_hand'] / best['translated']:.2f} (target >= 0.95)")
+    sides = measure.compare({"translated SQL": lambda _: translated(), "hand-written PySpark": lambda _: by_hand()}, args.repeats)
+    print(f"{args.repeats} interleaved repeats (ABBA) after a warm-up:")
+    sides.print(per=(args.records, "records"))
+    results = measure.Results("analytics_throughput")
+    results.add("SQL analytics, ingestion included (throughput)", f"{args.records:,} JSON records",
+                "hand-written PySpark, same ingestion", sides.speedup("translated SQL", over="hand-written PySpark"),
+                measure.Goal(">=", 0.95))
+    results.write(args.results)
     spark.stop()
 
 

@@ -2,7 +2,9 @@
 doing the same work (schema check, rules, quarantine, dedupe, partitioned parquet) on the
 same input, in one process and one SparkSession. Prints the input size and the ratio.
 
-    python benchmarks/etl_overhead.py [--rows 1000000] [--repeats 2]
+Interleaved ABBA after a warm-up (benchmarks/_measure.py); the goal is a median ratio of at most 1.05.
+
+    python benchmarks/etl_overhead.py [--rows 1000000] [--repeats 5] [--quick]
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import argparse
 import json
 import random
 import shutil
-import statistics
 import tempfile
 import time
 from pathlib import Path
+
+import _measure as measure
 
 
 def generate(lake, rows: int, files: int = 8) -> None:
@@ -64,8 +67,10 @@ def plain_pyspark(spark, source: str, target: str, quarantine: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=2)
+    measure.options(parser, repeats=5)
     options = parser.parse_args()
+    if options.quick:
+        options.rows, options.repeats = 20_000, 2
 
     from cauce.etl.jobs.etl_main import EtlProcesoPrincipal
     from cauce.core.lake import LocalLake
@@ -73,6 +78,7 @@ def main() -> None:
     from cauce.etl.runtimes.local import LocalRuntime
 
     root = Path(tempfile.mkdtemp(prefix="cauce-bench-"))
+    results = measure.Results("etl_overhead")
     try:
         lake = LocalLake(root)
         started = time.perf_counter()
@@ -82,28 +88,23 @@ def main() -> None:
         runtime = LocalRuntime(lake)
         spark = runtime.spark
         arguments = {"source_path": "s3://bench/raw/", "quarantine_path": "s3://bench/q-cauce/"}
-        timings = {"plain": [], "cauce": []}
-        # warm-up both paths once (JIT, file cache), then alternate so drift hits both equally
-        for repeat in range(options.repeats + 1):
-            out = f"s3://bench/plain-{repeat}/"
-            t = time.perf_counter()
-            plain_pyspark(spark, str(lake.local_path("s3://bench/raw/")), str(lake.local_path(out)),
+
+        def plain(repeat: int) -> None:
+            plain_pyspark(spark, str(lake.local_path("s3://bench/raw/")), str(lake.local_path(f"s3://bench/plain-{repeat}/")),
                           str(lake.local_path(f"s3://bench/q-plain-{repeat}/")))
-            plain = time.perf_counter() - t
-            t = time.perf_counter()
+
+        def cauce(repeat: int) -> None:
             result = run_job(EtlProcesoPrincipal, {**arguments, "target_path": f"s3://bench/cauce-{repeat}/"}, runtime, RunPolicy())
-            cauce = time.perf_counter() - t
             assert result.succeeded, result.error
-            if repeat:
-                timings["plain"].append(plain)
-                timings["cauce"].append(cauce)
-            print(f"  run {repeat}{' (warm-up)' if not repeat else ''}: plain {plain:.2f}s, cauce {cauce:.2f}s, "
-                  f"cauce wrote {result.rows_written['curated_events']:,} and quarantined {result.rows_quarantined:,}")
-        plain, cauce = statistics.median(timings["plain"]), statistics.median(timings["cauce"])
-        print(f"median over {options.repeats}: plain PySpark {plain:.2f}s, Cauce {cauce:.2f}s, "
-              f"ratio {cauce / plain:.3f} (target <= 1.05)")
+
+        sides = measure.compare({"plain PySpark": plain, "Cauce": cauce}, options.repeats)
+        print(f"{options.repeats} interleaved repeats (ABBA) after a warm-up of each:")
+        sides.print(per=(options.rows, "rows"))
+        results.add("ETL framework overhead (time)", f"{options.rows:,} JSON lines, {size_mb:.0f} MB", "plain PySpark, same work",
+                    sides.ratio("Cauce", over="plain PySpark"), measure.Goal("<=", 1.05))
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    results.write(options.results)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """A plain Glue script on the local awsglue against the same work in plain PySpark, on 1,000,000 rows:
 JSON lines read from the lake, fields renamed and cast (ApplyMapping), a cast resolved
-(ResolveChoice), written as parquet. Same SparkSession, same input, interleaved, best of N.
-Target: the script takes at most 1.10 times as long.
+(ResolveChoice), written as parquet. Same SparkSession, same input, interleaved ABBA after a
+warm-up (benchmarks/_measure.py). Target: the script takes at most 1.10 times as long.
 
-    python benchmarks/glue_scripts.py [--rows 1000000] [--repeats 3]
+    python benchmarks/glue_scripts.py [--rows 1000000] [--repeats 5] [--quick]
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+
+import _measure as measure  # noqa: E402
 
 SCRIPT = '''import sys
 from awsglue.transforms import *
@@ -46,8 +47,10 @@ job.commit()
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=3)
+    measure.options(parser, repeats=5)
     args = parser.parse_args()
+    if args.quick:
+        args.rows, args.repeats = 20_000, 2
 
     from pyspark.sql import functions as F
 
@@ -81,25 +84,22 @@ def main() -> None:
             raise SystemExit(f"the Glue script failed: {result.error}")
         return result.rows_written["sink"]
 
-    timings: dict[str, list[float]] = {"plain PySpark": [], "Glue script": []}
-    for repeat in range(args.repeats):
-        for label, run in (("plain PySpark", plain), ("Glue script", glue)) if repeat % 2 == 0 else (("Glue script", glue), ("plain PySpark", plain)):
-            target = lake.local_path(f"s3://bench/out/{label.split()[0]}-{repeat}")
-            started = time.perf_counter()
+    def side(run, label: str):
+        def once(repeat: int) -> None:
+            target = lake.local_path(f"s3://bench/out/{label}-{repeat + 1}")
             written = run(target)
-            timings[label].append(time.perf_counter() - started)
             assert written == args.rows, (label, written)
-            shutil.rmtree(target, ignore_errors=True)
-    best = {label: min(values) for label, values in timings.items()}
-    for label, values in timings.items():
-        print(f"{label:<14} best {best[label]:6.2f} s   runs " + ", ".join(f"{v:.2f}" for v in values))
-    import statistics
+            shutil.rmtree(target, ignore_errors=True)  # inside the timing on both sides alike
+        return once
 
-    ratio = best["Glue script"] / best["plain PySpark"]
-    median = statistics.median(timings["Glue script"]) / statistics.median(timings["plain PySpark"])
-    print(f"{args.rows:,} rows: Glue script / plain PySpark = {ratio:.3f} best to best, {median:.3f} median to median (goal <= 1.10)")
+    sides = measure.compare({"plain PySpark": side(plain, "plain"), "Glue script": side(glue, "glue")}, args.repeats)
+    print(f"{args.rows:,} rows, {args.repeats} interleaved repeats (ABBA) after a warm-up:")
+    sides.print(per=(args.rows, "rows"))
+    results = measure.Results("glue_scripts")
+    results.add("Glue script on the local awsglue (time)", f"{args.rows:,} JSON rows", "plain PySpark, same work",
+                sides.ratio("Glue script", over="plain PySpark"), measure.Goal("<=", 1.10))
+    results.write(args.results)
     shutil.rmtree(folder, ignore_errors=True)
-
 
 if __name__ == "__main__":
     main()

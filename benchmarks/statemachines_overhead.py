@@ -9,9 +9,10 @@ The baseline is moto's interpreter as it comes (mock_aws with execute_state_mach
 without Docker answers with a canned payload), timed from create_state_machine until its
 execution thread ends and the execution is described. Cauce runs the same definitions through `LocalStepFunctions.run`, which also
 validates them, runs them in the calling thread, calls a real (trivial) Python handler for each
-task, and reads back the history. Both in one process; best of N. Target: at most 1.2x.
+task, and reads back the history. Both in one process, interleaved ABBA after a warm-up
+(benchmarks/_measure.py). Target: at most 1.2x.
 
-    python benchmarks/statemachines_overhead.py [--states 50] [--repeats 7]
+    python benchmarks/statemachines_overhead.py [--states 50] [--repeats 9] [--quick]
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import sys
 import time
 import uuid
 from pathlib import Path
+
+import _measure as measure
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 for key, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1"}.items():
@@ -111,27 +114,27 @@ def cauce_run(document: dict) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--states", type=int, default=50)
-    parser.add_argument("--repeats", type=int, default=7)
+    measure.options(parser, repeats=9)
     args = parser.parse_args()
-    print(f"input: chains of {args.states} states, best of {args.repeats} (interleaved)")
+    if args.quick:
+        args.states, args.repeats = 5, 3
+    results = measure.Results("statemachines_overhead")
+    size = f"{args.states} states"
+    print(f"input: chains of {args.states} states, {args.repeats} interleaved repeats (ABBA) after a warm-up")
     for label, document in (("Pass chain", pass_chain(args.states)), ("Lambda task chain", lambda_chain(args.states))):
-        bare_run(document), cauce_run(document)  # warm up imports and moto's parser caches
-        bare, cauce = [], []
-        for _ in range(args.repeats):
-            bare.append(bare_run(document))
-            cauce.append(cauce_run(document))
-        b, c = min(bare), min(cauce)
-        print(f"  {label:<18} moto bare {b * 1000:7.1f} ms ({b * 1000 / args.states:5.2f} ms/state)   "
-              f"cauce {c * 1000:7.1f} ms ({c * 1000 / args.states:5.2f} ms/state)   ratio {c / b:.2f}x  (target <= 1.2)")
+        sides = measure.compare({"moto bare": lambda _, d=document: bare_run(d), "cauce": lambda _, d=document: cauce_run(d)}, args.repeats)
+        print(f"  {label}:")
+        sides.print(scale=1000, unit="ms", per=(args.states, "states"))
+        results.add(f"Step Functions {label} (time)", size, "moto's bare ASL interpreter", sides.ratio("cauce", over="moto bare"),
+                    measure.Goal("<=", 1.2))
     jsonpath_document, jsonata_document = pass_chain(args.states), jsonata_pass_chain(args.states)
-    cauce_run(jsonata_document)
-    jsonpath, jsonata = [], []
-    for _ in range(args.repeats):
-        jsonpath.append(cauce_run(jsonpath_document))
-        jsonata.append(cauce_run(jsonata_document))
-    p, j = min(jsonpath), min(jsonata)
-    print(f"  {'JSONata Pass chain':<18} cauce JSONPath {p * 1000:7.1f} ms ({p * 1000 / args.states:5.2f} ms/state)   "
-          f"cauce JSONata {j * 1000:7.1f} ms ({j * 1000 / args.states:5.2f} ms/state)   ratio {j / p:.2f}x  (target <= 2)")
+    sides = measure.compare({"cauce JSONPath": lambda _: cauce_run(jsonpath_document), "cauce JSONata": lambda _: cauce_run(jsonata_document)},
+                            args.repeats)
+    print("  JSONata Pass chain:")
+    sides.print(scale=1000, unit="ms", per=(args.states, "states"))
+    results.add("Step Functions JSONata Pass chain (time)", size, "Cauce's JSONPath Pass chain", sides.ratio("cauce JSONata", over="cauce JSONPath"),
+                measure.Goal("<=", 2))
+    results.write(args.results)
 
 
 if __name__ == "__main__":

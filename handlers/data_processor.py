@@ -15,47 +15,22 @@ Deploy with handler `cauce.handlers.data_processor.handler`.
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TYPE_CHECKING, Any
 
 from cauce.handlers.firehose import firehose_transform
 from cauce.handlers.results import Failed
 from cauce.handlers.tasks import TaskError, TaskRouter
 
+if TYPE_CHECKING:
+    from cauce.handlers.data_processor_models import NotifyFailure, ProcessResults
+
 REQUIRED_FIELDS = ("event_id", "event_type", "event_time")
+# The tasks' pydantic models, imported at a task's first call: the Firehose role never needs them.
+MODELS = "cauce.handlers.data_processor_models"
 
 
 class JobRunFailed(TaskError):
     """The Glue job run handed to process-results did not end in SUCCEEDED."""
-
-
-class GlueJobRun(BaseModel):
-    """The fields of Glue's JobRun (GetJobRun, or the output of `glue:startJobRun.sync`) used here."""
-
-    model_config = ConfigDict(extra="allow")
-
-    JobName: str
-    Id: str
-    JobRunState: str
-    ExecutionTime: int | None = None
-    ErrorMessage: str | None = None
-
-
-class ProcessResults(BaseModel):
-    job_run: GlueJobRun | None = Field(default=None, description="The Glue job run to report on")
-
-
-class StatesError(BaseModel):
-    """What a Catch puts at its ResultPath: the error name and its cause."""
-
-    Error: str
-    Cause: str | None = None
-
-
-class NotifyFailure(BaseModel):
-    execution: str | None = None
-    error: StatesError
 
 
 @firehose_transform(service="data-processor")
@@ -71,7 +46,7 @@ def transform(event: Any) -> Any:
 tasks = TaskRouter(service="data-processor")
 
 
-@tasks.operation("process-results", model=ProcessResults)
+@tasks.operation("process-results", model=f"{MODELS}:ProcessResults")
 def process_results(payload: ProcessResults) -> dict[str, Any]:
     stage = tasks.settings.stage
     run = payload.job_run
@@ -82,7 +57,7 @@ def process_results(payload: ProcessResults) -> dict[str, Any]:
     return {"stage": stage, "job_name": run.JobName, "job_run_id": run.Id, "status": run.JobRunState, "execution_seconds": run.ExecutionTime}
 
 
-@tasks.operation("notify-failure", model=NotifyFailure)
+@tasks.operation("notify-failure", model=f"{MODELS}:NotifyFailure")
 def notify_failure(payload: NotifyFailure) -> dict[str, Any]:
     tasks.telemetry.logger.error(
         "workflow failed", extra={"execution": payload.execution, "error": payload.error.Error, "cause": payload.error.Cause}

@@ -15,7 +15,9 @@
     handler = router
 
 The event is the task's `Payload` (`{"operation": "process-results", ...}`). The other keys are
-validated against the operation's pydantic model (Powertools parser). Errors carry stable names,
+validated against the operation's pydantic model (Powertools parser). The model may also be
+named as `"module:Class"`: it is imported at the operation's first call, so a function that is
+also a Firehose transform (cauce.handlers.data_processor) does not import pydantic at cold start. Errors carry stable names,
 because a Python Lambda reports `errorType` as the exception's class name and that is what a
 state machine's Retry and Catch match: `InvalidTaskInput`, `UnknownOperation`, or any exception
 class of the user's own (`class JobRunFailed(TaskError)`).
@@ -23,6 +25,7 @@ class of the user's own (`class JobRunFailed(TaskError)`).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -48,13 +51,15 @@ class TaskRouter:
     def __init__(self, service: str | None = None, settings: HandlerSettings | None = None, log_stream: Any = None) -> None:
         self.settings = settings or HandlerSettings.from_environment(default_service="workflow-tasks", service=service)
         self.telemetry = Telemetry(self.settings, stream=log_stream)
-        self.operations: dict[str, tuple[Callable[..., Any], type | None]] = {}
+        self.operations: dict[str, tuple[Callable[..., Any], type | str | None]] = {}
         self._handle = self.telemetry.logger.inject_lambda_context(self._dispatch)
 
-    def operation(self, name: str, model: type | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Register `function(payload)` for `name`; with a model, `payload` is the validated model."""
+    def operation(self, name: str, model: type | str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register `function(payload)` for `name`; with a model (a class, or "module:Class"), `payload` is the validated model."""
         if name in self.operations:
             raise ValueError(f"operation {name!r} is already registered")
+        if isinstance(model, str) and not all(model.partition(":")[::2]):
+            raise ValueError(f"model {model!r} must be a class or 'module:Class'")
 
         def register(function: Callable[..., Any]) -> Callable[..., Any]:
             self.operations[name] = (function, model)
@@ -75,6 +80,9 @@ class TaskRouter:
             raise UnknownOperation(f"operation {name!r} is not one of: {known}")
         function, model = self.operations[name]
         payload = {k: v for k, v in event.items() if k != "operation"}
+        if isinstance(model, str):
+            model = _import_model(model)
+            self.operations[name] = (function, model)
         if model is not None:
             payload = _validate(payload, model, name)
         logger.append_keys(operation=name)
@@ -89,6 +97,11 @@ class TaskRouter:
             logger.remove_keys(["operation"])
         self.telemetry.publish({"TasksSucceeded": 1})
         return result.model_dump(mode="json") if hasattr(result, "model_dump") else result
+
+
+def _import_model(reference: str) -> type:
+    module, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 def _validate(payload: dict, model: type, operation: str) -> Any:

@@ -13,7 +13,6 @@ aggregate: it is returned as one plain record.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 MAGIC = b"\xf3\x89\x9a\xc2"
@@ -36,11 +35,9 @@ class UserRecord:
 
 
 def is_aggregated(data: bytes) -> bool:
-    return (
-        len(data) > len(MAGIC) + _DIGEST_SIZE
-        and data.startswith(MAGIC)
-        and hashlib.md5(data[len(MAGIC):-_DIGEST_SIZE], usedforsecurity=False).digest() == data[-_DIGEST_SIZE:]
-    )
+    if len(data) <= len(MAGIC) + _DIGEST_SIZE or not data.startswith(MAGIC):
+        return False
+    return _digest(data[len(MAGIC):-_DIGEST_SIZE]) == data[-_DIGEST_SIZE:]
 
 
 def deaggregate(data: bytes, partition_key: str | None = None) -> list[UserRecord]:
@@ -90,7 +87,13 @@ def aggregate(records: list[tuple[str, bytes]]) -> bytes:
     for key, data in records:
         record = _tag(1, 0) + _varint(keys[key]) + _length_delimited(3, data)
         body += _length_delimited(3, record)
-    return MAGIC + bytes(body) + hashlib.md5(body, usedforsecurity=False).digest()
+    return MAGIC + bytes(body) + _digest(body)
+
+
+def _digest(body: bytes | bytearray) -> bytes:
+    import hashlib  # here, not at the top: most batches hold no aggregate, and hashlib is 4 ms of a cold start
+
+    return hashlib.md5(body, usedforsecurity=False).digest()
 
 
 def _fields(buffer: memoryview, where: str):

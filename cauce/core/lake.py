@@ -90,5 +90,6 @@ class LocalLake:
         data = body.encode() if isinstance(body, str) else body
         path = self.local_path(uri)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+        # level 6, gzip's own default: Python's 9 takes 2.5 times as long for a 3% smaller object
+        path.write_bytes(gzip.compress(data, compresslevel=6) if path.suffix == ".gz" else data)
         return path

@@ -35,6 +35,20 @@ def test_operations_are_routed_and_models_validated_and_dumped(router, lambda_co
     assert router({"operation": "echo", "a": [1]}, lambda_context) == {"a": [1]}
 
 
+def test_a_model_named_as_module_and_class_is_imported_at_its_first_call(service, logs, lambda_context):
+    router = TaskRouter(service=service, log_stream=logs)
+
+    @router.operation("resize", model=f"{__name__}:Resize")
+    def resize(payload: Resize) -> dict:
+        return {"area": payload.width * payload.height}
+
+    assert router.operations["resize"][1] == f"{__name__}:Resize"  # not imported yet
+    assert router({"operation": "resize", "width": "3"}, lambda_context) == {"area": 30}
+    assert router.operations["resize"][1] is Resize
+    with pytest.raises(ValueError, match="module:Class"):
+        router.operation("bad", model="no_colon")
+
+
 def test_invalid_input_names_every_field_and_has_a_stable_error_type(router, lambda_context):
     outcome = invoke(router, {"operation": "resize", "width": "wide", "height": None}, lambda_context)
 
