@@ -27,6 +27,7 @@ destination's buffer is delivered), and RecordDeAggregation.
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
 import json
 import functools
@@ -36,7 +37,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cauce.core.aws import REGION, arn
 
@@ -85,11 +86,11 @@ class DeliveryStats:
         return self.records_in == self.delivered + self.dropped + self.processing_failed + self.partitioning_failed
 
 
-@dataclass
-class _Buffered:
+class _Buffered(NamedTuple):
+    """One buffered record (a tuple: there is one a record): its bytes and approximate arrival, epoch ms."""
+
     data: bytes
-    arrival: dt.datetime
-    record_id: str
+    arrival_ms: int
 
 
 def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -164,19 +165,26 @@ class FirehoseDelivery:
 
     # --- input --------------------------------------------------------------------------------
 
+    @_locked
     def put_records(self, records: Iterable[bytes], arrival: dt.datetime | None = None) -> None:
         """PutRecordBatch (or a Kinesis source's records): buffer, and deliver what the hints say."""
+        arrival_ms = None if arrival is None else _epoch_ms(arrival)
         for data in records:
-            self.put(data, arrival)
+            self._put(data, arrival_ms)
 
     @_locked
     def put(self, data: bytes, arrival: dt.datetime | None = None) -> None:
+        self._put(data, None if arrival is None else _epoch_ms(arrival))
+
+    def _put(self, data: bytes, arrival_ms: int | None) -> None:
         now = self.clock()
-        self.stats.records_in += 1
-        self.stats.bytes_in += len(data)
-        self._buffer.append(_Buffered(data, arrival or dt.datetime.fromtimestamp(now, dt.timezone.utc), f"{self.stats.records_in:012d}"))
+        stats = self.stats
+        stats.records_in += 1
+        stats.bytes_in += len(data)
+        self._buffer.append(_Buffered(data, int(now * 1000) if arrival_ms is None else arrival_ms))
         self._buffered_bytes += len(data)
-        self._opened_at = self._opened_at if self._opened_at is not None else now
+        if self._opened_at is None:
+            self._opened_at = now
         if self._buffered_bytes >= self.buffer_bytes:
             self.flush()
 
@@ -197,9 +205,9 @@ class FirehoseDelivery:
         if not buffered:
             return
         if self.backup:  # the module configures the backup with GZIP, whatever the main destination's compression
-            self._write_objects(f"backup/{self.name}/", [(b.arrival, b.data, {}) for b in buffered], error_type=None, compress=True)
+            self._write_objects(f"backup/{self.name}/", [(b.arrival_ms, b.data, {}) for b in buffered], error_type=None, compress=True)
         if self.transform is None:
-            delivered = [(b.arrival, b.data, {}) for b in buffered]
+            delivered = [(b.arrival_ms, b.data, {}) for b in buffered]
             failed: list[tuple[_Buffered, str, str, int]] = []
         else:
             delivered, failed = self._process(buffered)
@@ -211,7 +219,7 @@ class FirehoseDelivery:
                 self._check_keys(keys)
                 placed.append((arrival, data + b"\n" if self.append_delimiter else data, keys))
             except MissingPartitionKey as error:
-                unplaced.append((arrival, self._error_record(_Buffered(data, arrival, ""), error.code, str(error), 1), {}))
+                unplaced.append((arrival, self._error_record(_Buffered(data, arrival), error.code, str(error), 1), {}))
         self.stats.delivered += len(placed)
         self.stats.processing_failed += len(failed)
         self.stats.partitioning_failed += len(unplaced)
@@ -219,7 +227,7 @@ class FirehoseDelivery:
         if unplaced:
             self._write_objects(self.error_prefix, unplaced, error_type="partitioning-failed")
         if failed:
-            self._write_objects(self.error_prefix, [(b.arrival, self._error_record(b, code, message, attempts), {})
+            self._write_objects(self.error_prefix, [(b.arrival_ms, self._error_record(b, code, message, attempts), {})
                                                     for b, code, message, attempts in failed], error_type="processing-failed")
 
     # --- processing -----------------------------------------------------------------------------
@@ -228,12 +236,13 @@ class FirehoseDelivery:
         from cauce.handlers.testing import lambda_context
 
         delivered, failed = [], []
+        b2a_base64, a2b_base64, no_keys = binascii.b2a_base64, binascii.a2b_base64, {}
+        stream_arn = arn("firehose", f"deliverystream/{self.name}")
         for chunk in _chunks(buffered, self.processor_bytes):
             event = {
-                "invocationId": str(uuid.uuid4()), "deliveryStreamArn": arn("firehose", f"deliverystream/{self.name}"),
-                "region": REGION,
-                "records": [{"recordId": b.record_id, "approximateArrivalTimestamp": int(b.arrival.timestamp() * 1000),
-                             "data": base64.b64encode(b.data).decode()} for b in chunk],
+                "invocationId": str(uuid.uuid4()), "deliveryStreamArn": stream_arn, "region": REGION,
+                "records": [{"recordId": f"{n:012d}", "approximateArrivalTimestamp": b.arrival_ms,  # ids unique in the invocation
+                             "data": b2a_base64(b.data, newline=False).decode("ascii")} for n, b in enumerate(chunk)],
             }
             response, error, attempts = None, None, 0
             for _attempt in range(1 + self.invocation_retries):
@@ -254,14 +263,18 @@ class FirehoseDelivery:
                 failed += [(b, "Lambda.FunctionError", f"the processor failed {attempts} times: {error}", attempts) for b in chunk]
                 continue
             results = {r.get("recordId"): r for r in response.get("records", [])} if isinstance(response, Mapping) else {}
-            for b in chunk:
-                result = results.get(b.record_id)
+            for n, b in enumerate(chunk):
+                result = results.get(f"{n:012d}")
                 if result is None:
                     failed.append((b, "Lambda.MissingRecordId", "the processor's response has no result for this recordId", attempts))
-                elif result.get("result") == "Ok":
-                    keys = {f"lambda:{k}": v for k, v in ((result.get("metadata") or {}).get("partitionKeys") or {}).items()}
-                    delivered.append((b.arrival, base64.b64decode(result.get("data", "")), keys))
-                elif result.get("result") == "Dropped":
+                    continue
+                outcome = result.get("result")
+                if outcome == "Ok":
+                    metadata = result.get("metadata")
+                    partition_keys = metadata.get("partitionKeys") if metadata else None
+                    keys = {f"lambda:{k}": v for k, v in partition_keys.items()} if partition_keys else no_keys
+                    delivered.append((b.arrival_ms, a2b_base64(result.get("data", "")), keys))
+                elif outcome == "Dropped":
                     self.stats.dropped += 1
                 else:
                     failed.append((b, "Lambda.ProcessingFailedStatus", "the processor returned ProcessingFailed", attempts))
@@ -289,13 +302,13 @@ class FirehoseDelivery:
         """Firehose's format for a record that failed processing (the raw data kept, base64); attemptsMade
         is the invocations made for its batch."""
         now_ms = int(self.clock() * 1000)
-        return (json.dumps({"attemptsMade": attempts, "arrivalTimestamp": int(record.arrival.timestamp() * 1000),
+        return (json.dumps({"attemptsMade": attempts, "arrivalTimestamp": record.arrival_ms,
                             "errorCode": code, "errorMessage": message, "attemptEndingTimestamp": now_ms,
                             "rawData": base64.b64encode(record.data).decode(), "lambdaArn": self.processor_arn}) + "\n").encode()
 
     # --- output ---------------------------------------------------------------------------------
 
-    def _write_objects(self, prefix_template: str, records: list[tuple[dt.datetime, bytes, dict]], error_type: str | None,
+    def _write_objects(self, prefix_template: str, records: list[tuple[int, bytes, dict]], error_type: str | None,
                        compress: bool | None = None) -> None:
         """One object per partition-key set. Its prefix's `!{timestamp:...}` is the approximate arrival of
         the oldest record in it, every use of it the same instant (Firehose: "Custom prefixes for Amazon
@@ -303,10 +316,10 @@ class FirehoseDelivery:
         compress = self.compress if compress is None else compress
         groups: dict[tuple, list[tuple[dt.datetime, bytes, dict]]] = {}
         for record in records:
-            groups.setdefault(tuple(sorted(record[2].items())), []).append(record)
+            groups.setdefault(tuple(sorted(record[2].items())) if record[2] else (), []).append(record)
         stamp = dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc).strftime("%Y-%m-%d-%H-%M-%S")
         for group in groups.values():
-            oldest = min(arrival for arrival, _, _ in group)
+            oldest = dt.datetime.fromtimestamp(min(arrival_ms for arrival_ms, _, _ in group) / 1000, dt.timezone.utc)
             prefix = self._evaluate(prefix_template, oldest, group[0][2], error_type)
             body = b"".join(data for _, data, _ in group)
             key = f"{prefix}{self.name}-1-{stamp}-{uuid.uuid4()}" + (".gz" if compress else "")
@@ -334,6 +347,10 @@ class FirehoseDelivery:
             raise FirehoseConfigError(f"firehose {self.name}: the prefix expression {match.group(0)} is not supported locally")
 
         return _EXPRESSION.sub(value, template)
+
+
+def _epoch_ms(arrival: dt.datetime) -> int:
+    return int(arrival.timestamp() * 1000)  # a naive datetime is local time, as datetime.timestamp() takes it
 
 
 def _compile_query(stream: str, query: str) -> Any:
