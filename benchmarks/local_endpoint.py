@@ -4,7 +4,7 @@ Firehose with 2,000 records, a state machine, StartJobRun, StartCrawler) with it
 server's peak memory (Python, and Spark's JVM, which starts only with the job). Figures, not ratios:
 there is no like-for-like baseline for a whole local AWS endpoint on this machine.
 
-    python benchmarks/local_endpoint.py [--repeats 3]
+    python benchmarks/local_endpoint.py [--repeats 3] [--quick]
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,17 +72,25 @@ def one_run() -> dict:
 
 
 def main() -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    import _measure as measure
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    measure.options(parser, repeats=3)
     args = parser.parse_args()
-    runs = [one_run() for _ in range(args.repeats)]
-    print(f"cauce up endpoint, {args.repeats} runs; scenario: 2,000 Firehose records (10% not JSON), 1 state machine, 1 job run, 1 crawl")
-    print(f"{'figure':<34}{'min':>9}{'median':>9}{'max':>9}")
-    for name, unit in (("up_seconds", "s"), ("first_request_seconds", "s"), ("idle_rss_mb", "MB"), ("scenario_seconds", "s"),
-                       ("peak_rss_mb", "MB"), ("jvm_peak_mb", "MB")):
-        values = [run[name] for run in runs]
-        print(f"{name + ' (' + unit + ')':<34}{min(values):>9.2f}{statistics.median(values):>9.2f}{max(values):>9.2f}")
+    runs = [one_run() for _ in range(1 if args.quick else args.repeats)]
+    results = measure.Results("local_endpoint")
+    scenario = "2,000 Firehose records (10% not JSON), a state machine, a job run, a crawl"
+    print(f"cauce up endpoint, {len(runs)} runs; scenario: {scenario}")
+    rows = (("cauce up: until it returns", "up_seconds", " s", None), ("first answered request", "first_request_seconds", "s",
+            measure.Goal("<=", 0.5, " s")), ("server memory, idle", "idle_rss_mb", " MB", measure.Goal("<=", 100, " MB")),
+            ("the plain boto3 scenario, wall time", "scenario_seconds", " s", None), ("server peak memory", "peak_rss_mb", " MB", None),
+            ("Spark JVM peak memory", "jvm_peak_mb", " MB", None))
+    for benchmark, name, unit, goal in rows:
+        results.add(benchmark, scenario if "scenario" in name else "the example stack", "-", measure.Spread.of(run[name] for run in runs),
+                    goal, unit=unit)
     print("every run reconciled" if all(run["reconciled"] for run in runs) else "NOT every run reconciled")
+    results.write(args.results)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ def test_goals_and_the_summary_table(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("name", ["etl_overhead", "handlers_throughput", "statemachines_overhead", "analytics_throughput",
-                                  "local_stack", "glue_scripts", "test_loop"])
+                                  "local_stack", "local_endpoint", "glue_scripts", "test_loop"])
 def test_every_benchmark_in_make_bench_takes_the_shared_options(name):
     source = (BENCHMARKS / f"{name}.py").read_text()
     assert "measure.options(parser" in source and "results.write(" in source
