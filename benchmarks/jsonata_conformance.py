@@ -34,7 +34,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
-import _measure as measure
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script, or imported by tests/statemachines/test_jsonata.py
+import _measure as measure  # noqa: E402
 
 UNDEFINED = object()  # the expected outcome of an `undefinedResult` case
 

@@ -244,9 +244,20 @@ def _check_state(name, state, where, states, problems, names, known, machine_lan
         else:
             inner = {k: v for k, v in processor.items() if k != "ProcessorConfig"}
             _check_machine(inner, f"{where}.{processor_key}.", problems, names, known, language)
-        # Distributed mode: moto's parser has no ItemBatcher and only STANDARD child executions
-        if "ItemBatcher" in state:
-            add("ItemBatcher", "Distributed Map's ItemBatcher does not run locally (the local interpreter, moto's, has no batching)")
+        # Distributed mode: ItemBatcher runs as distributed_map.py batches (its fixed limits), STANDARD child executions only
+        batcher = state.get("ItemBatcher")
+        if batcher is not None:
+            if not isinstance(batcher, dict):
+                add("ItemBatcher", "an object of MaxItemsPerBatch, MaxInputBytesPerBatch and BatchInput")
+            else:
+                for field in ("MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath"):
+                    if field in batcher:
+                        add(f"ItemBatcher.{field}", "does not run locally: give MaxItemsPerBatch / MaxInputBytesPerBatch as numbers")
+                for field in ("MaxItemsPerBatch", "MaxInputBytesPerBatch"):
+                    if field in batcher and (not isinstance(batcher[field], int) or isinstance(batcher[field], bool) or batcher[field] < 1):
+                        add(f"ItemBatcher.{field}", "must be a whole number, 1 or more")
+            if "ItemSelector" in state:
+                add("ItemBatcher", "with an ItemSelector does not run locally (the local batching groups the items as read)")
         if isinstance(processor, dict) and (processor.get("ProcessorConfig") or {}).get("ExecutionType") == "EXPRESS":
             add(f"{processor_key}.ProcessorConfig.ExecutionType", "EXPRESS child executions do not run locally (the local interpreter runs STANDARD ones only)")
         if "MaxConcurrency" in state and not _is_expression(state["MaxConcurrency"], jsonata) \

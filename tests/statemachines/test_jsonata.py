@@ -299,10 +299,12 @@ def test_jsonata_task_targets_are_checked_in_arguments():
 # --- the reference suite ----------------------------------------------------------------------
 
 def _suite() -> Path | None:
+    root = os.environ.get("CAUCE_JSONATA_SUITE")
+    if not root:
+        return None
     from benchmarks.jsonata_conformance import suite_folder
 
-    root = os.environ.get("CAUCE_JSONATA_SUITE")
-    return suite_folder(Path(root)) if root else None
+    return suite_folder(Path(root))
 
 
 def test_conformance_on_the_jsonata_reference_suite(capsys):

@@ -337,3 +337,28 @@ def test_distributed_maps_failure_thresholds_decide_whether_the_map_run_fails(th
         assert result.error == "States.ExceedToleratedFailureThreshold" and "1 of 3 items failed" in result.cause
     else:
         assert (result.output[0], result.output[2]) == (1, 3)  # the items that succeeded (moto puts null in the failed one's place)
+
+
+def test_item_batcher_gives_each_child_execution_a_batch_of_items_and_the_batch_input():
+    """Step Functions Developer Guide, "ItemBatcher (Map)": a child execution's input is
+    {"Items": [...], "BatchInput": ...}, with at most MaxItemsPerBatch items (moto's grammar has no
+    ItemBatcher: it ran nowhere locally)."""
+    each = {"Type": "Map", "ItemsPath": "$.items", "End": True,
+            "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"run": "nightly"}},
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "Count", "States": {
+                "Count": {"Type": "Pass", "Parameters": {"n.$": "States.ArrayLength($.Items)", "run.$": "$.BatchInput.run",
+                                                         "first.$": "$.Items[0]"}, "End": True}}}}
+    with LocalStepFunctions(stack=empty_stack()) as sfn:
+        result = sfn.run({"StartAt": "Each", "States": {"Each": each}}, {"items": [1, 2, 3, 4, 5]})
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output == [{"n": 2, "run": "nightly", "first": 1}, {"n": 2, "run": "nightly", "first": 3},
+                             {"n": 1, "run": "nightly", "first": 5}]
+
+
+def test_item_batcher_also_bounds_a_batchs_bytes():
+    from cauce.statemachines.distributed_map import batches
+
+    items = [{"id": i, "pad": "x" * 40} for i in range(5)]  # 60 bytes of JSON each, and {"Items": []} is 13
+    grouped = batches(items, {"MaxInputBytesPerBatch": 140})
+    assert [len(batch["Items"]) for batch in grouped] == [2, 2, 1] and all("BatchInput" not in batch for batch in grouped)
+    assert [len(batch["Items"]) for batch in batches(items, {})] == [5]
