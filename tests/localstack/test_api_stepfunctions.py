@@ -57,6 +57,17 @@ def test_a_failing_execution_is_failed_in_its_description_and_history(api_client
     assert sfn.get_execution_history(executionArn=execution)["events"][-1]["type"] == "ExecutionFailed"
 
 
+def test_a_distributed_map_with_an_item_batcher_and_a_failure_threshold_runs_as_on_aws(api_client):
+    """ItemBatcher ("ItemBatcher (Map)") and ToleratedFailureCount, which moto's grammar and interpreter lack."""
+    sfn = api_client("stepfunctions")
+    each = {"Type": "Map", "ItemsPath": "$.items", "End": True, "ItemBatcher": {"MaxItemsPerBatch": 2}, "ToleratedFailurePercentage": 50,
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "Size", "States": {
+                "Size": {"Type": "Pass", "Parameters": {"n.$": "States.ArrayLength($.Items)"}, "End": True}}}}
+    _machine, _execution, described = run(sfn, "batched", {"StartAt": "Each", "States": {"Each": each}}, {"items": [1, 2, 3]})
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"]) == [{"n": 2}, {"n": 1}]
+
+
 def test_a_jsonata_state_machine_runs(api_client):
     sfn = api_client("stepfunctions")
     definition = {"QueryLanguage": "JSONata", "StartAt": "Total", "States": {

@@ -117,6 +117,7 @@ def _interpreter_patches(scale: float) -> list[Any]:
 def _create_stack_machines(server: "LocalStackServer") -> None:
     """The stack's state machines, in moto's backend (this runs inside a request: no call back to the endpoint)."""
     from cauce.statemachines.definition import load_definition
+    from cauce.statemachines.distributed_map import for_interpreter
 
     backend = _backend()
     existing = {m.name for m in backend.state_machines}
@@ -125,7 +126,7 @@ def _create_stack_machines(server: "LocalStackServer") -> None:
             continue
         try:
             definition = load_definition(key, server.stack)
-            backend.create_state_machine(name=machine.name, definition=definition.text, roleArn=machine.role_arn,
+            backend.create_state_machine(name=machine.name, definition=json.dumps(for_interpreter(definition.document)), roleArn=machine.role_arn,
                                          sm_type=machine.type or "STANDARD")
         except Exception as error:  # a definition the interpreter refuses: the server runs on without it
             print(f"cauce up: state machine {machine.name} not created: {error}", file=sys.stderr)
@@ -144,6 +145,16 @@ class StepFunctionsService:
         self.ready()
         if request.operation == "DescribeExecution":
             return describe_execution(request)
+        if request.operation in ("CreateStateMachine", "UpdateStateMachine"):
+            body = request.json()
+            if isinstance(body, dict) and isinstance(body.get("definition"), str):  # ItemBatcher and the rest moto's grammar lacks
+                from cauce.statemachines.distributed_map import for_interpreter
+
+                try:
+                    definition = json.dumps(for_interpreter(json.loads(body["definition"])))
+                except json.JSONDecodeError:
+                    return None  # moto refuses it as AWS does (InvalidDefinition)
+                return self.gateway.forward(dataclasses.replace(request, body=json.dumps({**body, "definition": definition}).encode()))
         if request.operation in ("StartExecution", "StartSyncExecution"):
             body = request.json()
             if isinstance(body, dict) and not body.get("name"):  # Step Functions names it with a UUID (moto would use "None")
