@@ -130,6 +130,9 @@ def check(document: Any, source: str, known: KnownTargets | None = None, *, inte
         raise AslValidationError(source, problems)
 
 
+LOCAL_ITEM_READER_TYPES = ("CSV", "JSON")  # moto 5.2.5's InputTypeValue; not MANIFEST, JSONL or PARQUET
+
+
 def _check_machine(machine: dict, prefix: str, problems: list[Problem], names: dict[str, str], known: KnownTargets | None,
                    language: str = "JSONPath") -> None:
     add = lambda where, message: problems.append(Problem(where, message))  # noqa: E731
@@ -244,6 +247,11 @@ def _check_state(name, state, where, states, problems, names, known, machine_lan
         else:
             inner = {k: v for k, v in processor.items() if k != "ProcessorConfig"}
             _check_machine(inner, f"{where}.{processor_key}.", problems, names, known, language)
+        reader = state.get("ItemReader")
+        input_type = ((reader.get("ReaderConfig") or {}).get("InputType") if isinstance(reader, dict) else None)
+        if isinstance(input_type, str) and input_type not in LOCAL_ITEM_READER_TYPES:
+            add("ItemReader.ReaderConfig.InputType", f"{input_type} does not run locally: the local interpreter (moto's) reads "
+                f"{' and '.join(LOCAL_ITEM_READER_TYPES)} objects, and an S3 listing without a ReaderConfig")
         # Distributed mode: ItemBatcher runs as distributed_map.py batches (its fixed limits), STANDARD child executions only
         batcher = state.get("ItemBatcher")
         if batcher is not None:
