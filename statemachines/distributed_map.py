@@ -2,6 +2,11 @@
 reads the thresholds but never applies them (a child execution that fails leaves `null` in the
 results and the Map Run succeeds anyway), and its ASL grammar has no ItemBatcher at all.
 
+ItemReader from an S3 inventory (`InputType: MANIFEST`, Developer Guide "ItemReader (Map)"), which
+moto's reader lacks: the Resource's getObject reads the inventory's `manifest.json`; its `files`
+(gzipped CSV in the `destinationBucket`) are read, and each row is an item whose fields are the
+manifest's `fileSchema` names, values as strings. Only CSV inventories, as Step Functions takes.
+
 ItemBatcher (Developer Guide, "ItemBatcher (Map)"): each child execution gets `{"Items": [...],
 "BatchInput": ...}` with at most MaxItemsPerBatch items and MaxInputBytesPerBatch bytes of JSON.
 `for_interpreter` takes the field out of the definition moto parses and keeps it by the Map state's
@@ -22,11 +27,13 @@ an unset threshold as 0, so a 0 beside a non-zero other threshold is taken as un
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
 THRESHOLD_ERROR = "States.ExceedToleratedFailureThreshold"
+MANIFEST = "MANIFEST"
 _BATCHERS: dict[str, dict[str, Any]] = {}  # Map state name -> its ItemBatcher (see the module docstring)
 THRESHOLD_CAUSE = "The specified tolerated failure threshold for the Map Run has been exceeded"
 
@@ -91,7 +98,22 @@ def installed() -> Iterator[None]:
     )
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader import item_reader_decl
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.reader_config.input_type import InputType
+
     original = DistributedIterationComponent._map_run
+    original_input_type, original_transformer_for = InputType.__init__, item_reader_decl.resource_output_transformer_for
+
+    def input_type(self: Any, input_type: str) -> None:  # moto passes it by name
+        if input_type == MANIFEST:
+            self.input_type_value = MANIFEST
+        else:
+            original_input_type(self, input_type)
+
+    def transformer_for(input_type: Any) -> Any:
+        if input_type.input_type_value == MANIFEST:
+            return _manifest_transformer()
+        return original_transformer_for(input_type)
 
     def map_run(self: Any, env: Any, eval_input: Any) -> None:
         batcher = _BATCHERS.get(env.states.context_object.context_object_data["State"]["Name"])
@@ -108,5 +130,50 @@ def installed() -> Iterator[None]:
                 event_details=EventDetails(executionFailedEventDetails=ExecutionFailedEventDetails(
                     error=THRESHOLD_ERROR, cause=f"{THRESHOLD_CAUSE}: {failed} of {items.total.get()} items failed"))))
 
-    with mock.patch.object(DistributedIterationComponent, "_map_run", map_run):
+    with mock.patch.object(DistributedIterationComponent, "_map_run", map_run), \
+            mock.patch.object(InputType, "__init__", input_type), \
+            mock.patch.object(item_reader_decl, "resource_output_transformer_for", transformer_for):
         yield
+
+
+def _manifest_transformer() -> Any:
+    """moto's ItemReader output step for an S3 inventory manifest (see the module docstring)."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_output_transformer.transformer import (
+        ResourceOutputTransformer,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials import StateCredentials
+    from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+
+    from cauce.core.aws import REGION
+
+    class ManifestTransformer(ResourceOutputTransformer):
+        def _eval_body(self, env: Any) -> None:
+            reader_config = env.stack.pop()
+            manifest = json.loads(env.stack.pop())
+            s3 = boto_client_for(region=REGION, service="s3", state_credentials=StateCredentials(role_arn=env.aws_execution_details.role_arn))
+            env.stack.append(inventory_items(manifest, lambda bucket, key: s3.get_object(Bucket=bucket, Key=key)["Body"].read(),
+                                             reader_config.get("MaxItemsValue") or 0))
+
+    return ManifestTransformer()
+
+
+def inventory_items(manifest: dict[str, Any], read: Any, max_items: int = 0) -> list[dict[str, str]]:
+    """The rows of an S3 inventory's CSV files as items named by its fileSchema (AWS's inventory
+    manifest: sourceBucket, destinationBucket ARN, fileFormat, fileSchema, files[].key)."""
+    import csv
+    import gzip
+    import io
+
+    if str(manifest.get("fileFormat", "CSV")).upper() != "CSV":
+        raise ValueError(f"an S3 inventory in {manifest.get('fileFormat')} format: Step Functions reads CSV inventories")
+    names = [name.strip() for name in str(manifest["fileSchema"]).split(",")]
+    bucket = str(manifest["destinationBucket"]).removeprefix("arn:aws:s3:::")
+    items: list[dict[str, str]] = []
+    for entry in manifest.get("files", []):
+        data = read(bucket, entry["key"])
+        text = (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8")
+        for row in csv.reader(io.StringIO(text)):
+            items.append(dict(zip(names, row)))
+            if max_items and len(items) >= max_items:
+                return items
+    return items

@@ -130,7 +130,7 @@ def check(document: Any, source: str, known: KnownTargets | None = None, *, inte
         raise AslValidationError(source, problems)
 
 
-LOCAL_ITEM_READER_TYPES = ("CSV", "JSON")  # moto 5.2.5's InputTypeValue; not MANIFEST, JSONL or PARQUET
+LOCAL_ITEM_READER_TYPES = ("CSV", "JSON", "MANIFEST")  # moto 5.2.5's, and distributed_map.py's S3 inventory; not JSONL or PARQUET
 
 
 def _check_machine(machine: dict, prefix: str, problems: list[Problem], names: dict[str, str], known: KnownTargets | None,
@@ -703,8 +703,11 @@ def _check_with_interpreter(document: dict) -> list[Problem]:
 
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
 
+    from cauce.statemachines.distributed_map import for_interpreter, installed
+
     try:
-        AmazonStateLanguageParser.parse(json.dumps(document))
+        with installed():  # as the definition runs: with what distributed_map.py adds to moto's interpreter
+            AmazonStateLanguageParser.parse(json.dumps(for_interpreter(document)))
     except ASLParserException as error:
         return [Problem("(definition)", f"the ASL interpreter refuses it: {'; '.join(error.errors)}")]
     except Exception as error:  # the preprocessor raises plain exceptions for semantic errors

@@ -307,3 +307,34 @@ def test_with_the_stacks_bindings_a_runs_s3_is_the_lake(tmp_path):
     details = result.output["written"]["ResultWriterDetails"]
     assert details["Bucket"] == "mi-bucket" and details["Key"].startswith("out/") and details["Key"].endswith("manifest.json")
     assert json.loads(lake.local_path(f"s3://mi-bucket/{details['Key']}").read_text())  # the manifest is in the lake
+
+
+def test_a_distributed_map_reads_an_s3_inventory_manifest_from_the_lake(tmp_path):
+    """ItemReader with InputType MANIFEST (Developer Guide, "ItemReader (Map)"): the items are the rows
+    of the inventory's CSV files, named by the manifest's fileSchema. The manifest follows S3's
+    documented inventory manifest ("Locating your inventory list")."""
+    import gzip
+
+    from cauce.core.lake import LocalLake
+    from cauce.localstack.bindings import StackBindings
+
+    lake = LocalLake(tmp_path / "lake")
+    rows = '"shop-data","orders/2026/11/a.csv","120"\n"shop-data","orders/2026/11/b.csv","80"\n'
+    lake.put_object("s3://inventory/shop-data/all/data/part-0.csv.gz", rows.encode())  # the lake gzips a .gz key
+    assert gzip.decompress(lake.local_path("s3://inventory/shop-data/all/data/part-0.csv.gz").read_bytes()).decode() == rows
+    lake.put_object("s3://inventory/shop-data/all/2026-11-30T01-00Z/manifest.json", json.dumps({
+        "sourceBucket": "shop-data", "destinationBucket": "arn:aws:s3:::inventory", "version": "2016-11-30",
+        "creationTimestamp": "1796000000000", "fileFormat": "CSV", "fileSchema": "Bucket, Key, Size",
+        "files": [{"key": "shop-data/all/data/part-0.csv.gz", "size": 60, "MD5checksum": "x"}]}).encode())
+    document = {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "End": True,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "MANIFEST"},
+                       "Parameters": {"Bucket": "inventory", "Key": "shop-data/all/2026-11-30T01-00Z/manifest.json"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "Keep", "States": {"Keep": {"Type": "Pass", "Parameters": {"key.$": "$.Key", "size.$": "$.Size"},
+                                                                 "End": True}}}}}}
+    assert_valid(document)
+    with LocalStepFunctions(stack=empty_stack(), bindings=StackBindings(empty_stack(), lake=lake.root)) as sfn:
+        result = sfn.run(document, {})
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output == [{"key": "orders/2026/11/a.csv", "size": "120"}, {"key": "orders/2026/11/b.csv", "size": "80"}]
