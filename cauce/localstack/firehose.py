@@ -3,8 +3,9 @@
 moto's Firehose delivers synchronously, ignores buffering hints and the Lambda processor, and never
 reads from a Kinesis stream, so Cauce emulates delivery for the stack's `firehose_config` entries:
 - records are buffered until `buffer_size` MB or `buffer_interval` seconds (the clock is injected);
-- with processing on, the Lambda processor (the stack's handler, in process) gets the buffered records
-  in invocations of at most its BufferSizeInMBs (1 MB by default), and its results are honoured:
+- with processing on, records wait for the Lambda processor (the stack's handler, in process) until
+  its BufferSizeInMBs (1 MB by default) or BufferIntervalInSeconds (60 s) is reached, and go to it
+  in invocations of at most BufferSizeInMBs; its results are honoured:
   Ok records are delivered, Dropped ones counted, ProcessingFailed ones written under the error prefix
   with `!{firehose:error-output-type}` = processing-failed, in Firehose's error record format;
 - an invocation that raises, or outlasts the function's timeout (measured on the injected clock; its
@@ -15,13 +16,15 @@ reads from a Kinesis stream, so Cauce emulates delivery for the stack's `firehos
   UTC), `!{partitionKeyFromLambda:k}`, `!{firehose:error-output-type}` and `!{firehose:random-string}`;
   objects are named `<stream>-1-<yyyy-MM-dd-HH-mm-ss>-<id>` and GZIP-compressed when configured;
 - with `s3_backup_mode` Enabled the source records are also written under `backup/<stream>/`, GZIP
-  as the module configures the backup.
+  as the module configures the backup;
+- what is to be delivered (the processed records) is buffered until `buffer_size` MB, counted on
+  the records as delivered, or `buffer_interval` seconds from the first record's arrival (the
+  clock is injected);
 - dynamic partitioning by inline parsing: the MetadataExtraction processor's JQ query gives the keys
   of `!{partitionKeyFromQuery:k}` (after the Lambda processor, when there is one); a record it cannot
   read, or missing a key, goes to the error prefix as partitioning-failed; AppendDelimiterToRecord
   adds a newline to each delivered record.
-Not done: the processor's own buffering (BufferIntervalInSeconds; records are handed to it when the
-destination's buffer is delivered), and RecordDeAggregation.
+Not done: RecordDeAggregation.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
 
 DEFAULT_PREFIX = "!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"
 PROCESSOR_BUFFER_BYTES = 1024 * 1024
+PROCESSOR_BUFFER_SECONDS = 60.0  # the Lambda processor's BufferIntervalInSeconds by default
 INVOCATION_RETRIES = 3
 _JAVA_PATTERNS = {"yyyy": "%Y", "yy": "%y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}
 KEY_NAMESPACES = {"partitionKeyFromLambda": "lambda", "partitionKeyFromQuery": "query"}  # prefix namespace -> where its keys come from
@@ -126,12 +130,15 @@ class FirehoseDelivery:
         self.query = None  # the MetadataExtraction processor's compiled JQ query
         self.append_delimiter = "AppendDelimiterToRecord" in types
         self.processor_bytes = PROCESSOR_BUFFER_BYTES
+        self.processor_seconds = PROCESSOR_BUFFER_SECONDS
         self.invocation_retries = INVOCATION_RETRIES
         self.processor_arn = arn("lambda", f"function:{self.name}-processor")  # the processor's LambdaArn, when given
         for processor in processing.get("processors", []):
             for parameter in processor.get("parameters", []):
                 if parameter.get("parameter_name") == "BufferSizeInMBs":
                     self.processor_bytes = int(float(parameter["parameter_value"]) * 1024 * 1024)
+                if parameter.get("parameter_name") == "BufferIntervalInSeconds":
+                    self.processor_seconds = float(parameter["parameter_value"])
                 if parameter.get("parameter_name") == "LambdaArn" and str(parameter.get("parameter_value", "")).startswith("arn:"):
                     self.processor_arn = str(parameter["parameter_value"])
                 if parameter.get("parameter_name") == "NumberOfRetries":
@@ -144,7 +151,15 @@ class FirehoseDelivery:
             raise FirehoseConfigError(f"firehose {self.name}: the prefix uses !{{partitionKeyFromQuery:...}} but no MetadataExtraction "
                                       "processor gives a MetadataExtractionQuery")
         self.stats = DeliveryStats()
-        self._buffer: list[_Buffered] = []
+        # with a Lambda processor, records wait for it first (its BufferSizeInMBs / BufferIntervalInSeconds) ...
+        self._pending: list[_Buffered] = []
+        self._pending_bytes = 0
+        self._pending_since: float | None = None
+        # ... then, processed, for the destination's hints: sources (for the backup), placed and failed records
+        self._sources: list[_Buffered] = []
+        self._placed: list[tuple[int, bytes, dict]] = []
+        self._unplaced: list[tuple[int, bytes, dict]] = []
+        self._failed: list[tuple[_Buffered, str, str, int]] = []
         self._buffered_bytes = 0
         self._opened_at: float | None = None
         self._lock = threading.RLock()
@@ -181,49 +196,77 @@ class FirehoseDelivery:
         stats = self.stats
         stats.records_in += 1
         stats.bytes_in += len(data)
-        self._buffer.append(_Buffered(data, int(now * 1000) if arrival_ms is None else arrival_ms))
-        self._buffered_bytes += len(data)
-        if self._opened_at is None:
-            self._opened_at = now
-        if self._buffered_bytes >= self.buffer_bytes:
-            self.flush()
+        record = _Buffered(data, int(now * 1000) if arrival_ms is None else arrival_ms)
+        if self.transform is None:
+            self._route([record], [(record.arrival_ms, data, {})], [], now)
+            return
+        self._pending.append(record)
+        self._pending_bytes += len(data)
+        if self._pending_since is None:
+            self._pending_since = now
+        if self._pending_bytes >= self.processor_bytes:
+            self._invoke_pending()
 
     @property
     def buffered_bytes(self) -> int:
-        return self._buffered_bytes
+        return self._pending_bytes + self._buffered_bytes
 
     @_locked
     def tick(self) -> None:
-        """Deliver when the buffer has waited `buffer_interval` (call it as time passes)."""
-        if self._buffer and self._opened_at is not None and self.clock() - self._opened_at >= self.buffer_seconds:
-            self.flush()
+        """Invoke the processor, and deliver, when their buffers have waited their intervals (call it as time passes)."""
+        now = self.clock()
+        if self._pending and self._pending_since is not None and now - self._pending_since >= self.processor_seconds:
+            self._invoke_pending()
+        if self._opened_at is not None and now - self._opened_at >= self.buffer_seconds:
+            self._deliver()
 
     @_locked
     def flush(self) -> None:
-        """Deliver the buffer now (as at the buffer hints, or when the stack stops)."""
-        buffered, self._buffer, self._buffered_bytes, self._opened_at = self._buffer, [], 0, None
-        if not buffered:
-            return
-        if self.backup:  # the module configures the backup with GZIP, whatever the main destination's compression
-            self._write_objects(f"backup/{self.name}/", [(b.arrival_ms, b.data, {}) for b in buffered], error_type=None, compress=True)
-        if self.transform is None:
-            delivered = [(b.arrival_ms, b.data, {}) for b in buffered]
-            failed: list[tuple[_Buffered, str, str, int]] = []
-        else:
-            delivered, failed = self._process(buffered)
-        placed, unplaced = [], []
+        """Process and deliver everything buffered now (as when the stack stops)."""
+        self._invoke_pending()
+        self._deliver()
+
+    def _invoke_pending(self) -> None:
+        """The processor's buffer to the processor (in invocations of at most its BufferSizeInMBs)."""
+        batch, since = self._pending, self._pending_since
+        self._pending, self._pending_bytes, self._pending_since = [], 0, None
+        if batch:
+            delivered, failed = self._process(batch)
+            self._route(batch, delivered, failed, since)
+
+    def _route(self, sources: list[_Buffered], delivered: list[tuple[int, bytes, dict]], failed: list[tuple[_Buffered, str, str, int]],
+               since: float) -> None:
+        """Processed records into the destination's buffer, placed by their keys or failed, delivered at its hints.
+        Its interval runs from when the first of them was put (`since`): the processor's wait is part of it."""
+        if self.backup:
+            self._sources += sources
         for arrival, data, keys in delivered:
             try:
                 if self.query is not None:
                     keys = {**keys, **self._query_keys(data)}
                 self._check_keys(keys)
-                placed.append((arrival, data + b"\n" if self.append_delimiter else data, keys))
+                data = data + b"\n" if self.append_delimiter else data
+                self._placed.append((arrival, data, keys))
+                self._buffered_bytes += len(data)
             except MissingPartitionKey as error:
-                unplaced.append((arrival, self._error_record(_Buffered(data, arrival), error.code, str(error), 1), {}))
+                self._unplaced.append((arrival, self._error_record(_Buffered(data, arrival), error.code, str(error), 1), {}))
+        self._failed += failed
+        if self._opened_at is None and (self._placed or self._unplaced or self._failed or self._sources):
+            self._opened_at = since
+        if self._buffered_bytes >= self.buffer_bytes:
+            self._deliver()
+
+    def _deliver(self) -> None:
+        """Write the destination's buffer: one object per prefix, the errors, the backup."""
+        sources, placed, unplaced, failed = self._sources, self._placed, self._unplaced, self._failed
+        self._sources, self._placed, self._unplaced, self._failed, self._buffered_bytes, self._opened_at = [], [], [], [], 0, None
+        if sources:  # the module configures the backup with GZIP, whatever the main destination's compression
+            self._write_objects(f"backup/{self.name}/", [(b.arrival_ms, b.data, {}) for b in sources], error_type=None, compress=True)
         self.stats.delivered += len(placed)
         self.stats.processing_failed += len(failed)
         self.stats.partitioning_failed += len(unplaced)
-        self._write_objects(self.prefix, placed, error_type=None)
+        if placed:
+            self._write_objects(self.prefix, placed, error_type=None)
         if unplaced:
             self._write_objects(self.error_prefix, unplaced, error_type="partitioning-failed")
         if failed:

@@ -38,7 +38,7 @@ def test_a_plain_boto3_client_runs_the_whole_scenario_against_cauce_up(endpoint)
     assert seen["cauce_imported"] is False
 
     assert seen["firehose_hints"] == {"SizeInMBs": 1, "IntervalInSeconds": 5}
-    # 1.3 MB of records: the 1 MB hint delivers at once, the rest waits for the 5 s interval
+    # 1.3 MB of records: the processor's and the destination's 1 MB hints deliver at once, the rest waits for the intervals
     assert 0 < seen["delivered_before_the_interval"] < 1_800
     assert (seen["delivered_lines"], seen["failed_lines"]) == (1_800, 200)  # every record accounted for
     assert seen["gzip"] is True and all(key.endswith(".gz") for key in seen["delivered_objects"] + seen["failed_objects"])
