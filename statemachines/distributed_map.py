@@ -9,10 +9,9 @@ manifest's `fileSchema` names, values as strings. Only CSV inventories, as Step 
 
 ItemBatcher (Developer Guide, "ItemBatcher (Map)"): each child execution gets `{"Items": [...],
 "BatchInput": ...}` with at most MaxItemsPerBatch items and MaxInputBytesPerBatch bytes of JSON.
-`for_interpreter` takes the field out of the definition moto parses and keeps it by the Map state's
-name; the Map Run then groups the items it read (ItemsPath or ItemReader) before the child
-executions start. Kept by name for the machine prepared last: two machines run side by side in one
-process with one Map state name and different batchers would share one. The Path forms
+`for_interpreter` takes the field out of the definition moto parses and keeps it by the state
+machine's name and the Map state's; the Map Run then groups the items it read (ItemsPath or
+ItemReader) before the child executions start. The Path forms
 (MaxItemsPerBatchPath, MaxInputBytesPerBatchPath) and ItemBatcher with an ItemSelector are refused
 by validation.
 
@@ -34,23 +33,27 @@ from unittest import mock
 
 THRESHOLD_ERROR = "States.ExceedToleratedFailureThreshold"
 MANIFEST = "MANIFEST"
-_BATCHERS: dict[str, dict[str, Any]] = {}  # Map state name -> its ItemBatcher (see the module docstring)
+_BATCHERS: dict[tuple[str, str], dict[str, Any]] = {}  # (state machine name, Map state name) -> its ItemBatcher
 THRESHOLD_CAUSE = "The specified tolerated failure threshold for the Map Run has been exceeded"
 
 
-def for_interpreter(document: Any) -> Any:
+def for_interpreter(document: Any, machine: str | None = None) -> Any:
     """The definition as moto's grammar takes it: whole-number ToleratedFailurePercentage values written
-    as floats (AWS takes `50`, moto only `50.0`), and ItemBatcher kept aside by state name (see above)."""
+    as floats (AWS takes `50`, moto only `50.0`), and ItemBatcher kept aside for the state machine
+    named `machine` (see above; without a name, as for validation, it is only taken out)."""
     if isinstance(document, dict):
         states = document.get("States")
-        if isinstance(states, dict):
+        if isinstance(states, dict) and machine is not None:
             for name, state in states.items():
-                if isinstance(state, dict) and isinstance(state.get("ItemBatcher"), dict):
-                    _BATCHERS[name] = state["ItemBatcher"]
+                if isinstance(state, dict) and state.get("Type") == "Map":
+                    if isinstance(state.get("ItemBatcher"), dict):
+                        _BATCHERS[(machine, name)] = state["ItemBatcher"]
+                    else:  # a machine of this name defined again without it
+                        _BATCHERS.pop((machine, name), None)
         return {key: float(value) if key == "ToleratedFailurePercentage" and isinstance(value, int) and not isinstance(value, bool)
-                else for_interpreter(value) for key, value in document.items() if key != "ItemBatcher"}
+                else for_interpreter(value, machine) for key, value in document.items() if key != "ItemBatcher"}
     if isinstance(document, list):
-        return [for_interpreter(value) for value in document]
+        return [for_interpreter(value, machine) for value in document]
     return document
 
 
@@ -116,7 +119,8 @@ def installed() -> Iterator[None]:
         return original_transformer_for(input_type)
 
     def map_run(self: Any, env: Any, eval_input: Any) -> None:
-        batcher = _BATCHERS.get(env.states.context_object.context_object_data["State"]["Name"])
+        context = env.states.context_object.context_object_data
+        batcher = _BATCHERS.get((context["StateMachine"]["Name"], context["State"]["Name"]))
         if batcher is not None:  # the child executions get batches of the items read
             env.stack.append(batches(env.stack.pop(), batcher))
         original(self, env, eval_input)

@@ -346,7 +346,7 @@ class LocalStepFunctions:
         client = self._client
         machine_name = f"{_safe_name(definition.name)}-{next(self._names)}"
         try:
-            arn = client.create_state_machine(name=machine_name, definition=json.dumps(for_interpreter(definition.document)), roleArn=ROLE_ARN,
+            arn = client.create_state_machine(name=machine_name, definition=json.dumps(for_interpreter(definition.document, machine_name)), roleArn=ROLE_ARN,
                                               type=definition.type)["stateMachineArn"]
         except client.exceptions.InvalidDefinition as error:
             self._pending_test_case = None

@@ -362,3 +362,17 @@ def test_item_batcher_also_bounds_a_batchs_bytes():
     grouped = batches(items, {"MaxInputBytesPerBatch": 140})
     assert [len(batch["Items"]) for batch in grouped] == [2, 2, 1] and all("BatchInput" not in batch for batch in grouped)
     assert [len(batch["Items"]) for batch in batches(items, {})] == [5]
+
+
+def test_an_item_batcher_applies_to_its_own_machine_only():
+    """A later machine with a Map state of the same name and no ItemBatcher gets its items one by one
+    (the batcher is kept by the state machine's name and the Map state's)."""
+    batched = {"Type": "Map", "ItemsPath": "$.items", "End": True, "ItemBatcher": {"MaxItemsPerBatch": 2},
+               "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "Keep",
+                                 "States": {"Keep": {"Type": "Pass", "End": True}}}}
+    plain = {key: value for key, value in batched.items() if key != "ItemBatcher"}
+    with LocalStepFunctions(stack=empty_stack()) as sfn:
+        first = sfn.run({"StartAt": "Each", "States": {"Each": batched}}, {"items": [1, 2, 3]})
+        second = sfn.run({"StartAt": "Each", "States": {"Each": plain}}, {"items": [1, 2, 3]})
+    assert first.output == [{"Items": [1, 2]}, {"Items": [3]}]
+    assert second.output == [1, 2, 3]

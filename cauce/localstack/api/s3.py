@@ -53,6 +53,8 @@ from urllib.parse import quote, unquote
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
+from defusedxml import ElementTree as SafeElementTree  # request bodies are untrusted XML: no entity expansion
+
 from cauce.core.aws import REGION
 from cauce.localstack.gateway import AwsError, AwsRequest, AwsResponse
 
@@ -63,7 +65,7 @@ MAX_KEYS = 1000
 CACHED_ETAG_BYTES = 256 * 1024  # a smaller file's MD5 costs less than writing its sidecar
 OWNER_ID = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
 STORED_HEADERS = ("content-encoding", "content-disposition", "content-language", "cache-control", "expires")
-CHECKSUMS = {"crc32": lambda data: zlib.crc32(data).to_bytes(4, "big"), "sha1": lambda data: hashlib.sha1(data).digest(),
+CHECKSUMS = {"crc32": lambda data: zlib.crc32(data).to_bytes(4, "big"), "sha1": lambda data: hashlib.sha1(data, usedforsecurity=False).digest(),
              "sha256": lambda data: hashlib.sha256(data).digest()}  # CRC32C and CRC64NVME are kept unverified (no local library)
 PRESIGNED = {"AWSAccessKeyId", "Signature", "Expires", "x-amz-security-token"}  # Signature Version 2 query parameters
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -170,7 +172,7 @@ class S3Store:
         return path
 
     def _sidecar(self, bucket: str, key: str) -> Path:
-        digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
+        digest = hashlib.sha1(key.encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()
         return self.state / "objects" / bucket / digest[:2] / f"{digest}.json"
 
     # --- buckets ---------------------------------------------------------------------------------
@@ -243,7 +245,7 @@ class S3Store:
         if record is not None and (key.endswith("/") or (record.get("size"), record.get("mtime_ns")) == (size, stat.st_mtime_ns)):
             return ObjectInfo(key, size, stat.st_mtime, record["etag"], record.get("content_type") or DEFAULT_CONTENT_TYPE,
                               record.get("metadata", {}), record.get("headers", {}), record.get("checksums", {}), record.get("parts", []))
-        etag = _md5_of(path) if not key.endswith("/") else hashlib.md5(b"").hexdigest()
+        etag = _md5_of(path) if not key.endswith("/") else hashlib.md5(b"", usedforsecurity=False).hexdigest()
         with self._lock:  # a large file written by another (Spark, Firehose): its ETag cached, unless it changed meanwhile
             if size >= CACHED_ETAG_BYTES and path.exists() and path.stat().st_mtime_ns == stat.st_mtime_ns:
                 _write_json(sidecar, {"key": key, "etag": etag, "size": size, "mtime_ns": stat.st_mtime_ns})
@@ -263,7 +265,7 @@ class S3Store:
         if isinstance(data, bytes):
             source = self.new_temporary()
             source.write_bytes(data)
-            etag = etag or hashlib.md5(data).hexdigest()
+            etag = etag or hashlib.md5(data, usedforsecurity=False).hexdigest()
         else:
             source, etag = data, etag or _md5_of(data)
         try:
@@ -444,7 +446,7 @@ class S3Store:
         self.upload(bucket, key, upload_id)
         folder = self.state / "uploads" / upload_id
         if isinstance(data, bytes):
-            etag = hashlib.md5(data).hexdigest()
+            etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
             temporary = self.new_temporary()
             temporary.write_bytes(data)
         else:
@@ -483,7 +485,7 @@ class S3Store:
             for number in numbers:
                 with (folder / f"{number:05d}.part").open("rb") as part:
                     shutil.copyfileobj(part, out, 1024 * 1024)
-        etag = hashlib.md5(b"".join(bytes.fromhex(uploaded[n]["etag"]) for n in numbers)).hexdigest() + f"-{len(numbers)}"
+        etag = hashlib.md5(b"".join(bytes.fromhex(uploaded[n]["etag"]) for n in numbers), usedforsecurity=False).hexdigest() + f"-{len(numbers)}"
         stored = Stored(record.get("content_type"), record.get("metadata", {}), record.get("headers", {}))
         info = self.put(bucket, key, target, stored, etag=etag, parts=[uploaded[n]["size"] for n in numbers])
         shutil.rmtree(folder, ignore_errors=True)
@@ -510,7 +512,7 @@ def _common_prefix(key: str, prefix: str, delimiter: str | None) -> str | None:
 
 
 def _md5_of(path: Path) -> str:
-    digest = hashlib.md5()
+    digest = hashlib.md5(usedforsecurity=False)
     with path.open("rb") as stream:
         while chunk := stream.read(1024 * 1024):
             digest.update(chunk)
@@ -639,8 +641,8 @@ class S3Api:
         constraint = None
         if request.body.strip():
             try:
-                constraint = _text(ElementTree.fromstring(request.body), "LocationConstraint", required=False)
-            except ElementTree.ParseError:
+                constraint = _text(SafeElementTree.fromstring(request.body), "LocationConstraint", required=False)
+            except (ElementTree.ParseError, ValueError):  # defusedxml's refusals are ValueErrors
                 raise _malformed_xml() from None
         if constraint == "us-east-1":
             raise S3Error("InvalidLocationConstraint", "The specified location-constraint is not valid", LocationConstraint=constraint)
@@ -752,7 +754,7 @@ class S3Api:
 
     def complete_upload(self, request: AwsRequest, bucket: str, key: str, upload_id: str) -> AwsResponse:
         try:
-            document = ElementTree.fromstring(request.body)
+            document = SafeElementTree.fromstring(request.body)
             requested = [(int(_text(part, "PartNumber")), _text(part, "ETag")) for part in document if part.tag.endswith("Part")]
         except (ElementTree.ParseError, TypeError, ValueError):
             raise _malformed_xml() from None
@@ -822,10 +824,10 @@ class S3Api:
     def delete_objects(self, request: AwsRequest, bucket: str) -> AwsResponse:
         self.store.existing_bucket(bucket)
         try:
-            document = ElementTree.fromstring(request.body)
+            document = SafeElementTree.fromstring(request.body)
             keys = [_text(item, "Key") for item in document if item.tag.endswith("Object")]
             quiet = (_text(document, "Quiet", required=False) or "").lower() == "true"
-        except (ElementTree.ParseError, TypeError):
+        except (ElementTree.ParseError, TypeError, ValueError):
             raise _malformed_xml() from None
         if not keys or len(keys) > 1000:
             raise _malformed_xml()
@@ -877,7 +879,7 @@ def _payload(request: AwsRequest) -> tuple[bytes, dict[str, str]]:
             expected = b""
         if len(expected) != 16:
             raise S3Error("InvalidDigest", "The Content-MD5 you specified was invalid.", **{"Content-MD5": headers["content-md5"]})
-        if hashlib.md5(body).digest() != expected:
+        if hashlib.md5(body, usedforsecurity=False).digest() != expected:
             raise S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.")
     checksums = {}
     for name, value in {**headers, **trailers}.items():

@@ -126,10 +126,16 @@ def _create_stack_machines(server: "LocalStackServer") -> None:
             continue
         try:
             definition = load_definition(key, server.stack)
-            backend.create_state_machine(name=machine.name, definition=json.dumps(for_interpreter(definition.document)), roleArn=machine.role_arn,
+            backend.create_state_machine(name=machine.name, definition=json.dumps(for_interpreter(definition.document, machine.name)), roleArn=machine.role_arn,
                                          sm_type=machine.type or "STANDARD")
         except Exception as error:  # a definition the interpreter refuses: the server runs on without it
             print(f"cauce up: state machine {machine.name} not created: {error}", file=sys.stderr)
+
+
+def _name_of(body: dict) -> str | None:
+    """An UpdateStateMachine's machine name, from its ARN (`...:stateMachine:NAME`)."""
+    arn = body.get("stateMachineArn")
+    return arn.rsplit(":", 1)[-1] if isinstance(arn, str) else None
 
 
 class StepFunctionsService:
@@ -151,7 +157,7 @@ class StepFunctionsService:
                 from cauce.statemachines.distributed_map import for_interpreter
 
                 try:
-                    definition = json.dumps(for_interpreter(json.loads(body["definition"])))
+                    definition = json.dumps(for_interpreter(json.loads(body["definition"]), body.get("name") or _name_of(body)))
                 except json.JSONDecodeError:
                     return None  # moto refuses it as AWS does (InvalidDefinition)
                 return self.gateway.forward(dataclasses.replace(request, body=json.dumps({**body, "definition": definition}).encode()))
