@@ -152,17 +152,21 @@ def compiled(expression: str) -> Any:
     return program
 
 
+_COMPILING = threading.Lock()  # jsonatapy 2.2.13's compile crashed the process (SIGSEGV) when two threads compiled at once
+
+
 def _compile(expression: str) -> Any:
     import jsonatapy
 
-    try:
-        program = jsonatapy.compile(expression)
-    except ValueError as error:
-        raise JsonataError(expression, str(error)) from None
-    for name, function in _ADDED.items():
-        program.register(name, function)
-    for name, function in _OVERRIDDEN.items():
-        program.register_override(name, function)
+    with _COMPILING:
+        try:
+            program = jsonatapy.compile(expression)
+        except ValueError as error:
+            raise JsonataError(expression, str(error)) from None
+        for name, function in _ADDED.items():
+            program.register(name, function)
+        for name, function in _OVERRIDDEN.items():
+            program.register_override(name, function)
     return program
 
 
