@@ -60,8 +60,6 @@ def for_interpreter(document: Any, machine: str | None = None) -> Any:
 def batches(items: list[Any], batcher: dict[str, Any]) -> list[dict[str, Any]]:
     """Items grouped as ItemBatcher groups them: at most MaxItemsPerBatch items and MaxInputBytesPerBatch
     bytes of JSON a batch (each limit only when given), BatchInput in each."""
-    import json
-
     most_items = int(batcher.get("MaxItemsPerBatch") or 0) or len(items) or 1
     most_bytes = int(batcher.get("MaxInputBytesPerBatch") or 0)
     extra = {"BatchInput": batcher["BatchInput"]} if "BatchInput" in batcher else {}

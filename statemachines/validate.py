@@ -258,12 +258,12 @@ def _check_state(name, state, where, states, problems, names, known, machine_lan
             if not isinstance(batcher, dict):
                 add("ItemBatcher", "an object of MaxItemsPerBatch, MaxInputBytesPerBatch and BatchInput")
             else:
-                for field in ("MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath"):
-                    if field in batcher:
-                        add(f"ItemBatcher.{field}", "does not run locally: give MaxItemsPerBatch / MaxInputBytesPerBatch as numbers")
-                for field in ("MaxItemsPerBatch", "MaxInputBytesPerBatch"):
-                    if field in batcher and (not isinstance(batcher[field], int) or isinstance(batcher[field], bool) or batcher[field] < 1):
-                        add(f"ItemBatcher.{field}", "must be a whole number, 1 or more")
+                for key in ("MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath"):
+                    if key in batcher:
+                        add(f"ItemBatcher.{key}", "does not run locally: give MaxItemsPerBatch / MaxInputBytesPerBatch as numbers")
+                for key in ("MaxItemsPerBatch", "MaxInputBytesPerBatch"):
+                    if key in batcher and (not isinstance(batcher[key], int) or isinstance(batcher[key], bool) or batcher[key] < 1):
+                        add(f"ItemBatcher.{key}", "must be a whole number, 1 or more")
             if "ItemSelector" in state:
                 add("ItemBatcher", "with an ItemSelector does not run locally (the local batching groups the items as read)")
         if isinstance(processor, dict) and (processor.get("ProcessorConfig") or {}).get("ExecutionType") == "EXPRESS":

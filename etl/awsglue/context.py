@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from cauce.etl.awsglue.dynamicframe import (
-    ERROR_COLUMN, DynamicFrame, DynamicFrameReader, DynamicFrameWriter, _col, _error_frame, quote,
+    ERROR_COLUMN, DynamicFrame, DynamicFrameReader, DynamicFrameWriter, _col, quote,
 )
 from cauce.etl.awsglue.environment import LocalGlueEnvironment, current_environment
 from cauce.etl.awsglue.gluetypes import merge_types, value_type

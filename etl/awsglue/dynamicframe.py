@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from cauce.etl.awsglue.gluetypes import glue_type_name, merge_types, spark_type, value_type
+from cauce.etl.awsglue.gluetypes import glue_type_name, spark_type, value_type
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -220,8 +220,6 @@ class DynamicFrame:
         return self._derive(self._df.select(*build(tree)), {})
 
     def _source_column(self, path: str, case_sensitive: bool) -> "Column | None":
-        from pyspark.sql import functions as F
-
         names = {c if case_sensitive else c.lower(): c for c in self._df.columns}
         plain = _unquote(path)
         if (plain if case_sensitive else plain.lower()) in names:

@@ -109,7 +109,6 @@ class LocalRuntime:
         raise TypeError(f"read(ctx={ctx!r}): unsupported source {source!r}")
 
     def _read_files(self, uri: str, format: str, schema: Any, options: dict[str, str], ctx: str) -> "DataFrame":
-        from pyspark.sql import functions as F
         from pyspark.sql.types import StringType, StructField, StructType
 
         base = self.lake.local_path(uri)

@@ -32,7 +32,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cauce.core.aws import ACCOUNT, REGION, arn
+from cauce.core.aws import ACCOUNT, arn
 from cauce.localstack.firehose import FirehoseConfigError, FirehoseDelivery
 from cauce.localstack.gateway import AwsError, AwsRequest, AwsResponse
 

@@ -13,7 +13,6 @@ The processor follows the record transformation contract of the Firehose Develop
 
 from __future__ import annotations
 
-import base64
 import gzip
 import io
 import json
