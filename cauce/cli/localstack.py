@@ -119,16 +119,16 @@ def up(state_dir, port, as_json, stack, stack_file, project):
     Any AWS client can use it: export AWS_ENDPOINT_URL as printed. Stop it with `cauce down`.
     """
     from cauce.localstack.applicability import not_applicable_locally
-    from cauce.localstack.control import PortBusy, StackStartFailed, status
+    from cauce.localstack.control import AnalyticsAppRefused, PortBusy, StackStartFailed, status
     from cauce.localstack.control import up as start
     state_dir = state_folder(state_dir, project)
     try:
-        record = start(state_dir, stack_file, port, project_root=project.root if project is not None else None)
+        record = start(state_dir, stack_file, port, project_root=project.root if project is not None else None, stack=stack)
         document = {**status(state_dir), "already_running": record["already_running"],
                     "not_applicable_locally": not_applicable_locally(stack)}
     except PortBusy as error:
         fail(str(error), 2)
-    except StackStartFailed as error:
+    except (StackStartFailed, AnalyticsAppRefused) as error:
         fail(str(error))
     lines = [("already running" if record["already_running"] else "started") + f": {document['endpoint']} (pid {document['pid']})",
              f"  export AWS_ENDPOINT_URL={document['endpoint']} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "

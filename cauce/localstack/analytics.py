@@ -14,11 +14,15 @@ BATCH_RECORDS = 50_000  # records per micro-batch: one Spark job each
 
 class StreamingApp:
     def __init__(self, app: Any, kinesis: Any, input_stream: str, output_stream: str, spark: Callable[[], Any],
-                 batch_records: int = BATCH_RECORDS) -> None:
-        from cauce.analytics.runtime import check
+                 batch_records: int = BATCH_RECORDS, checked: bool = False) -> None:
+        """`checked`: the app's SQL was checked already (`cauce up` checks it before the server starts,
+        so that the server does not hold the SQL translator until the first batch)."""
         from cauce.core.kinesis import StreamReader
 
-        check(app)  # refuse bad SQL now, before any record is read
+        if not checked:
+            from cauce.analytics.runtime import check
+
+            check(app)  # refuse bad SQL now, before any record is read
         self.app = app
         self.name = app.name
         self.kinesis = kinesis

@@ -15,7 +15,10 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cauce.core.stack import Stack
 
 DEFAULT_STATE_DIR = Path(".cauce/stack")
 START_TIMEOUT_SECONDS = 60
@@ -70,17 +73,21 @@ def _is_server(pid: int) -> bool:
     return b"cauce.localstack.server" in command  # a zombie's command line is empty
 
 
-def up(state_dir: Path, stack_file: Path | None, port: int | None, project_root: Path | None = None) -> dict[str, Any]:
+def up(state_dir: Path, stack_file: Path | None, port: int | None, project_root: Path | None = None,
+       stack: "Stack | None" = None) -> dict[str, Any]:
     """Start the server in the background (or return the one already running) and wait until it answers.
     It runs in the project's root, so that it finds the project's handlers and jobs as the commands do.
 
     The server holds its standard input open on this process until it answers: if this process dies
-    first (Ctrl-C, kill -9), the server sees end-of-file and stops, so a failed start leaves no server."""
+    first (Ctrl-C, kill -9), the server sees end-of-file and stops, so a failed start leaves no server.
+    The `stack`'s SQL analytics apps are checked here first (AnalyticsAppRefused), not in the server."""
     record = running(state_dir)
     if record is not None:
         return {**record, "already_running": True}
     if port is not None:
         refuse_busy_port(port)
+    if stack is not None:
+        check_apps(stack)
     state_dir.mkdir(parents=True, exist_ok=True)
     port = port or _free_port()
     command = [sys.executable, "-m", "cauce.localstack.server", "--state-dir", str(state_dir.resolve()), "--port", str(port),
@@ -98,6 +105,27 @@ def up(state_dir: Path, stack_file: Path | None, port: int | None, project_root:
     except BaseException:
         _stop_child(process)
         raise
+
+
+class AnalyticsAppRefused(ValueError):
+    """A SQL analytics app of the stack cannot run: its definition or its SQL is refused."""
+
+
+def check_apps(stack: "Stack") -> None:
+    """Check every analytics app of the stack (definition, then SQL), as the server would on its first
+    batch. Done by `cauce up` before the server starts, so that the long-running server never holds the
+    SQL translator (sqlglot, about 10 MB) before an app has records to run."""
+    if not stack.kinesis_config.analytics_config:
+        return
+    from cauce.analytics.app import AppDefinitionError, load_app
+    from cauce.analytics.dialect import AnalyticsSqlError
+    from cauce.analytics.runtime import check
+
+    for key in stack.kinesis_config.analytics_config:
+        try:
+            check(load_app(key, stack))
+        except (AppDefinitionError, AnalyticsSqlError) as error:
+            raise AnalyticsAppRefused(f"the analytics app {key} cannot run: {error}") from None
 
 
 def _wait_until_answering(process: subprocess.Popen, state_dir: Path) -> dict[str, Any]:

@@ -69,3 +69,4 @@ def create_streams(kinesis: Any, stack: "Stack") -> dict[str, str]:
         if output not in streams.values():
             kinesis.create_stream(StreamName=output, ShardCount=1)
     return streams
+

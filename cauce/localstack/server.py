@@ -9,7 +9,9 @@ on-failure queues) and runs what AWS would run on its own as records arrive:
 - each Kinesis event source mapping invokes its consumer handler (cauce.localstack.event_source);
 - each SQL analytics app runs over its input stream in micro-batches (every 10 s, or 50,000
   records) into its output stream (cauce.localstack.analytics; Spark starts with the first batch).
-Records every consumer has read expire (cauce.localstack.kinesis).
+Records every consumer has read expire (cauce.localstack.kinesis). These consumers call moto's
+backends in this process (cauce.localstack.backends), not the endpoint through boto3 clients,
+which would hold a botocore service model each.
 
 Crawlers and the state machines run on demand against the same lake
 (`cauce sfn run etl-workflow --lake <state>/lake`).
@@ -68,6 +70,8 @@ class LocalStackServer:
         self._closers: list[Any] = []
 
     def client(self, service: str) -> Any:
+        """A boto3 client of this endpoint, for calls made rarely (a function's destinations). The
+        consumers that poll use `kinesis`, in process: each botocore client holds its service model."""
         import boto3
 
         return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint)
@@ -101,21 +105,18 @@ class LocalStackServer:
         from cauce.localstack.bindings import StackBindings
         from cauce.localstack.event_source import KinesisEventSourceMapping
         from cauce.localstack.firehose import FirehoseDelivery
+        from cauce.localstack.backends import InProcessKinesis, InProcessSqs
         from cauce.localstack.kinesis import create_streams
         from cauce.localstack.pipeline import lake_bucket
         from cauce.core.lake import LocalLake
 
         kinesis_config = self.stack.kinesis_config
-        kinesis = self.client("kinesis")
+        kinesis = self.kinesis = InProcessKinesis(REGION)
         streams = create_streams(kinesis, self.stack)
         self.readers = {name: [] for name in streams.values()}
         bucket = lake_bucket(self.stack)
-        self.client("s3").create_bucket(Bucket=bucket)
-        glue = self.client("glue")
-        for crawler in self.stack.glue_config.crawler_config.values():
-            if crawler.database_name not in {d["Name"] for d in glue.get_databases()["DatabaseList"]}:
-                glue.create_database(DatabaseInput={"Name": crawler.database_name})
         lake = LocalLake(self.lake_dir)
+        (self.lake_dir / bucket).mkdir(parents=True, exist_ok=True)  # S3 through the endpoint is the lake (api/s3.py)
         self.bindings = StackBindings(self.stack, lake=self.lake_dir)  # API modules bind functions created through the API here
         handler_for = self.bindings.handler_for
 
@@ -129,13 +130,14 @@ class LocalStackServer:
             self.readers[source].append(reader)
             self.deliveries.append((FirehoseDelivery.from_stack(self.stack, firehose, lake, handler_for, bucket), reader))
         for key, source in self.stack.lambda_event_sources.items():
-            mapping = KinesisEventSourceMapping.from_stack(self.stack, source, kinesis, handler_for, self.client("sqs"), region=REGION)
+            mapping = KinesisEventSourceMapping.from_stack(self.stack, source, kinesis, handler_for, InProcessSqs(REGION, self.endpoint), region=REGION)
             self.readers[mapping.stream].append(mapping.reader)
             self.mappings.append((key, mapping))
         for key, config in kinesis_config.analytics_config.items():
             source = config.input_stream_arn.rsplit("/", 1)[-1]
             if source in self.readers:
-                app = StreamingApp(load_app(key, self.stack), kinesis, source, config.output_stream_arn.rsplit("/", 1)[-1], self._spark)
+                app = StreamingApp(load_app(key, self.stack), kinesis, source, config.output_stream_arn.rsplit("/", 1)[-1], self._spark,
+                                   checked=True)  # by `cauce up` (control.check_apps), before it started this process
                 self.readers[source].append(app.reader)
                 self.apps.append(app)
 

@@ -109,3 +109,19 @@ def test_a_server_killed_outright_is_not_taken_for_running(state_dir):
     wait_for(lambda: servers_for(state_dir) == [], "the killed server to go")
     assert invoke("status", "--state", str(state_dir)).exit_code == 1
     assert invoke("up", "--state", str(state_dir)).exit_code == 0  # and a new one starts in its place
+
+
+def test_an_analytics_app_whose_sql_is_refused_stops_up_before_a_server_is_spawned(state_dir, tmp_path, monkeypatch):
+    repository = Path(__file__).parents[2]
+    app = tmp_path / "apps" / "realtime-analytics"  # the stack's app key: its folder here is found before the stack's definition
+    app.mkdir(parents=True)
+    (app / "app.json").write_text((repository / "analytics" / "apps" / "realtime-processing" / "app.json").read_text())
+    (app / "app.sql").write_text('CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (n INTEGER);\n'
+                                 'CREATE OR REPLACE PUMP "P" AS INSERT INTO "DESTINATION_SQL_STREAM"\n'
+                                 'SELECT STREAM (n FROM "SOURCE_SQL_STREAM_001";\n')
+    monkeypatch.chdir(tmp_path / "apps")
+    result = invoke("up", "--state", str(state_dir), "--stack", str(repository / "infra" / "examples" / "complete" / "stack.tfvars.json"))
+    assert result.exit_code == 1
+    assert "the analytics app realtime-analytics cannot run: pump P (line 2): Expecting ) near 'FROM'" in result.output
+    assert "Traceback" not in result.output
+    assert servers_for(state_dir) == [] and not (state_dir / "server.json").exists()

@@ -249,7 +249,7 @@ class FirehoseApi:
         return {"DeliveryStreamARN": arn("firehose", f"deliverystream/{name}")}
 
     def _source(self, stream: str) -> _KinesisSource:
-        kinesis = self.server.client("kinesis")
+        kinesis = self.server.kinesis
         try:
             kinesis.describe_stream_summary(StreamName=stream)
         except Exception:

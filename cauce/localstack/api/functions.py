@@ -570,6 +570,7 @@ class LambdaService:
     def _start_mapping(self, created: dict[str, Any], spec: dict[str, Any]) -> None:
         from moto.kinesis.models import kinesis_backends
 
+        from cauce.localstack.backends import InProcessSqs
         from cauce.localstack.event_source import KinesisEventSourceMapping, sqs_destination
 
         stream = created["EventSourceArn"].rsplit("/", 1)[-1]
@@ -579,10 +580,10 @@ class LambdaService:
         on_failure = ((spec.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
         destination = None
         if on_failure and ":sqs:" in on_failure:
-            sqs = self.server.client("sqs")
+            sqs = InProcessSqs(REGION, self.server.endpoint)
             destination = sqs_destination(sqs, sqs.get_queue_url(QueueName=on_failure.rsplit(":", 1)[-1])["QueueUrl"])
         retries = int(spec.get("MaximumRetryAttempts", -1))
-        mapping = KinesisEventSourceMapping(self.server.client("kinesis"), stream, _BoundFunction(self, name), function_name=name,
+        mapping = KinesisEventSourceMapping(self.server.kinesis, stream, _BoundFunction(self, name), function_name=name,
                                             batch_size=int(spec.get("BatchSize", 100)),
                                             maximum_retry_attempts=UNBOUNDED_RETRIES if retries < 0 else retries,
                                             bisect_batch_on_function_error=bool(spec.get("BisectBatchOnFunctionError", False)),
@@ -650,16 +651,47 @@ def _client_context(header: str | None) -> Any:
 
 def register(server: "LocalStackServer", gateway: Any) -> Any:
     """Serve Lambda: Invoke and what moto cannot run; returns what undoes it when the server stops."""
+    service = LambdaService(server, gateway)
+    streams = (sys.stdout, sys.stderr)
+    sys.stdout, sys.stderr = _ThreadLogs(sys.stdout), _ThreadLogs(sys.stderr)
+    undo_moto: list[Any] = []
+    patching = threading.Lock()
+
+    def first_request(request: AwsRequest) -> AwsResponse | None:
+        # moto's Lambda (with its ECR and IAM models) is imported with the first Lambda request, not at
+        # start: only a function created through this API can be invoked by moto itself
+        if not undo_moto:
+            with patching:
+                if not undo_moto:
+                    undo_moto.append(_run_moto_invocations_here(service))
+        return service(request)
+
+    gateway.service("lambda", first_request)
+    server.lambda_service = service
+
+    def close() -> None:
+        service.close()
+        for undo in undo_moto:
+            undo()
+        if isinstance(sys.stdout, _ThreadLogs):
+            sys.stdout = streams[0]
+        if isinstance(sys.stderr, _ThreadLogs):
+            sys.stderr = streams[1]
+
+    return close
+
+
+def _run_moto_invocations_here(service: LambdaService) -> Any:
+    """What moto invokes itself (an SQS mapping, an SNS subscription) runs the function through
+    `service`, with moto keeping functions without Docker; returns what undoes it."""
     from moto.awslambda_simple.models import LambdaSimpleBackend
     from moto.core.config import default_user_config
 
-    service = LambdaService(server, gateway)
     saved_config = dict(default_user_config.get("lambda", {}))
-    default_user_config["lambda"] = {**saved_config, "use_docker": False}  # moto keeps functions without Docker
+    default_user_config["lambda"] = {**saved_config, "use_docker": False}
     original_invoke = LambdaSimpleBackend.invoke
 
     def invoke(backend, function_name_or_arn, qualifier, body, headers, response_headers):
-        # what moto invokes itself (an SQS mapping, an SNS subscription) runs the function
         payload = body if isinstance(body, bytes) else (body or "{}").encode()
         outcome = service.run(function_name(function_name_or_arn)[0], _event(payload), qualifier)
         if not outcome.ok:
@@ -667,18 +699,9 @@ def register(server: "LocalStackServer", gateway: Any) -> Any:
         return outcome.payload
 
     LambdaSimpleBackend.invoke = invoke
-    streams = (sys.stdout, sys.stderr)
-    sys.stdout, sys.stderr = _ThreadLogs(sys.stdout), _ThreadLogs(sys.stderr)
-    gateway.service("lambda", service)
-    server.lambda_service = service
 
-    def close() -> None:
-        service.close()
+    def undo() -> None:
         LambdaSimpleBackend.invoke = original_invoke
         default_user_config["lambda"] = saved_config
-        if isinstance(sys.stdout, _ThreadLogs):
-            sys.stdout = streams[0]
-        if isinstance(sys.stderr, _ThreadLogs):
-            sys.stderr = streams[1]
 
-    return close
+    return undo

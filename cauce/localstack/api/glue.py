@@ -369,8 +369,8 @@ OPERATIONS = {
 def register(server: "LocalStackServer", gateway: Any) -> None:
     """Serve Glue's job runs, crawls and catalog from the local stack (see the module docstring)."""
     service = GlueService(server)
-    for database in server.client("glue").get_databases()["DatabaseList"]:  # the crawlers' databases, created at start
-        service.catalog.create_database(database["Name"])
+    for crawler in server.stack.glue_config.crawler_config.values():  # the crawlers' databases exist from the start, as on AWS
+        service.catalog.create_database(crawler.database_name)
     for operation, method in OPERATIONS.items():
         gateway.operation("glue", operation, lambda request, method=method: method(service, request))
     server.glue_service = service
