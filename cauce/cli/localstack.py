@@ -150,10 +150,10 @@ def up(state_dir, port, as_json, stack, stack_file, project):
 @with_project
 def down(state_dir, purge, as_json, project):
     """Stop the local stack (Firehose buffers are delivered first)."""
-    from cauce.localstack.control import down as stop
+    from cauce.localstack import control
 
     state_dir = state_folder(state_dir, project)
-    document = stop(state_dir, purge)
+    document = control.down(state_dir, purge)
     firehose = document["final_status"].get("firehose", {})
     analytics = document["final_status"].get("analytics", {})
     text = ("stopped" if document["stopped"] else "no local stack was running") + "".join(
@@ -162,6 +162,9 @@ def down(state_dir, purge, as_json, project):
     if purge:
         text += f"\n  removed {state_dir}"
     emit(as_json, document, text)
+    if document["killed"]:  # what it had not finished (an analytics app's last windows) is lost
+        fail(f"the server had not stopped {control.STOP_TIMEOUT_SECONDS} s after SIGTERM and was killed: the counts above are its last status; "
+             f"see {state_dir / 'server.log'}")
 
 
 @click.command()

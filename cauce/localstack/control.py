@@ -195,7 +195,7 @@ def down(state_dir: Path, purge: bool = False) -> dict[str, Any]:
     import shutil
 
     record = running(state_dir)
-    stopped = False
+    stopped = killed = False
     if record is not None:
         os.kill(record["pid"], signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
@@ -203,12 +203,13 @@ def down(state_dir: Path, purge: bool = False) -> dict[str, Any]:
             time.sleep(0.05)
         if _is_server(record["pid"]):
             os.kill(record["pid"], signal.SIGKILL)
+            killed = True
         (state_dir / "server.json").unlink(missing_ok=True)
         stopped = True
     status = read_status(state_dir)
     if purge:
         shutil.rmtree(state_dir, ignore_errors=True)
-    return {"stopped": stopped, "purged": purge, "final_status": status}
+    return {"stopped": stopped, "killed": killed, "purged": purge, "final_status": status}
 
 
 def read_status(state_dir: Path) -> dict[str, Any]:

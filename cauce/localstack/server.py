@@ -205,6 +205,7 @@ class LocalStackServer:
         self.step()
         for delivery, _reader in self.deliveries:
             delivery.flush()
+        self._write_status()  # the deliveries' counts are final now, whatever the apps' last run takes
         for app in self.apps:
             app.run(final=True)  # the stream ends here: its open windows are emitted
         self._write_status()

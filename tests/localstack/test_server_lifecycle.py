@@ -125,3 +125,26 @@ def test_an_analytics_app_whose_sql_is_refused_stops_up_before_a_server_is_spawn
     assert "the analytics app realtime-analytics cannot run: pump P (line 2): Expecting ) near 'FROM'" in result.output
     assert "Traceback" not in result.output
     assert servers_for(state_dir) == [] and not (state_dir / "server.json").exists()
+
+
+def test_a_server_that_does_not_stop_in_time_is_killed_and_down_says_so(state_dir, monkeypatch):
+    import cauce.localstack.control as control
+
+    # a process that takes itself for a server (its command line says so) and ignores SIGTERM
+    stubborn = subprocess.Popen([sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                                 "print('ready', flush=True); sys.stdin.read()", "cauce.localstack.server", str(state_dir.resolve())],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert stubborn.stdout.readline() == "ready\n"  # SIGTERM is ignored from here
+        state_dir.mkdir()
+        (state_dir / "server.json").write_text(json.dumps({"pid": stubborn.pid, "port": 1, "endpoint": "http://127.0.0.1:1"}))
+        (state_dir / "status.json").write_text(json.dumps({"firehose": {"f": {"delivered": 3, "processing_failed": 1}}, "analytics": {}}))
+        monkeypatch.setattr(control, "STOP_TIMEOUT_SECONDS", 0.2)
+        result = invoke("down", "--state", str(state_dir))
+        assert result.exit_code == 1
+        assert "firehose f: 3 delivered, 1 processing-failed" in result.output
+        assert "had not stopped 0.2 s after SIGTERM and was killed" in result.output and "Traceback" not in result.output
+        assert stubborn.wait(timeout=DEADLINE_SECONDS) == -signal.SIGKILL
+    finally:
+        if stubborn.poll() is None:
+            stubborn.kill()
