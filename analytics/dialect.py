@@ -8,7 +8,11 @@ Each pump's SELECT is rewritten where the dialect differs from standard SQL, the
 written as Spark SQL by sqlglot (quoted case-sensitive identifiers, functions, casts, subqueries):
 - `SELECT STREAM` is a SELECT;
 - `STEP(x BY INTERVAL 'n' unit)` is the start of the n-unit tumbling window holding x (epoch-aligned);
-- `FLOOR(x TO unit)` is `date_trunc(unit, x)`;
+- `FLOOR(x TO unit)` is `date_trunc(unit, x)`, `CEIL(x TO unit)` the next unit boundary at or after x;
+- `LAG(x, n, default) OVER (window)` is Spark's lag, or the default when the row n back is outside the window;
+- `CURRENT_ROW_TIMESTAMP` is the output row's ROWTIME (the time KDA would output it, replaying arrivals);
+- the log parsers (cauce.analytics.log_parsers) and SUBSTRING/OVERLAY (cauce.analytics.string_functions) are
+  written as Spark SQL of KDA's meaning;
 - a sliding window `OVER ([PARTITION BY ...] RANGE INTERVAL 'n' unit PRECEDING)` or `ROWS n PRECEDING`
   (inline or in a `WINDOW w AS (...)` clause) is ordered by ROWTIME and ends at the current row;
 - `WINDOWED BY STAGGER (PARTITION BY ... RANGE INTERVAL 'n' unit)`: a window opens for a partition
@@ -29,7 +33,7 @@ from dataclasses import dataclass, field
 
 _TOKEN = re.compile(
     r"""(?P<ws>\s+)|(?P<comment>--[^\n]*|/\*.*?\*/)|(?P<quoted>"(?:[^"]|"")*")|(?P<string>'(?:[^']|'')*')"""
-    r"""|(?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?P<word>[A-Za-z_][A-Za-z0-9_$]*)|(?P<op><>|<=|>=|!=|\|\||[(),.;*+\-/<>=%:\[\]])""",
+    r"""|(?P<unicode>[uU]&'(?:[^']|'')*')|(?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?P<word>[A-Za-z_][A-Za-z0-9_$]*)|(?P<op><>|<=|>=|!=|\|\||[(),.;*+\-/<>=%:\[\]])""",
     re.S,
 )
 # A row's place among the rows of its stream with the same ROWTIME (0, 1, ...): the runtime adds it to
@@ -97,6 +101,7 @@ class Pump:
     line: int
     sources: list[str] = field(default_factory=list)
     stagger: Stagger | None = None
+    grouped_by_monotonic: bool = False  # GROUP BY MONOTONIC(...) without a time window: one row per key
 
 
 @dataclass
@@ -112,14 +117,33 @@ def tokenize(sql: str) -> list[Token]:
         if match is None:
             raise AnalyticsSqlError(f"line {line}, column {position - line_start + 1}: unexpected character {sql[position]!r}")
         kind, text = match.lastgroup, match.group()
+        if kind == "unicode":  # U&'\0009': a string literal with Unicode escapes, as a plain one
+            kind, text = "string", _unicode_literal(text, line, position - line_start + 1)
         if kind not in ("ws", "comment"):
             tokens.append(Token(kind, text, line, position - line_start + 1))
-        newlines = text.count("\n")
+        newlines = match.group().count("\n")
         if newlines:
             line += newlines
-            line_start = position + text.rfind("\n") + 1
+            line_start = position + match.group().rfind("\n") + 1
         position = match.end()
     return tokens
+
+
+def _unicode_literal(text: str, line: int, column: int) -> str:
+    """A U&'...' literal's text as a plain literal: \\XXXX and \\+XXXXXX are the characters of those code points."""
+    body, out, index = text[3:-1], [], 0
+    while index < len(body):
+        if body[index] != "\\":
+            out.append(body[index])
+            index += 1
+            continue
+        escape = re.match(r"\\(\\|[0-9A-Fa-f]{4}|\+[0-9A-Fa-f]{6})", body[index:])
+        if escape is None:
+            raise AnalyticsSqlError(f"line {line}, column {column}: {text}: a Unicode escape is \\XXXX or \\+XXXXXX (hexadecimal)")
+        code = escape.group(1)
+        out.append("\\" if code == "\\" else chr(int(code.lstrip("+"), 16)))
+        index += escape.end()
+    return "'" + "".join(out) + "'"
 
 
 def parse(sql: str) -> Program:
@@ -251,6 +275,7 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
         # KDA emits a group once a row with the next key arrives; the input being finite, every group is
         # emitted, its ROWTIME that of its latest row
         rowtime = sqlglot.exp.Max(this=_input_rowtime(expression))
+        pump.grouped_by_monotonic = True
     else:  # a row keeps its input row's ROWTIME
         rowtime = _input_rowtime(expression)
     # KDA's CURRENT_ROW_TIMESTAMP is the wall-clock time the row is output; replaying arrivals, that is the row's ROWTIME
@@ -328,7 +353,7 @@ def _rewrite(tokens: list[Token], stagger: list | None = None) -> tuple[str, str
                 continue
         if token.upper == "CURRENT_ROW_TIMESTAMP" and (not index or tokens[index - 1].text != "."):
             out.append(CURRENT_ROW_TIMESTAMP)  # the output row's ROWTIME, once translate_select knows it
-            index += 3 if following is not None and following.text == "(" and tokens[index + 2].text == ")" else 1
+            index += 3 if [t.text for t in tokens[index + 1:index + 3]] == ["(", ")"] else 1
             continue
         if token.upper == "LAG" and following is not None and following.text == "(":
             lagged = _lag(tokens, index)

@@ -39,8 +39,8 @@ def substring(at: Token, arguments: list[str], tokens: list[list[Token]]) -> str
         escape = _literal(at, parts["ESCAPE"], "the ESCAPE character")
         regex = _similar_regex(at, _literal(at, parts["SIMILAR"], "the SIMILAR pattern"), escape)
         return f"CASE WHEN {_PASS}rlike({source}, {_quote(regex)}) THEN {_PASS}regexp_extract({source}, {_quote(regex)}, 1) END"
-    if "FROM" not in parts:
-        raise AnalyticsSqlError(f"line {at.line}, column {at.column}: SUBSTRING needs FROM, a comma or SIMILAR")
+    if not parts.get("FROM") or ("FOR" in parts and not parts["FOR"]):
+        raise AnalyticsSqlError(f"line {at.line}, column {at.column}: SUBSTRING needs FROM <start or regex> [FOR <length>], a comma or SIMILAR")
     if len(parts["FROM"]) == 1 and parts["FROM"][0].kind == "string":  # the first match of a Java regex
         regex = _quote(_literal(at, parts["FROM"], "the regex"))
         return f"CASE WHEN {_PASS}rlike({source}, {regex}) THEN {_PASS}regexp_extract({source}, {regex}, 0) END"

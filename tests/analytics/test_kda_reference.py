@@ -219,12 +219,20 @@ def test_variable_column_log_parse_escape_and_quotes_hide_the_delimiter(spark):
 
 def test_variable_column_log_parse_typed_columns_with_a_timestamp_format(spark):
     # SQLREF sql-reference-variable-column-log-parse.html: a column list 'name TYPE type' names and types the columns; a
-    # TIMESTAMP column takes a SimpleDateFormat format ("name" TYPE TIMESTAMP 'dd/MMM/yyyy:HH:mm:ss'); a tab delimiter
+    # TIMESTAMP column takes a SimpleDateFormat format ("name" TYPE TIMESTAMP 'dd/MMM/yyyy:HH:mm:ss')
     spec = "'\"who\" TYPE VARCHAR(8), \"n\" TYPE INTEGER, \"at\" TYPE TIMESTAMP ''dd/MMM/yyyy:HH:mm:ss'''"
     source = f"(SELECT STREAM ROWTIME, VARIABLE_COLUMN_LOG_PARSE(\"log\", {spec}, '|') AS r FROM \"SOURCE_SQL_STREAM_001\") AS t"
     rows = outputs(spark, {"who": ("VARCHAR(8)", 't.r."who"'), "n": ("INTEGER", 't.r."n"'), "at": ("TIMESTAMP", 't.r."at"')},
                    [{"log": "John|42|24/May/2004:22:01:02", "_arrival_time": at(1)}, {"log": "Jane|many|", "_arrival_time": at(2)}], source=source)
     assert [(r["who"], r["n"], r["at"]) for r in rows] == [("John", 42, dt.datetime(2004, 5, 24, 22, 1, 2)), ("Jane", None, None)]
+
+
+def test_variable_column_log_parse_with_a_tab_written_as_a_unicode_escape(spark):
+    # SQLREF sql-reference-variable-column-log-parse.html: "a tab can also be a delimiter, specified using a unicode escape,
+    # e.g., u&'\0009', which is a string consisting only of a tab character"
+    rows = outputs(spark, {"c1": ("VARCHAR(8)", "t.r.COLUMN1"), "c2": ("VARCHAR(8)", "t.r.COLUMN2")}, [{"log": "a b\tc", "_arrival_time": at(1)}],
+                   source="(SELECT STREAM ROWTIME, VARIABLE_COLUMN_LOG_PARSE(\"log\", 2, u&'\\0009') AS r FROM \"SOURCE_SQL_STREAM_001\") AS t")
+    assert [(r["c1"], r["c2"]) for r in rows] == [("a b", "c")]
 
 
 def test_fixed_column_log_parse_reads_fields_by_start_and_width(spark):
@@ -372,6 +380,16 @@ def test_monotonic_lets_group_by_emit_per_key(spark):
                    records, schema, tail='GROUP BY MONOTONIC("orderId")')
     assert rows == [{"order": 1000, "total": 4.0, "items": 2, "ROWTIME": ts(2)}, {"order": 1001, "total": 4.0, "items": 1, "ROWTIME": ts(3)},
                     {"order": 1005, "total": 3.0, "items": 2, "ROWTIME": ts(5)}]
+
+
+def test_monotonic_grouping_is_refused_in_the_continuous_run(spark):
+    from cauce.analytics.streaming import IncrementalRunner
+
+    sql = ('CREATE OR REPLACE STREAM "OUT" ("n" INTEGER);\nCREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"\n'
+           '  SELECT STREAM COUNT(*) FROM "SOURCE_SQL_STREAM_001" GROUP BY MONOTONIC("log");')
+    with pytest.raises(AnalyticsSqlError, match=r"pump P \(line 2\): GROUP BY MONOTONIC\(\.\.\.\) without a STEP or FLOOR window runs in "
+                                                r"the deterministic mode only"):
+        IncrementalRunner(AnalyticsApp("reference", sql, LINE), spark)
 
 
 def test_step_tumbling_window_emits_at_the_window_end(spark):
