@@ -278,11 +278,23 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
         pump.grouped_by_monotonic = True
     else:  # a row keeps its input row's ROWTIME
         rowtime = _input_rowtime(expression)
+    expression = expression.transform(_char_padded)
     # KDA's CURRENT_ROW_TIMESTAMP is the wall-clock time the row is output; replaying arrivals, that is the row's ROWTIME
     expression = expression.transform(lambda node: rowtime.copy() if isinstance(node, sqlglot.exp.Column)
                                       and node.name == CURRENT_ROW_TIMESTAMP else node)
     expression = expression.select(sqlglot.exp.alias_(rowtime, "ROWTIME"), copy=True)
     return _spark_sql(expression), window_end
+
+
+def _char_padded(node):
+    """CAST(x AS CHAR(n)) blank-padded (or cut) to n characters, as KDA's CHAR is; Spark's cast keeps x's length."""
+    import sqlglot
+
+    if not (isinstance(node, sqlglot.exp.Cast) and node.to.this == sqlglot.exp.DataType.Type.CHAR and node.to.expressions):
+        return node
+    width = node.to.expressions[0].this.copy()
+    text = sqlglot.exp.Cast(this=node.this.copy(), to=sqlglot.exp.DataType.build("text"))
+    return sqlglot.exp.Anonymous(this=f"{_PASS}rpad", expressions=[text, width, sqlglot.exp.Literal.string(" ")])
 
 
 def _input_rowtime(expression):
@@ -384,17 +396,15 @@ def _rewrite(tokens: list[Token], stagger: list | None = None) -> tuple[str, str
 
 
 def _lag(tokens: list[Token], index: int) -> tuple[str, int] | None:
-    """KDA's `LAG(expr [, N [, default]]) [RESPECT NULLS] OVER (window)`: expr of the row N rows back, default
-    (NULL) when that row is outside the window. Spark's lag takes no frame, so the frame counts the rows in it.
+    """KDA's `LAG(expr [, N [, default]]) [IGNORE NULLS | RESPECT NULLS] OVER (window)`: expr of the row N rows back
+    (N rows with a non-null expr back, with IGNORE NULLS), default (NULL) when that row is outside the window. Spark's lag takes no frame, so the frame counts the rows in it.
     The call and the index after it; None when no inline window follows (Spark then reports what it lacks)."""
     at = tokens[index]
     close = _matching(tokens, index + 1)
     after = close + 1
     words = [t.upper for t in tokens[after:after + 2]]
-    if words == ["IGNORE", "NULLS"]:
-        raise AnalyticsSqlError(f"line {at.line}, column {at.column}: LAG ... IGNORE NULLS is not translated yet "
-                                "(the window's bound would count the non-null rows only)")
-    if words == ["RESPECT", "NULLS"]:
+    ignore_nulls = words == ["IGNORE", "NULLS"]
+    if words in (["IGNORE", "NULLS"], ["RESPECT", "NULLS"]):
         after += 2
     if after + 1 >= len(tokens) or tokens[after].upper != "OVER" or tokens[after + 1].text != "(":
         return None
@@ -405,6 +415,10 @@ def _lag(tokens: list[Token], index: int) -> tuple[str, int] | None:
     offset = _whole_number(at, _arguments(tokens[index + 2:close])[1], "N") if len(arguments) > 1 else 1
     ordered = re.split(r" (?:RANGE|ROWS) BETWEEN ", spec)[0]  # the same partition and order, no frame
     default = arguments[2] if len(arguments) == 3 else "NULL"
+    if ignore_nulls:  # N non-null rows back: the window must hold N non-null rows before this one
+        before = f"count({arguments[0]}) OVER ({spec}) - CASE WHEN {arguments[0]} IS NULL THEN 0 ELSE 1 END"
+        return (f"CASE WHEN {before} >= {offset} THEN lag({arguments[0]}, {offset}) IGNORE NULLS OVER ({ordered}) "
+                f"ELSE {default} END", over_close + 1)
     return (f"CASE WHEN count(*) OVER ({spec}) > {offset} THEN lag({arguments[0]}, {offset}) OVER ({ordered}) "
             f"ELSE {default} END", over_close + 1)
 

@@ -55,6 +55,14 @@ def test_initcap(spark):
     assert one_row(spark, {"r": ("VARCHAR(64)", "INITCAP('Each FIRST lEtTeR is cAPITALIZED')")}) == {"r": "Each First Letter Is Capitalized"}
 
 
+def test_upper_lower_and_char_length(spark):
+    # SQLREF sql-reference-upper.html, sql-reference-lower.html, sql-reference-char-length.html (a CHAR(16) is blank-padded)
+    columns = {"up": ("VARCHAR(16)", "UPPER('abcDEFghi123')"), "low": ("VARCHAR(16)", "LOWER('abcDEFghi123')"),
+               "one": ("INTEGER", "CHAR_LENGTH('one')"), "empty": ("INTEGER", "CHAR_LENGTH('')"), "fred": ("INTEGER", "CHARACTER_LENGTH('fred')"),
+               "null": ("INTEGER", "CHARACTER_LENGTH(CAST(NULL AS VARCHAR(16)))"), "padded": ("INTEGER", "CHARACTER_LENGTH(CAST('fred' AS CHAR(16)))")}
+    assert one_row(spark, columns) == {"up": "ABCDEFGHI123", "low": "abcdefghi123", "one": 3, "empty": 0, "fred": 4, "null": None, "padded": 16}
+
+
 def test_overlay_examples(spark):
     # SQLREF sql-reference-overlay.html: a start below 1 puts 1 - start characters of the replacement first
     examples = {"FROM 1": "foo45", "FROM 0": "foo345", "FROM -2": "foo12345", "FROM 4": "123foo", "FROM 17": "12345foo",
@@ -265,7 +273,6 @@ def test_sys_log_parse_gives_the_timestamp_and_the_message(spark):
     ("W3C_LOG_PARSE(\"log\", '%h %Z')", "the format specifier '%Z' is not one of Apache's"),
     ("VARIABLE_COLUMN_LOG_PARSE(\"log\", 'a TYPE WIDGET', ',')", "the column type 'WIDGET' is not one of"),
     ("FIXED_COLUMN_LOG_PARSE(\"log\", 'a TYPE INTEGER')", "the column A needs START <n>"),
-    ("LAG(\"log\", 1) IGNORE NULLS OVER (ROWS 2 PRECEDING)", "LAG ... IGNORE NULLS is not translated yet"),
 ])
 def test_what_cannot_be_translated_is_refused_by_name_line_and_column(call, message):
     error = refusal(f'SELECT STREAM {call} FROM "SOURCE_SQL_STREAM_001"')
@@ -369,6 +376,39 @@ def test_lag_over_a_time_range_partitioned_by_ticker(spark):
                            "previous": ("DOUBLE", 'LAG("price", 1) OVER (PARTITION BY "ticker" RANGE INTERVAL \'10\' SECOND PRECEDING)')},
                    records, PRICES)
     assert [(r["ticker"], r["previous"]) for r in rows] == [("A", None), ("B", None), ("A", 10.0), ("A", None)]
+
+
+def test_lag_ignore_nulls_as_the_reference_example_1_writes_it(spark):
+    # SQLREF sql-reference-lag.html, Example 1 (the sample stock dataset): LAG(price, 1, 0) and LAG(price, 2, 0) IGNORE NULLS
+    # OVER (PARTITION BY ticker_symbol RANGE INTERVAL '1' MINUTE PRECEDING): the previous prices of the ticker, skipping
+    # records whose price is null, 0 when the window holds no such record
+    stocks = parse_schema({"RecordColumns": [{"Name": "TICKER_SYMBOL", "SqlType": "VARCHAR(4)"}, {"Name": "SECTOR", "SqlType": "VARCHAR(16)"},
+                                             {"Name": "CHANGE", "SqlType": "REAL"}, {"Name": "PRICE", "SqlType": "REAL"}]}, "stocks")
+    sql = """
+    CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (
+        ticker_symbol VARCHAR(4),
+        price     DOUBLE,
+        previous_price DOUBLE,
+        previous_price_2 DOUBLE);
+    CREATE OR REPLACE PUMP "STREAM_PUMP" AS
+        INSERT INTO "DESTINATION_SQL_STREAM"
+        SELECT STREAM ticker_symbol,
+             price,
+             LAG(price, 1, 0) IGNORE NULLS OVER (
+                PARTITION BY ticker_symbol
+                RANGE INTERVAL '1' MINUTE PRECEDING),
+             LAG(price, 2, 0) IGNORE NULLS OVER (
+                PARTITION BY ticker_symbol
+                RANGE INTERVAL '1' MINUTE PRECEDING)
+        FROM "SOURCE_SQL_STREAM_001"
+    """
+    records = [{"TICKER_SYMBOL": t, "SECTOR": "TECHNOLOGY", "CHANGE": 0.5, "PRICE": p, "_arrival_time": at(s, m)}
+               for t, m, s, p in [("QXZ", 0, 1, 10.5), ("ASD", 0, 2, 60.0), ("QXZ", 0, 3, None), ("QXZ", 0, 4, 11.0),
+                                  ("QXZ", 0, 50, 12.5), ("QXZ", 1, 30, 13.0)]]
+    result = run(AnalyticsApp("stocks", sql, stocks), records, spark)
+    assert [(r["TICKER_SYMBOL"], r["PRICE"], r["PREVIOUS_PRICE"], r["PREVIOUS_PRICE_2"]) for r in result.outputs["DESTINATION_SQL_STREAM"]] == [
+        ("QXZ", 10.5, 0.0, 0.0), ("ASD", 60.0, 0.0, 0.0), ("QXZ", None, 10.5, 0.0), ("QXZ", 11.0, 10.5, 0.0),
+        ("QXZ", 12.5, 11.0, 10.5), ("QXZ", 13.0, 12.5, 0.0)]  # at 10:01:30 the minute back holds 12.5 alone
 
 
 def test_monotonic_lets_group_by_emit_per_key(spark):
