@@ -406,10 +406,18 @@ def _lag(tokens: list[Token], index: int) -> tuple[str, int] | None:
     ignore_nulls = words == ["IGNORE", "NULLS"]
     if words in (["IGNORE", "NULLS"], ["RESPECT", "NULLS"]):
         after += 2
-    if after + 1 >= len(tokens) or tokens[after].upper != "OVER" or tokens[after + 1].text != "(":
+    if after + 1 >= len(tokens) or tokens[after].upper != "OVER":
         return None
-    over_close = _matching(tokens, after + 1)
-    spec = _window_spec(tokens[after + 2:over_close], tokens[after])
+    if tokens[after + 1].text == "(":
+        over_close = _matching(tokens, after + 1)
+        spec = _window_spec(tokens[after + 2:over_close], tokens[after])
+    else:  # OVER w, of the query's WINDOW w AS (...)
+        named = next((i for i in range(len(tokens) - 2) if tokens[i].name == tokens[after + 1].name and tokens[i].kind in ("word", "quoted")
+                      and tokens[i + 1].upper == "AS" and tokens[i + 2].text == "(" and i and tokens[i - 1].upper in ("WINDOW", ",")), None)
+        if named is None:
+            return None
+        over_close = after + 1
+        spec = _window_spec(tokens[named + 3:_matching(tokens, named + 2)], tokens[after])
     arguments = [_rewrite(a)[0] for a in _arguments(tokens[index + 2:close])]
     _arity(at, arguments, 1, 2, 3)
     offset = _whole_number(at, _arguments(tokens[index + 2:close])[1], "N") if len(arguments) > 1 else 1

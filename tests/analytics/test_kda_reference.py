@@ -368,6 +368,14 @@ def test_lag_gives_the_value_n_rows_back_in_the_window_else_the_default(spark):
         (10.0, None, -1.0, None), (11.0, 10.0, -1.0, None), (12.0, 11.0, 10.0, None), (13.0, 12.0, 11.0, None)]
 
 
+def test_lag_over_a_named_window(spark):
+    # SQLREF sql-reference-lag.html ("OVER window-specification") and sql-reference-window-clause.html (WINDOW w AS (...))
+    records = [{"ticker": "A", "price": p, "_arrival_time": at(s)} for s, p in [(1, 10.0), (2, 11.0), (3, 12.0)]]
+    rows = outputs(spark, {"previous": ("DOUBLE", 'LAG("price") OVER w'), "total": ("DOUBLE", 'SUM("price") OVER w')}, records, PRICES,
+                   tail="WINDOW w AS (ROWS 1 PRECEDING)")
+    assert [(r["previous"], r["total"]) for r in rows] == [(None, 10.0), (10.0, 21.0), (11.0, 23.0)]
+
+
 def test_lag_over_a_time_range_partitioned_by_ticker(spark):
     # SQLREF sql-reference-lag.html: OVER a window partitioned and bounded by a time range; a record older than the range
     # falls outside it
