@@ -8,7 +8,11 @@ Each pump's SELECT is rewritten where the dialect differs from standard SQL, the
 written as Spark SQL by sqlglot (quoted case-sensitive identifiers, functions, casts, subqueries):
 - `SELECT STREAM` is a SELECT;
 - `STEP(x BY INTERVAL 'n' unit)` is the start of the n-unit tumbling window holding x (epoch-aligned);
-- `FLOOR(x TO unit)` is `date_trunc(unit, x)`;
+- `FLOOR(x TO unit)` is `date_trunc(unit, x)`, `CEIL(x TO unit)` the next unit boundary at or after x;
+- `LAG(x, n, default) OVER (window)` is Spark's lag, or the default when the row n back is outside the window;
+- `CURRENT_ROW_TIMESTAMP` is the output row's ROWTIME (the time KDA would output it, replaying arrivals);
+- the log parsers (cauce.analytics.log_parsers) and SUBSTRING/OVERLAY (cauce.analytics.string_functions) are
+  written as Spark SQL of KDA's meaning;
 - a sliding window `OVER ([PARTITION BY ...] RANGE INTERVAL 'n' unit PRECEDING)` or `ROWS n PRECEDING`
   (inline or in a `WINDOW w AS (...)` clause) is ordered by ROWTIME and ends at the current row;
 - `WINDOWED BY STAGGER (PARTITION BY ... RANGE INTERVAL 'n' unit)`: a window opens for a partition
@@ -29,7 +33,7 @@ from dataclasses import dataclass, field
 
 _TOKEN = re.compile(
     r"""(?P<ws>\s+)|(?P<comment>--[^\n]*|/\*.*?\*/)|(?P<quoted>"(?:[^"]|"")*")|(?P<string>'(?:[^']|'')*')"""
-    r"""|(?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?P<word>[A-Za-z_][A-Za-z0-9_$]*)|(?P<op><>|<=|>=|!=|\|\||[(),.;*+\-/<>=%:\[\]])""",
+    r"""|(?P<unicode>[uU]&'(?:[^']|'')*')|(?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?P<word>[A-Za-z_][A-Za-z0-9_$]*)|(?P<op><>|<=|>=|!=|\|\||[(),.;*+\-/<>=%:\[\]])""",
     re.S,
 )
 # A row's place among the rows of its stream with the same ROWTIME (0, 1, ...): the runtime adds it to
@@ -37,6 +41,9 @@ _TOKEN = re.compile(
 SEQUENCE_COLUMN = "__cauce_seq"
 MAX_PEERS = 2**20
 ARRIVAL_SCALE = 2 * MAX_PEERS  # unix millis * 2^21 stays within BIGINT until the year 2100
+CURRENT_ROW_TIMESTAMP = "__cauce_current_row_timestamp"
+# FLOOR/CEIL units of no fixed length: fine in a value, refused as a window (a continuous run carries a fixed span)
+CALENDAR_UNITS = ("MONTH", "YEAR")
 UNIT_MICROS = {"SECOND": 10**6, "MINUTE": 60 * 10**6, "HOUR": 3600 * 10**6, "DAY": 86400 * 10**6}
 UNSUPPORTED = {
     "RANDOM_CUT_FOREST": "anomaly detection (RANDOM_CUT_FOREST) has no Spark equivalent in Cauce",
@@ -44,8 +51,7 @@ UNSUPPORTED = {
     "HOTSPOTS": "HOTSPOTS (density-based hotspot detection) has no Spark equivalent in Cauce",
     # the dialect's own functions that have no translation yet
     **{name: f"{name} is a function of the Kinesis Analytics dialect that Cauce does not translate yet" for name in (
-        "W3C_LOG_PARSE", "SYS_LOG_PARSE", "VARIABLE_COLUMN_LOG_PARSE",
-        "FIXED_COLUMN_LOG_PARSE", "MONOTONIC", "CURSOR")},
+        "CURSOR",)},
 }
 
 
@@ -95,6 +101,7 @@ class Pump:
     line: int
     sources: list[str] = field(default_factory=list)
     stagger: Stagger | None = None
+    grouped_by_monotonic: bool = False  # GROUP BY MONOTONIC(...) without a time window: one row per key
 
 
 @dataclass
@@ -110,14 +117,33 @@ def tokenize(sql: str) -> list[Token]:
         if match is None:
             raise AnalyticsSqlError(f"line {line}, column {position - line_start + 1}: unexpected character {sql[position]!r}")
         kind, text = match.lastgroup, match.group()
+        if kind == "unicode":  # U&'\0009': a string literal with Unicode escapes, as a plain one
+            kind, text = "string", _unicode_literal(text, line, position - line_start + 1)
         if kind not in ("ws", "comment"):
             tokens.append(Token(kind, text, line, position - line_start + 1))
-        newlines = text.count("\n")
+        newlines = match.group().count("\n")
         if newlines:
             line += newlines
-            line_start = position + text.rfind("\n") + 1
+            line_start = position + match.group().rfind("\n") + 1
         position = match.end()
     return tokens
+
+
+def _unicode_literal(text: str, line: int, column: int) -> str:
+    """A U&'...' literal's text as a plain literal: \\XXXX and \\+XXXXXX are the characters of those code points."""
+    body, out, index = text[3:-1], [], 0
+    while index < len(body):
+        if body[index] != "\\":
+            out.append(body[index])
+            index += 1
+            continue
+        escape = re.match(r"\\(\\|[0-9A-Fa-f]{4}|\+[0-9A-Fa-f]{6})", body[index:])
+        if escape is None:
+            raise AnalyticsSqlError(f"line {line}, column {column}: {text}: a Unicode escape is \\XXXX or \\+XXXXXX (hexadecimal)")
+        code = escape.group(1)
+        out.append("\\" if code == "\\" else chr(int(code.lstrip("+"), 16)))
+        index += escape.end()
+    return "'" + "".join(out) + "'"
 
 
 def parse(sql: str) -> Program:
@@ -241,14 +267,44 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
     if stagger:
         expression, rowtime = _stagger(pump, expression, stagger[0], stagger[1])
     elif window_end is not None and expression.args.get("group"):
+        if any(f"'{unit}'" in window_end for unit in CALENDAR_UNITS):
+            raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): a window of a MONTH or YEAR (FLOOR/CEIL ... TO) is not "
+                                    "translated: a continuous run keeps a fixed span of records; use STEP or DAY")
         rowtime = sqlglot.parse_one(window_end, read="postgres")
+    elif expression.args.get("group") and any(t.upper == "MONOTONIC" for t in tokens):
+        # KDA emits a group once a row with the next key arrives; the input being finite, every group is
+        # emitted, its ROWTIME that of its latest row
+        rowtime = sqlglot.exp.Max(this=_input_rowtime(expression))
+        pump.grouped_by_monotonic = True
     else:  # a row keeps its input row's ROWTIME
-        from_clause = expression.args.get("from_") or expression.args.get("from")
-        source = from_clause.this if from_clause is not None else None
-        qualifier = source.alias_or_name if source is not None else None
-        rowtime = sqlglot.exp.column("ROWTIME", table=qualifier, quoted=False)
+        rowtime = _input_rowtime(expression)
+    expression = expression.transform(_char_padded)
+    # KDA's CURRENT_ROW_TIMESTAMP is the wall-clock time the row is output; replaying arrivals, that is the row's ROWTIME
+    expression = expression.transform(lambda node: rowtime.copy() if isinstance(node, sqlglot.exp.Column)
+                                      and node.name == CURRENT_ROW_TIMESTAMP else node)
     expression = expression.select(sqlglot.exp.alias_(rowtime, "ROWTIME"), copy=True)
     return _spark_sql(expression), window_end
+
+
+def _char_padded(node):
+    """CAST(x AS CHAR(n)) blank-padded (or cut) to n characters, as KDA's CHAR is; Spark's cast keeps x's length."""
+    import sqlglot
+
+    if not (isinstance(node, sqlglot.exp.Cast) and node.to.this == sqlglot.exp.DataType.Type.CHAR and node.to.expressions):
+        return node
+    width = node.to.expressions[0].this.copy()
+    text = sqlglot.exp.Cast(this=node.this.copy(), to=sqlglot.exp.DataType.build("text"))
+    return sqlglot.exp.Anonymous(this=f"{_PASS}rpad", expressions=[text, width, sqlglot.exp.Literal.string(" ")])
+
+
+def _input_rowtime(expression):
+    """The ROWTIME column of the stream (or subquery) the SELECT reads."""
+    import sqlglot
+
+    from_clause = expression.args.get("from_") or expression.args.get("from")
+    source = from_clause.this if from_clause is not None else None
+    qualifier = source.alias_or_name if source is not None else None
+    return sqlglot.exp.column("ROWTIME", table=qualifier, quoted=False)
 
 
 def _spark_sql(expression) -> str:
@@ -283,7 +339,7 @@ def _rewrite(tokens: list[Token], stagger: list | None = None) -> tuple[str, str
                 stagger.extend([keys, _interval_micros(inner[range_at + 1:], token)])
             index = close + 1
             continue
-        if token.upper in ("STEP", "FLOOR") and following is not None and following.text == "(":
+        if token.upper in ("STEP", "FLOOR", "CEIL", "CEILING") and following is not None and following.text == "(":
             close = _matching(tokens, index + 1)
             inner = tokens[index + 2:close]
             keyword = "BY" if token.upper == "STEP" else "TO"
@@ -296,13 +352,26 @@ def _rewrite(tokens: list[Token], stagger: list | None = None) -> tuple[str, str
                     end = f"timestamp_micros(unix_micros({start}) + {micros})"  # built on the grouped expression itself
                 else:
                     unit = inner[split + 1].upper if split + 1 < len(inner) else ""
-                    if unit not in UNIT_MICROS:
-                        raise AnalyticsSqlError(f"line {token.line}, column {token.column}: FLOOR(... TO {unit}): the unit must be SECOND, MINUTE, HOUR or DAY")
+                    if unit not in UNIT_MICROS and unit not in CALENDAR_UNITS:
+                        raise AnalyticsSqlError(f"line {token.line}, column {token.column}: {token.upper}(... TO {unit}): the unit must be "
+                                                "SECOND, MINUTE, HOUR, DAY, MONTH or YEAR")
                     start = f"date_trunc('{unit}', {argument})"
                     end = f"(date_trunc('{unit}', {argument}) + INTERVAL '1' {unit})"
+                    if token.upper != "FLOOR":  # CEIL: the next unit boundary, or the time itself when it is one
+                        start = end = f"CASE WHEN {start} = {argument} THEN {start} ELSE {end} END"
                 out.append(start)
                 window_end = window_end or end
                 index = close + 1
+                continue
+        if token.upper == "CURRENT_ROW_TIMESTAMP" and (not index or tokens[index - 1].text != "."):
+            out.append(CURRENT_ROW_TIMESTAMP)  # the output row's ROWTIME, once translate_select knows it
+            index += 3 if [t.text for t in tokens[index + 1:index + 3]] == ["(", ")"] else 1
+            continue
+        if token.upper == "LAG" and following is not None and following.text == "(":
+            lagged = _lag(tokens, index)
+            if lagged is not None:
+                out.append(lagged[0])
+                index = lagged[1]
                 continue
         if token.upper == "OVER" and following is not None and following.text == "(":
             close = _matching(tokens, index + 1)
@@ -324,6 +393,42 @@ def _rewrite(tokens: list[Token], stagger: list | None = None) -> tuple[str, str
         out.append(token.text)
         index += 1
     return " ".join(out), window_end
+
+
+def _lag(tokens: list[Token], index: int) -> tuple[str, int] | None:
+    """KDA's `LAG(expr [, N [, default]]) [IGNORE NULLS | RESPECT NULLS] OVER (window)`: expr of the row N rows back
+    (N rows with a non-null expr back, with IGNORE NULLS), default (NULL) when that row is outside the window. Spark's lag takes no frame, so the frame counts the rows in it.
+    The call and the index after it; None when no inline window follows (Spark then reports what it lacks)."""
+    at = tokens[index]
+    close = _matching(tokens, index + 1)
+    after = close + 1
+    words = [t.upper for t in tokens[after:after + 2]]
+    ignore_nulls = words == ["IGNORE", "NULLS"]
+    if words in (["IGNORE", "NULLS"], ["RESPECT", "NULLS"]):
+        after += 2
+    if after + 1 >= len(tokens) or tokens[after].upper != "OVER":
+        return None
+    if tokens[after + 1].text == "(":
+        over_close = _matching(tokens, after + 1)
+        spec = _window_spec(tokens[after + 2:over_close], tokens[after])
+    else:  # OVER w, of the query's WINDOW w AS (...)
+        named = next((i for i in range(len(tokens) - 2) if tokens[i].name == tokens[after + 1].name and tokens[i].kind in ("word", "quoted")
+                      and tokens[i + 1].upper == "AS" and tokens[i + 2].text == "(" and i and tokens[i - 1].upper in ("WINDOW", ",")), None)
+        if named is None:
+            return None
+        over_close = after + 1
+        spec = _window_spec(tokens[named + 3:_matching(tokens, named + 2)], tokens[after])
+    arguments = [_rewrite(a)[0] for a in _arguments(tokens[index + 2:close])]
+    _arity(at, arguments, 1, 2, 3)
+    offset = _whole_number(at, _arguments(tokens[index + 2:close])[1], "N") if len(arguments) > 1 else 1
+    ordered = re.split(r" (?:RANGE|ROWS) BETWEEN ", spec)[0]  # the same partition and order, no frame
+    default = arguments[2] if len(arguments) == 3 else "NULL"
+    if ignore_nulls:  # N non-null rows back: the window must hold N non-null rows before this one
+        before = f"count({arguments[0]}) OVER ({spec}) - CASE WHEN {arguments[0]} IS NULL THEN 0 ELSE 1 END"
+        return (f"CASE WHEN {before} >= {offset} THEN lag({arguments[0]}, {offset}) IGNORE NULLS OVER ({ordered}) "
+                f"ELSE {default} END", over_close + 1)
+    return (f"CASE WHEN count(*) OVER ({spec}) > {offset} THEN lag({arguments[0]}, {offset}) OVER ({ordered}) "
+            f"ELSE {default} END", over_close + 1)
 
 
 def _arguments(tokens: list[Token]) -> list[list[Token]]:
@@ -395,8 +500,8 @@ def _regex_replace(at: Token, arguments: list[str], tokens: list[list[Token]]) -
     # the shortest prefix holding occurrence-1 matches, kept; the next match replaced
     skip = f"^((?s:.*?(?:{pattern})){{{occurrence - 1}}}(?s:.*?))(?:{pattern})"
     tail = f"substring({original}, {start})"
-    return (f"concat(substring({original}, 1, {start - 1}), {_PASS}regexp_replace({tail}, {_quote(skip)}, "
-            f"concat('$1', {replacement}), 1))")
+    return (f"{_PASS}concat(substring({original}, 1, {start - 1}), {_PASS}regexp_replace({tail}, {_quote(skip)}, "
+            f"{_PASS}concat('$1', {replacement}), 1))")
 
 
 def _quote(text: str) -> str:
@@ -410,7 +515,11 @@ _DATE_LETTERS = set("GyMdHmsSEaKhkzZXD")
 def _date_pattern(at: Token, tokens: list[Token]) -> tuple[str, int | None]:
     """A SimpleDateFormat pattern as Spark's, and the width of the text it matches when every field is numeric
     (SimpleDateFormat parses a prefix of its input and ignores what follows; Spark's parser would not)."""
-    pattern = _literal(at, tokens, "the format (a Java SimpleDateFormat pattern)")
+    return java_date_pattern(at, _literal(at, tokens, "the format (a Java SimpleDateFormat pattern)"))
+
+
+def java_date_pattern(at: Token, pattern: str) -> tuple[str, int | None]:
+    """`_date_pattern` of a pattern already read from its literal (the log parsers' column formats)."""
     width: int | None = 0
     index = 0
     while index < len(pattern):
@@ -442,8 +551,12 @@ def _timestamp_to_char(at: Token, arguments: list[str], tokens: list[list[Token]
 
 def _char_to_timestamp(at: Token, arguments: list[str], tokens: list[list[Token]]) -> str:
     _arity(at, arguments, 2)  # KDA: CHAR_TO_TIMESTAMP(format, text); fields the format omits are 0 (days and months 1)
-    pattern, width = _date_pattern(at, tokens[0])
-    text = f"CAST({arguments[1]} AS STRING)" if width is None else f"substring(CAST({arguments[1]} AS STRING), 1, {width})"
+    return parsed_timestamp(arguments[1], *_date_pattern(at, tokens[0]))
+
+
+def parsed_timestamp(text: str, pattern: str, width: int | None) -> str:
+    """Spark SQL reading the text `text` with a checked SimpleDateFormat pattern, as SimpleDateFormat does."""
+    text = f"CAST({text} AS STRING)" if width is None else f"substring(CAST({text} AS STRING), 1, {width})"
     return f"{_PASS}to_timestamp({text}, {_quote(pattern)})"
 
 
@@ -530,16 +643,47 @@ def _parsed_row(at: Token, arguments: list[str], tokens: list[list[Token]], patt
         columns = [(name.strip('"'), sql_type) for name, sql_type in declared]
     if not count:
         raise AnalyticsSqlError(f"line {at.line}, column {at.column}: {at.text}: the regex has no group, so no column")
+    return row_of_groups(arguments[0], pattern, [(name, Column(name, sql_type, None).spark_type) for name, sql_type in columns])
+
+
+def row_of_groups(text: str, pattern: str, columns: list[tuple[str, str]]) -> str:
+    """A ROW whose i-th column is the i-th group of the Java regex `pattern` cast to its Spark type,
+    or, when a column's type is an expression of `{}`, that expression of the group; NULL unless it
+    matches the whole text."""
     whole = _quote(f"^(?:{pattern})$")  # the regex must match the whole text (Java's Matcher.matches)
     fields = []
-    for group, (name, sql_type) in enumerate(columns, start=1):
-        spark_type = Column(name, sql_type, None).spark_type
-        fields.append(f"{_quote(name)}, CAST({_PASS}regexp_extract({arguments[0]}, {whole}, {group}) AS {spark_type})")
-    return f"CASE WHEN {_PASS}rlike({arguments[0]}, {whole}) THEN {_PASS}named_struct({', '.join(fields)}) END"
+    for group, (name, spark_type) in enumerate(columns, start=1):
+        extracted = f"{_PASS}regexp_extract({text}, {whole}, {group})"
+        value = spark_type.format(extracted) if "{}" in spark_type else f"CAST({extracted} AS {spark_type})"
+        fields.append(f"{_quote(name)}, {value}")
+    return f"CASE WHEN {_PASS}rlike({text}, {whole}) THEN {_PASS}named_struct({', '.join(fields)}) END"
 
 
 _FUNCTIONS = {"REGEX_LOG_PARSE": _regex_log_parse, "FAST_REGEX_LOG_PARSER": _fast_regex_log_parse, "FAST_REGEX_LOG_PARSE": _fast_regex_log_parse, "UNIX_TIMESTAMP": _unix_timestamp, "TO_TIMESTAMP": _to_timestamp, "TSDIFF": _tsdiff, "REGEX_REPLACE": _regex_replace,
               "TIMESTAMP_TO_CHAR": _timestamp_to_char, "CHAR_TO_TIMESTAMP": _char_to_timestamp}
+
+
+def _monotonic(at: Token, arguments: list[str], _tokens: list) -> str:
+    """KDA's MONOTONIC(expr): expr, declared never to change direction so that a streaming GROUP BY may use it as
+    its key. Spark needs no such declaration: the value is the argument's; the pump's grouping is told apart
+    by translate_select (a group's ROWTIME is its latest row's)."""
+    _arity(at, arguments, 1)
+    return f"({arguments[0]})"
+
+
+def _translator(module: str, name: str):
+    """A translator of another cauce.analytics module, imported when first used (it imports this one)."""
+    def translate(at: Token, arguments: list[str], tokens: list[list[Token]]) -> str:
+        import importlib
+
+        return getattr(importlib.import_module(f"cauce.analytics.{module}"), name)(at, arguments, tokens)
+    return translate
+
+
+_FUNCTIONS.update({"W3C_LOG_PARSE": _translator("log_parsers", "w3c_log_parse"), "SYS_LOG_PARSE": _translator("log_parsers", "sys_log_parse"),
+                   "VARIABLE_COLUMN_LOG_PARSE": _translator("log_parsers", "variable_column_log_parse"),
+                   "FIXED_COLUMN_LOG_PARSE": _translator("log_parsers", "fixed_column_log_parse"), "MONOTONIC": _monotonic,
+                   "SUBSTRING": _translator("string_functions", "substring"), "OVERLAY": _translator("string_functions", "overlay")})
 # sqlglot would rewrite these Spark functions' arguments (date patterns, regex groups) as another dialect's:
 # written under this prefix they pass through as calls it does not know, and the prefix is dropped after.
 _PASS = "cauce_fn_"

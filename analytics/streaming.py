@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cauce.analytics.app import AnalyticsApp
-from cauce.analytics.dialect import UNIT_MICROS
+from cauce.analytics.dialect import UNIT_MICROS, AnalyticsSqlError
 from cauce.analytics.runtime import conform, check, execute, input_schema, load_reference_data, rows_of
 
 
@@ -32,6 +32,10 @@ class IncrementalRunner:
         self.spark = spark
         self.rowtime_column = rowtime_column
         self.program, self.plans = check(app)
+        for pump in self.program.pumps:
+            if pump.grouped_by_monotonic:  # its key closes when the next key arrives, which no fixed carried span bounds
+                raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): GROUP BY MONOTONIC(...) without a STEP or FLOOR window "
+                                        "runs in the deterministic mode only (cauce analytics run), not continuously")
         load_reference_data(app, spark, lake)
         self.horizon = dt.timedelta(microseconds=_longest_window_micros(app.sql, self.program))
         self.watermark: dt.datetime | None = None
