@@ -82,6 +82,24 @@ def _at_path(column: "Column", steps: list[str], leaf: Callable[["Column"], "Col
     return column.withField(head, _at_path(column.getField(head), rest, leaf))
 
 
+def _has_path(schema: Any, path: str) -> bool:
+    """Whether the nested path (`a.b`, `xs[]`, `xs[].p`) is still in the schema (a field dropped since is not)."""
+    from pyspark.sql.types import ArrayType, StructType
+
+    root, steps = path_steps(path)
+    if root not in schema.fieldNames():
+        return False
+    data_type = schema[root].dataType
+    for step in steps:
+        if step == "[]" and isinstance(data_type, ArrayType):
+            data_type = data_type.elementType
+        elif step != "[]" and isinstance(data_type, StructType) and step in data_type.fieldNames():
+            data_type = data_type[step].dataType
+        else:
+            return False
+    return True
+
+
 def _as_records(df: "DataFrame") -> "DataFrame":
     from pyspark.sql import DataFrame
 
@@ -246,9 +264,9 @@ class DynamicFrame:
         columns = []
         for name in view.columns:
             column = self._choice_struct(_col(name), choices[name]) if name in choices else _col(name)
-            for path, types in choices.items():  # choices inside structs and arrays, deepest first
+            for path, types in choices.items():  # choices inside structs and arrays
                 root, steps = path_steps(path)
-                if steps and root == name:
+                if steps and root == name and _has_path(view.schema, path):
                     column = _at_path(column, steps, lambda value, t=types: self._choice_struct(value, t))
             columns.append(column.alias(name))
         return view.select(*columns)
@@ -426,7 +444,7 @@ class DynamicFrame:
         nested_choices = self._choices() if nested else {}
         for path, action in nested.items():  # a.b (a field in a struct), xs[] (an array's elements), xs[].p
             root, steps = path_steps(path)
-            if root not in df.columns:
+            if not _has_path(df.schema, path):
                 continue
             if action == "match_catalog":
                 target = catalog_types.get(path.lower())

@@ -238,9 +238,6 @@ def test_choices_inside_structs_and_arrays_are_printed_and_resolved_by_path(glue
     assert frame.schema().getField("item").dataType.getField("price").dataType == ChoiceType([DoubleType(), StringType()])
     assert frame.schema().getField("tags").dataType.elementType == ChoiceType([LongType(), StringType()])
 
-    def rows(resolved, *columns):
-        return [tuple(row[c] for c in columns) for row in resolved.toDF().orderBy("id").collect()]
-
     as_df = frame.toDF()  # unresolved, each nested choice is a struct of its types, as on Glue
     assert as_df.schema["item"].dataType.simpleString() == "struct<price:struct<double:double,string:string>,sku:string>"
     assert [r.item.price.asDict() for r in as_df.orderBy("id").collect()] == [
@@ -252,6 +249,8 @@ def test_choices_inside_structs_and_arrays_are_printed_and_resolved_by_path(glue
     cols = frame.resolveChoice(specs=[("lines[].qty", "make_cols")]).toDF()
     assert [[e.asDict() for e in r.lines or []] for r in cols.orderBy("id").collect()] == [
         [{"qty_long": 1, "qty_string": None}], [{"qty_long": 1, "qty_string": None}, {"qty_long": None, "qty_string": "two"}], []]
+    dropped = frame.drop_fields(["item.price"]).toDF()  # a nested choice dropped is gone from the DataFrame too
+    assert dropped.schema["item"].dataType.simpleString() == "struct<sku:string>"
     every = frame.resolveChoice(choice="cast:string")  # `choice` resolves every choice, nested ones too
     every.printSchema()
     assert "|    |-- price: string" in capsys.readouterr().out

@@ -170,3 +170,27 @@ def test_cauce_job_run_reports_the_stacks_worker_settings_for_a_script(spark, ca
     refused = CliRunner().invoke(cli, ["job", "run", str(script), "--lake", str(cauce_lake.root), "--worker-type", "R.2X",
                                        "--stack", str(tmp_path / "stack.json"), "--JOB_NAME", "copy_job", "--source", "s3://in/c/"])
     assert refused.exit_code == 2 and "worker_type 'R.2X' is not one of" in refused.output
+
+
+THRESHOLD_SCRIPT = '''import sys
+from awsglue.transforms import ApplyMapping
+from awsglue.utils import getResolvedOptions
+from awsglue.context import GlueContext
+from pyspark.context import SparkContext
+
+glueContext = GlueContext(SparkContext.getOrCreate())
+frame = glueContext.create_dynamic_frame.from_options("s3", {"paths": ["s3://in/bad/"]}, "json", transformation_ctx="src")
+mapped = ApplyMapping.apply(frame=frame, mappings=[("id", "long", "id", "long")], transformation_ctx="map", totalThreshold=2)
+glueContext.write_dynamic_frame.from_options(frame=mapped, connection_type="s3", format="json", connection_options={"path": "s3://out/bad/"})
+'''
+
+
+def test_a_script_whose_errors_reach_a_threshold_fails_naming_the_step(run_glue_script, cauce_lake, tmp_path):
+    script = tmp_path / "thresholds.py"
+    script.write_text(THRESHOLD_SCRIPT)
+    cauce_lake.put_object("s3://in/bad/a.json", '{"id": 1}\n{oops\n{"id": 2}\n[not, json\n')
+    result = run_glue_script(script, "--JOB_NAME", "thresholds")
+    assert (result.status, result.error_type) == ("FAILED", "ErrorThresholdExceeded")
+    assert result.error == ("ErrorThresholdExceeded: ApplyMapping (transformation_ctx 'map'): 2 error record(s) up to and including "
+                            "this transformation reached its totalThreshold of 2 (line 9 of thresholds.py)")
+    assert not (cauce_lake.root / "out" / "bad").exists()
