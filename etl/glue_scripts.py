@@ -10,7 +10,14 @@ from its syntax tree, so listing jobs never executes one. Running one:
 - every bucket the script or its arguments name, and every bucket folder already in the lake,
   is mounted, so plain `spark.read`/`df.write` on `s3://` reach the lake too;
 - the result is a JobRunResult like a GlueJob's: status, rows read and written per
-  transformation_ctx (where an action evaluated them), error records, duration.
+  transformation_ctx (where an action evaluated them), error records, duration;
+- the job's policy applies as to a GlueJob (cauce.etl.runner.RunPolicy): its workers set the
+  shuffle partitions, a FAILED run is retried, and past its timeout the run ends TIMEOUT: the
+  script runs in a thread of its own with its Spark jobs in a job group, so the group is cancelled
+  and the thread interrupted (an exception raised between two of its instructions);
+- sys.argv, `awsglue`, SparkContext and the current environment belong to the process, so one
+  script runs at a time (a lock; runs from other threads wait), and everything swapped in is
+  swapped back however the run ends, its setup included.
 """
 
 from __future__ import annotations
