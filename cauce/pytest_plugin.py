@@ -87,11 +87,12 @@ def glue_context(spark, cauce_lake):
 
 @pytest.fixture
 def run_glue_script(spark, cauce_lake) -> Callable[..., "JobRunResult"]:
-    """`run_glue_script(path, "--JOB_NAME", "x", ...)`: the script unmodified on the test's lake."""
+    """`run_glue_script(path, "--JOB_NAME", "x", ..., policy=RunPolicy(...))`: the script unmodified on the
+    test's lake, with that job policy (workers, timeout, retries; Glue's defaults without one)."""
     from cauce.etl.arguments import split_argv
     from cauce.etl.glue_scripts import run_glue_script as run
 
-    return lambda path, *argv: run(path, split_argv(list(argv)), cauce_lake, spark)
+    return lambda path, *argv, **options: run(path, split_argv(list(argv)), cauce_lake, spark, **options)
 
 
 @pytest.fixture

@@ -10,7 +10,14 @@ from its syntax tree, so listing jobs never executes one. Running one:
 - every bucket the script or its arguments name, and every bucket folder already in the lake,
   is mounted, so plain `spark.read`/`df.write` on `s3://` reach the lake too;
 - the result is a JobRunResult like a GlueJob's: status, rows read and written per
-  transformation_ctx (where an action evaluated them), error records, duration.
+  transformation_ctx (where an action evaluated them), error records, duration;
+- the job's policy applies as to a GlueJob (cauce.etl.runner.RunPolicy): its workers set the
+  shuffle partitions, a FAILED run is retried, and past its timeout the run ends TIMEOUT: the
+  script runs in a thread of its own with its Spark jobs in a job group, so the group is cancelled
+  and the thread interrupted (an exception raised between two of its instructions);
+- sys.argv, `awsglue`, SparkContext and the current environment belong to the process, so one
+  script runs at a time (a lock; runs from other threads wait), and everything swapped in is
+  swapped back however the run ends, its setup included.
 """
 
 from __future__ import annotations
@@ -19,11 +26,12 @@ import ast
 import re
 import runpy
 import sys
+import threading
 import time
 import traceback
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from cauce.core.redaction import redact_text
 from cauce.etl.job import JobRunResult
@@ -32,6 +40,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from cauce.core.lake import LocalLake
+    from cauce.etl.runner import RunPolicy
 
 _S3_URI = re.compile(r"^s3[an]?://([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(/|$)")
 
@@ -93,61 +102,94 @@ class _SharedContext:
         return isinstance(instance, self.real)
 
 
+class _Deadline(BaseException):
+    """Raised in the script's thread when the run's Timeout has passed (BaseException, so that a
+    script's own `except Exception` does not swallow it)."""
+
+
+# sys.argv, the `awsglue` names in sys.modules, pyspark's SparkContext and the current environment
+# are the process's: one plain script at a time has them (a Glue script owns its driver on Glue too).
+# Runs from other threads (the local stack's Map iterations, say) wait here for their turn.
+_RUN_LOCK = threading.RLock()
+_GRACE_SECONDS = 60.0  # after the deadline, how long a cancelled script gets to unwind
+
+
+def _wait(done: threading.Event, seconds: float) -> bool:
+    return done.wait(seconds)
+
+
 def run_glue_script(path: Path | str, values: dict[str, str], lake: "LocalLake | Path | str", spark: "SparkSession | None" = None,
-                    max_retries: int = 0) -> JobRunResult:
-    """Run the script; a FAILED run is retried up to `max_retries` times (a new attempt each time)."""
+                    max_retries: int | None = None, *, policy: "RunPolicy | None" = None,
+                    wait: Callable[[threading.Event, float], bool] | None = None) -> JobRunResult:
+    """Run the script with the job's policy (cauce.etl.runner.RunPolicy: its workers set the run's
+    parallelism, past its timeout the run ends TIMEOUT); a FAILED run is retried up to the policy's
+    max_retries (or `max_retries`) times, a new attempt each time, and a TIMEOUT is not retried, as on
+    Glue. `wait(done, seconds)` waits for the script to end within its timeout (tests give their own,
+    or replace `_wait`), True if it ended."""
+    from cauce.etl.runner import RunPolicy
+
+    policy = policy or RunPolicy()
+    wait = wait or _wait
+    retries = policy.max_retries if max_retries is None else max_retries
     attempt = 0
     while True:
-        result = _run_once(Path(path), values, lake, spark, attempt)
-        if result.succeeded or attempt >= max_retries:
+        result = _run_once(Path(path), values, lake, spark, attempt, policy, wait)
+        if result.status != "FAILED" or attempt >= retries:
             return result
         attempt += 1
 
 
-def _run_once(path: Path, values: dict[str, str], lake: Any, spark: Any, attempt: int) -> JobRunResult:
+def _run_once(path: Path, values: dict[str, str], lake: Any, spark: Any, attempt: int, policy: "RunPolicy",
+              wait: Callable[[threading.Event, float], bool]) -> JobRunResult:
     import pyspark
     import pyspark.context
 
     from cauce.etl.awsglue import installed
     from cauce.etl.awsglue.environment import LocalGlueEnvironment, drain_listener_bus, observed, set_environment
 
-    started = time.perf_counter()
     job_name = values.get("JOB_NAME") or path.stem
     base_id = values.get("JOB_RUN_ID") or f"jr_local_{uuid.uuid4().hex[:20]}"
     run_id = f"{base_id}_attempt_{attempt}" if attempt else base_id
     arguments = {**values, "JOB_NAME": job_name, "JOB_RUN_ID": run_id}
+    result = JobRunResult(job_name, run_id, "RUNNING", "local", 0.0, attempt=attempt)
     environment = LocalGlueEnvironment(lake, spark)
     environment.run_id = run_id
-    environment.mount_lake_buckets()
-    environment.mount(*buckets_named(path, arguments))
-    result = JobRunResult(job_name, run_id, "RUNNING", "local", 0.0, attempt=attempt)
-    previous = set_environment(environment)
-    saved_argv = sys.argv
-    real = pyspark.context.SparkContext
-    shared = _SharedContext(real)
-    environment.spark  # the tuned session first, so that the script's SparkContext() is its context
-    sys.argv = [str(path)] + [token for key, value in arguments.items() for token in (f"--{key}", str(value))]
-    pyspark.SparkContext = pyspark.context.SparkContext = shared  # type: ignore[misc]
-    try:
-        with installed():
-            runpy.run_path(str(path), run_name="__main__")
-        result.status = "SUCCEEDED"
-    except SystemExit as exit_:
-        if exit_.code in (0, None):
-            result.status = "SUCCEEDED"
-        else:
-            result.status, result.error_type, result.error = "FAILED", "SystemExit", f"SystemExit: {exit_.code}"
-    except Exception as error:  # the run fails with the script's own error, named as Glue logs it
-        result.status = "FAILED"
-        result.error_type = type(error).__name__
-        frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == str(path)]
-        where = f" (line {frames[-1].lineno} of {path.name})" if frames else ""
-        result.error = redact_text(f"{type(error).__name__}: {_first_line(error)}{where}")
-    finally:
-        pyspark.SparkContext = pyspark.context.SparkContext = real  # type: ignore[misc]
-        sys.argv = saved_argv
-        set_environment(previous)
-        result.duration_seconds = round(time.perf_counter() - started, 3)
+    with _RUN_LOCK:
+        started = time.perf_counter()
+        real = pyspark.context.SparkContext
+        saved_argv, no_environment = sys.argv, object()
+        previous: Any = no_environment
+        shuffle_partitions = None
+        set_up = False
+        try:
+            previous = set_environment(environment)
+            session = environment.spark  # the tuned session first, so that the script's SparkContext() is its context
+            shuffle_partitions = session.conf.get("spark.sql.shuffle.partitions")
+            session.conf.set("spark.sql.shuffle.partitions", str(policy.local_cores))  # as run_job does for a GlueJob
+            environment.mount_lake_buckets()
+            environment.mount(*buckets_named(path, arguments))
+            sys.argv = [str(path)] + [token for key, value in arguments.items() for token in (f"--{key}", str(value))]
+            pyspark.SparkContext = pyspark.context.SparkContext = _SharedContext(real)  # type: ignore[misc]
+            set_up = True
+            with installed():
+                error = _run_within_timeout(path, session, run_id, policy.timeout_minutes * 60.0, wait)
+            _record_outcome(result, error, path, job_name, policy)
+        except Exception as error:
+            if set_up:
+                raise
+            # the run's setup failed (a lake folder that cannot be created, say): a FAILED run, named
+            result.status, result.error_type = "FAILED", type(error).__name__
+            result.error = redact_text(f"{type(error).__name__}: {_first_line(error)} (setting up the run of {path.name})")
+        finally:
+            pyspark.SparkContext = pyspark.context.SparkContext = real  # type: ignore[misc]
+            sys.argv = saved_argv
+            if shuffle_partitions is not None:
+                environment.spark.conf.set("spark.sql.shuffle.partitions", shuffle_partitions)
+            if previous is not no_environment:
+                set_environment(previous)
+            result.duration_seconds = round(time.perf_counter() - started, 3)
+    if not set_up:
+        return result
     drain_listener_bus(environment.spark)
     for ctx, observation in environment.counts.reads.items():
         metrics = {"rows": observation} if isinstance(observation, int) else observed(observation)
@@ -160,6 +202,68 @@ def _run_once(path: Path, values: dict[str, str], lake: Any, spark: Any, attempt
         if metrics is not None:
             result.rows_written[ctx] = int(metrics["rows"])
     return result
+
+
+def _record_outcome(result: JobRunResult, error: BaseException | None, path: Path, job_name: str, policy: "RunPolicy") -> None:
+    if error is None or (isinstance(error, SystemExit) and error.code in (0, None)):
+        result.status = "SUCCEEDED"
+    elif isinstance(error, _Deadline):
+        result.status, result.error_type = "TIMEOUT", "RunTimedOut"
+        result.error = f"RunTimedOut: job {job_name} exceeded its timeout of {policy.timeout_minutes:g} minute(s)"
+    elif isinstance(error, SystemExit):
+        result.status, result.error_type, result.error = "FAILED", "SystemExit", f"SystemExit: {error.code}"
+    else:  # the run fails with the script's own error, named as Glue logs it
+        result.status = "FAILED"
+        result.error_type = type(error).__name__
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == str(path)]
+        where = f" (line {frames[-1].lineno} of {path.name})" if frames else ""
+        result.error = redact_text(f"{type(error).__name__}: {_first_line(error)}{where}")
+
+
+def _run_within_timeout(path: Path, spark: Any, run_id: str, timeout_seconds: float,
+                        wait: Callable[[threading.Event, float], bool]) -> BaseException | None:
+    """The script in a thread of its own, its Spark jobs in a job group; what it raised, or None.
+    Past the timeout the group's Spark jobs are cancelled and _Deadline is raised in that thread
+    (between two of its Python instructions), so neither a Spark job nor a Python loop outlives it."""
+    import ctypes
+
+    done = threading.Event()
+    guard = threading.Lock()
+    state: dict[str, Any] = {"running": False, "cancelled": False, "error": None}
+
+    def script() -> None:
+        error: BaseException | None = None
+        try:
+            try:
+                with guard:
+                    if state["cancelled"]:
+                        raise _Deadline()
+                    state["running"] = True
+                spark.sparkContext.setJobGroup(run_id, f"cauce job run {run_id}", interruptOnCancel=True)
+                runpy.run_path(str(path), run_name="__main__")
+            except BaseException as raised:  # noqa: B036  (the script's SystemExit and the deadline included)
+                error = raised
+            with guard:
+                state["running"] = False
+        except _Deadline as late:  # delivered after the script had ended: it still ran past its timeout
+            error = error or late
+        finally:
+            state["error"] = error
+            done.set()
+
+    worker = threading.Thread(target=script, name=f"glue-script-{run_id}", daemon=True)
+    worker.start()
+    if wait(done, timeout_seconds):
+        return state["error"]
+    with guard:
+        state["cancelled"] = True
+        if state["running"]:
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(_Deadline))
+    spark.sparkContext.cancelJobGroup(run_id)
+    done.wait(_GRACE_SECONDS)  # a script blocked outside Python and Spark cannot be interrupted; it is reported anyway
+    error = state["error"]
+    finished_in_time = done.is_set() and (error is None or (isinstance(error, SystemExit) and error.code in (0, None)))
+    return error if finished_in_time else _Deadline()  # it may have ended just before the cancel landed
 
 
 def _first_line(error: BaseException) -> str:

@@ -37,7 +37,8 @@ def job_run(ctx, path_or_name, lake, worker_type, number_of_workers, timeout_min
 
     script = _glue_script(path_or_name, project)
     if script is not None:  # a plain awsglue script, run unmodified on the local awsglue
-        _run_glue_script(ctx, script, lake, max_retries, as_json, stack, project)
+        _run_glue_script(ctx, script, lake, as_json, stack, project,
+                         worker_type=worker_type, number_of_workers=number_of_workers, timeout_minutes=timeout_minutes, max_retries=max_retries)
         return
     try:
         job_cls, path = resolve_job(path_or_name, project)
@@ -78,17 +79,22 @@ def _glue_script(path_or_name, project):
     return glue_scripts(project).get(path_or_name)
 
 
-def _run_glue_script(ctx, path, lake, max_retries, as_json, stack, project):
+def _run_glue_script(ctx, path, lake, as_json, stack, project, **settings):
     from cauce.etl.arguments import run_arguments, split_argv
     from cauce.etl.glue_scripts import run_glue_script
+    from cauce.etl.runner import RunPolicy
 
     given = split_argv(list(ctx.args))
     name = given.get("JOB_NAME") or path.stem
     definition = stack.glue_jobs().get(name)
     values = run_arguments(definition.default_arguments if definition else None, ctx.args, name)  # the run's arguments win, as on Glue
-    retries = max_retries if max_retries is not None else (definition.max_retries if definition else 0)
-    result = run_glue_script(path, values, lake_folder(lake, project), max_retries=retries)
-    document = {**result.as_dict(), "script": str(path), "kind": "glue-script"}
+    try:  # the stack's worker settings, timeout and retries for the job, as for a GlueJob
+        policy = RunPolicy.for_job(definition, **settings)
+    except ValueError as error:
+        fail(str(error), 2)
+    result = run_glue_script(path, values, lake_folder(lake, project), policy=policy)
+    document = {**result.as_dict(), "script": str(path), "kind": "glue-script", "local_cores": policy.local_cores,
+                "worker_type": policy.worker_type, "number_of_workers": policy.number_of_workers, "timeout_minutes": policy.timeout_minutes}
     text = (
         f"{result.job_name} {result.run_id}: {result.status} in {result.duration_seconds:.1f}s (Glue script {path.name})\n"
         f"  read {result.rows_read}  written {result.rows_written}"

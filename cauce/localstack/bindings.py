@@ -110,8 +110,7 @@ class StackBindings:
         if isinstance(target, Path):  # a plain Glue script, on the local awsglue
             from cauce.etl.glue_scripts import run_glue_script
 
-            policy = RunPolicy.for_job(definition)
-            result = run_glue_script(target, values, self.runtime.lake, self.runtime.spark, max_retries=policy.max_retries)
+            result = run_glue_script(target, values, self.runtime.lake, self.runtime.spark, policy=RunPolicy.for_job(definition))
         else:
             result = run_job(target, values, self.runtime, RunPolicy.for_job(definition))
         state = "SUCCEEDED" if result.succeeded else ("TIMEOUT" if result.status == "TIMEOUT" else "FAILED")

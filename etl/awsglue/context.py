@@ -22,7 +22,7 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from urllib.parse import urlparse
 
 from cauce.etl.awsglue.dynamicframe import (
@@ -210,11 +210,9 @@ class GlueContext:
         keys = options.get("jobBookmarkKeys") or []
         bookmark = self._environment.bookmark
         if keys and bookmark is not None and ctx:
-            from cauce.etl.runtimes.local import _after, _plain
+            from cauce.etl.runtimes.local import _plain, bookmarked_rows
 
-            high = bookmark.jdbc_high_water(ctx)
-            if high is not None:
-                df = df.filter(_after(tuple(keys), high))
+            df = bookmarked_rows(df, tuple(keys), bookmark, ctx)
             mark = Observation(f"awsglue:bookmark:{ctx}")
             df = df.observe(mark, *[F.max(F.col(k)).alias(k) for k in keys])
             self._environment.pending_marks.append((ctx, tuple(keys), mark, _plain))
@@ -602,12 +600,14 @@ def _json_typing(spark: Any, files: list[str], raw: "DataFrame", multiline: bool
     from pyspark.sql.types import StringType
 
     candidates = [f.name for f in raw.schema.fields if isinstance(f.dataType, StringType) and f.name != ERROR_COLUMN]
+    nested = _nested_string_paths(raw.schema)
 
     def detect() -> dict[str, list[str]]:
         from pyspark.sql import functions as F
 
+        found = _nested_typing(spark, files, nested, multiline) if nested else {}
         if not candidates:
-            return {}
+            return found
         reader = spark.read.option("wholetext", True) if multiline else spark.read
         text = reader.text(files)
         aggregates = []
@@ -619,7 +619,6 @@ def _json_typing(spark: Any, files: list[str], raw: "DataFrame", multiline: bool
                     .when(token == "null", F.lit(None)).otherwise(value_type(token, json=False)))
             aggregates.append(F.collect_set(kind).alias(f"c{index}"))
         row = text.agg(*aggregates).collect()[0]
-        found = {}
         for index, name in enumerate(candidates):
             kinds = merge_types(set(row[f"c{index}"]))
             if len(kinds) > 1:
@@ -627,6 +626,74 @@ def _json_typing(spark: Any, files: list[str], raw: "DataFrame", multiline: bool
         return found
 
     return detect
+
+
+def _nested_string_paths(schema: Any) -> list[str]:
+    """The string fields inside structs (`a.b`) and arrays (`xs[]`, `xs[].p`): where Spark widened
+    values of several JSON types to string, so where a nested choice may be."""
+    from pyspark.sql.types import ArrayType, StringType, StructType
+
+    paths: list[str] = []
+
+    def walk(data_type: Any, path: str, nested: bool) -> None:
+        if isinstance(data_type, StructType):
+            for child in data_type.fields:
+                walk(child.dataType, f"{path}.{child.name}" if path else child.name, bool(path))
+        elif isinstance(data_type, ArrayType):
+            walk(data_type.elementType, f"{path}[]", True)
+        elif isinstance(data_type, StringType) and nested:
+            paths.append(path)
+
+    walk(StructType([f for f in schema.fields if f.name != ERROR_COLUMN]), "", False)
+    return paths
+
+
+def _json_kind(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "boolean"
+    return {int: "long", float: "double", str: "string", dict: "struct", list: "array"}.get(type(value))
+
+
+def _values_at(value: Any, steps: list[str]) -> Iterator[Any]:
+    if not steps:
+        yield value
+    elif steps[0] == "[]":
+        for element in value if isinstance(value, list) else []:
+            yield from _values_at(element, steps[1:])
+    elif isinstance(value, dict) and steps[0] in value:
+        yield from _values_at(value[steps[0]], steps[1:])
+
+
+def _nested_typing(spark: Any, files: list[str], paths: list[str], multiline: bool) -> dict[str, list[str]]:
+    """The JSON types each nested string path takes, from the records' own JSON (a pass in Python,
+    made only when types are asked for and the data has such fields); a path of several is a choice.
+    A record that does not parse is an error record already, and skipped here."""
+    from cauce.etl.awsglue.dynamicframe import path_steps
+
+    steps = {path: [path_steps(path)[0], *path_steps(path)[1]] for path in paths}
+
+    def kinds(lines: Iterable[str]) -> Iterator[set[tuple[str, str]]]:
+        seen: set[tuple[str, str]] = set()
+        for line in lines:
+            try:
+                document = json.loads(line)
+            except ValueError:
+                continue
+            for record in document if isinstance(document, list) else [document]:
+                for path, path_steps_ in steps.items():
+                    seen.update((path, kind) for kind in map(_json_kind, _values_at(record, path_steps_)) if kind)
+        yield seen
+
+    reader = spark.read.option("wholetext", True) if multiline else spark.read
+    seen = reader.text(files).rdd.map(lambda row: row.value).mapPartitions(kinds).fold(set(), lambda a, b: a | b)
+    found = {}
+    for path in paths:
+        types = merge_types({kind for p, kind in seen if p == path})
+        if len(types) > 1:
+            found[path] = types
+    return found
 
 
 def _regex_escape(text: str) -> str:

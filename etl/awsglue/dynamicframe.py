@@ -53,6 +53,53 @@ def _split_path(path: str) -> list[str]:
     return parts
 
 
+def path_steps(path: str) -> tuple[str, list[str]]:
+    """A choice's path as (top-level column, steps below it): `a.b` -> (a, [b]); `xs[].p` -> (xs, [[], p])."""
+    steps: list[str] = []
+    for part in _split_path(path):
+        name = part
+        brackets = 0
+        while name.endswith("[]"):
+            name, brackets = name[:-2], brackets + 1
+        steps += [name] + ["[]"] * brackets
+    return steps[0], steps[1:]
+
+
+def _root(path: str) -> str:
+    return path if "." not in path and "[" not in path else path_steps(path)[0]
+
+
+def _at_path(column: "Column", steps: list[str], leaf: Callable[["Column"], "Column"]) -> "Column":
+    """`column` with the value at `steps` below it replaced by `leaf(value)`: struct fields through
+    withField, array elements through transform (a null struct or array stays null)."""
+    from pyspark.sql import functions as F
+
+    if not steps:
+        return leaf(column)
+    head, rest = steps[0], steps[1:]
+    if head == "[]":
+        return F.transform(column, lambda element: _at_path(element, rest, leaf))
+    return column.withField(head, _at_path(column.getField(head), rest, leaf))
+
+
+def _has_path(schema: Any, path: str) -> bool:
+    """Whether the nested path (`a.b`, `xs[]`, `xs[].p`) is still in the schema (a field dropped since is not)."""
+    from pyspark.sql.types import ArrayType, StructType
+
+    root, steps = path_steps(path)
+    if root not in schema.fieldNames():
+        return False
+    data_type = schema[root].dataType
+    for step in steps:
+        if step == "[]" and isinstance(data_type, ArrayType):
+            data_type = data_type.elementType
+        elif step != "[]" and isinstance(data_type, StructType) and step in data_type.fieldNames():
+            data_type = data_type[step].dataType
+        else:
+            return False
+    return True
+
+
 def _as_records(df: "DataFrame") -> "DataFrame":
     from pyspark.sql import DataFrame
 
@@ -63,6 +110,42 @@ def _as_records(df: "DataFrame") -> "DataFrame":
 
 def _error_frame(spark: Any) -> "DataFrame":
     return spark.createDataFrame([], "record string, errorMessage string, transformation_ctx string")
+
+
+class ErrorThresholdExceeded(RuntimeError):
+    """A transformation's error records reached its stageThreshold or totalThreshold."""
+
+
+def check_error_thresholds(result: Any, stage_threshold: int, total_threshold: int, ctx: str, info: str, step: str) -> Any:
+    """Glue's thresholds on a step's result (a frame, or each frame of a collection): the process errors out
+    when this step's error records reach `stage_threshold`, or those up to and including it reach
+    `total_threshold`; 0 (the default) never does. Counting is a pass over the input, made only when a
+    threshold is set."""
+    if not (stage_threshold or total_threshold):
+        return result
+    frames = list(result.values()) if isinstance(result, DynamicFrameCollection) else [result] if isinstance(result, DynamicFrame) else []
+    for frame in frames:
+        frame._thresholds = (int(stage_threshold or 0), int(total_threshold or 0), ctx, info, step)
+        frame.assertErrorThreshold()
+    return result
+
+
+def _enforces_thresholds(method: Callable) -> Callable:
+    """The method's `stageThreshold`/`totalThreshold` (keyword or positional) are checked on what it returns."""
+    import functools
+    import inspect
+
+    signature = inspect.signature(method)
+
+    @functools.wraps(method)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(*args, **kwargs)
+        values = bound.arguments
+        result = method(*args, **kwargs)
+        return check_error_thresholds(result, values.get("stageThreshold", 0), values.get("totalThreshold", 0),
+                                      values.get("transformation_ctx", ""), values.get("info", ""), method.__name__)
+
+    return checked
 
 
 class DynamicFrame:
@@ -77,6 +160,7 @@ class DynamicFrame:
         self._stage_errors = stage_errors
         self._errors = errors + ((stage_errors,) if stage_errors is not None else ())
         self._json_text = json_text  # choice values were JSON tokens (vs CSV text)
+        self._thresholds: tuple[int, int, str, str, str] | None = None  # (stage, total, ctx, info, step) of the step that made it
 
     # -- construction ------------------------------------------------------------------------
     @classmethod
@@ -92,7 +176,7 @@ class DynamicFrame:
         """A frame computed from this one: `typing` maps this frame's types onto the new columns
         (lazily), or gives them outright; None keeps the columns' types as they are."""
         if typing is None:
-            new_typing: Any = lambda: {k: v for k, v in self._typing().items() if k in df.columns}  # noqa: E731
+            new_typing: Any = lambda: {k: v for k, v in self._typing().items() if _root(k) in df.columns}  # noqa: E731
         elif callable(typing):
             new_typing = lambda: typing(self._typing())  # noqa: E731
         else:
@@ -124,30 +208,90 @@ class DynamicFrame:
 
     def _variant(self, name: str, glue_type: str) -> "Column":
         """The values of choice column `name` that are of `glue_type`, as that type (others null)."""
+        return self._variant_of(_col(name), glue_type)
+
+    def _variant_of(self, source: "Column", glue_type: str) -> "Column":
         from pyspark.sql import functions as F
 
-        source = _col(name)
         # an object or array variant stays its JSON text: its own schema is not inferred locally
         value = source if glue_type in ("struct", "array") else source.cast(spark_type(glue_type))
-        return F.when(value_type(source, json=self._json_text) == F.lit(glue_type), value)
+        kinds = ["long", "double"] if glue_type == "double" else [glue_type]  # a choice's double holds its whole numbers too
+        return F.when(value_type(source, json=self._json_text).isin(kinds), value)
+
+    def _choice_struct(self, source: "Column", types: list[str]) -> "Column":
+        from pyspark.sql import functions as F
+
+        return F.struct(*[self._variant_of(source, t).alias(t) for t in types])
+
+    def _resolved_nested(self, column: "Column", steps: list[str], path: str, action: str, choice: list[str] | None,
+                         resolved: dict[str, list[str]]) -> "Column":
+        """`column` (a top-level struct or array) with the choice at `steps` below it resolved by `action`."""
+        if action.startswith(("cast:", "project:")):
+            kind, type_ = action.split(":", 1)
+            resolved[path] = [type_]
+            if kind == "project" and choice:
+                return _at_path(column, steps, lambda value: self._variant_of(value, type_))
+            return _at_path(column, steps, lambda value: value.cast(spark_type(type_)))
+        if action in ("make_struct", "make_cols") and not choice:
+            return column  # not a choice here: nothing to resolve
+        if action == "make_struct":
+            resolved[path] = []
+            return _at_path(column, steps, lambda value: self._choice_struct(value, choice))
+        if action == "make_cols":
+            if steps[-1] == "[]":
+                raise ValueError(f"resolveChoice: make_cols on {path!r}, the elements of an array, has no field to make; "
+                                 "use make_struct, cast or project")
+            name = steps[-1]
+            for type_ in choice:
+                resolved[f"{path}_{type_}"] = [type_]
+            resolved[path] = []
+
+            def split(parent: "Column") -> "Column":
+                for type_ in choice:
+                    parent = parent.withField(f"{name}_{type_}", self._variant_of(parent.getField(name), type_))
+                return parent.dropFields(name)
+
+            return _at_path(column, steps[:-1], split)
+        raise ValueError(f"resolveChoice: unknown action {action!r} for {path!r}")
 
     # -- conversion ------------------------------------------------------------------------------
     def toDF(self, options: Any = None) -> "DataFrame":  # noqa: N802
         """A DataFrame; a choice column becomes a struct with one field per type, as on Glue."""
-        from pyspark.sql import functions as F
-
         choices = self._choices()
         view = self._view()
         if not choices:
             return view
-        columns = [
-            F.struct(*[self._variant(c, t).alias(t) for t in choices[c]]).alias(c) if c in choices else _col(c)
-            for c in view.columns
-        ]
+        columns = []
+        for name in view.columns:
+            column = self._choice_struct(_col(name), choices[name]) if name in choices else _col(name)
+            for path, types in choices.items():  # choices inside structs and arrays
+                root, steps = path_steps(path)
+                if steps and root == name and _has_path(view.schema, path):
+                    column = _at_path(column, steps, lambda value, t=types: self._choice_struct(value, t))
+            columns.append(column.alias(name))
         return view.select(*columns)
 
     def schema(self) -> Any:
-        return self.toDF().schema
+        """The frame's schema in Glue's type classes (awsglue.gluetypes): a StructType of Fields, a
+        field whose type varies a ChoiceType of those types."""
+        from cauce.etl.awsglue.gluetypes import ChoiceType, Field, StructType, glue_type, glue_type_of_name
+
+        choices = self._choices()
+
+        def typed(data_type: Any, path: str) -> Any:
+            from pyspark.sql import types as T
+
+            if path in choices:
+                return ChoiceType([glue_type_of_name(t) for t in choices[path]])
+            if isinstance(data_type, T.StructType):
+                return StructType([Field(f.name, typed(f.dataType, f"{path}.{f.name}")) for f in data_type.fields])
+            if isinstance(data_type, T.ArrayType):
+                from cauce.etl.awsglue.gluetypes import ArrayType
+
+                return ArrayType(typed(data_type.elementType, f"{path}[]"))
+            return glue_type(data_type)
+
+        return StructType([Field(f.name, typed(f.dataType, f.name)) for f in self._view().schema.fields])
 
     def printSchema(self) -> None:  # noqa: N802
         print(self._schema_text())
@@ -156,11 +300,7 @@ class DynamicFrame:
         choices = self._choices()
         lines = ["root"]
         for field in self._view().schema.fields:
-            if field.name in choices:
-                lines.append(f"|-- {field.name}: choice")
-                lines += [f"|    |-- {t}" for t in choices[field.name]]
-            else:
-                lines += _schema_lines(field, 0)
+            lines += _schema_lines(field, 0, choices, field.name)
         return "\n".join(lines)
 
     def show(self, num_rows: int = 20) -> None:
@@ -173,9 +313,11 @@ class DynamicFrame:
     def getNumPartitions(self) -> int:  # noqa: N802
         return self._df.rdd.getNumPartitions()
 
+    @_enforces_thresholds
     def repartition(self, num_partitions: int, transformation_ctx: str = "", info: str = "", stageThreshold: int = 0, totalThreshold: int = 0) -> "DynamicFrame":  # noqa: N803
         return self._derive(self._df.repartition(num_partitions))
 
+    @_enforces_thresholds
     def coalesce(self, num_partitions: int, shuffle: bool = False, transformation_ctx: str = "", info: str = "", stageThreshold: int = 0, totalThreshold: int = 0) -> "DynamicFrame":  # noqa: N803
         return self._derive(self._df.repartition(num_partitions) if shuffle else self._df.coalesce(num_partitions))
 
@@ -193,9 +335,20 @@ class DynamicFrame:
         return DynamicFrame(errors, self.glue_ctx, f"{self.name}_errors")
 
     def assertErrorThreshold(self) -> None:  # noqa: N802
-        """Glue's check is on the thresholds given to each transform; locally errors never fail silently."""
+        """Computes the frame's errors and raises ErrorThresholdExceeded if the step that made it was given a
+        stageThreshold its own error records reach, or a totalThreshold all its error records reach."""
+        if self._thresholds is None:
+            return
+        stage, total, ctx, info, step = self._thresholds
+        where = f"{step}" + (f" (transformation_ctx {ctx!r})" if ctx else "") + (f" [{info}]" if info else "")
+        if stage and (count := self.stageErrorsCount()) >= stage:
+            raise ErrorThresholdExceeded(f"{where}: {count} error record(s) in this transformation reached its stageThreshold of {stage}")
+        if total and (count := self.errorsCount()) >= total:
+            raise ErrorThresholdExceeded(f"{where}: {count} error record(s) up to and including this transformation "
+                                         f"reached its totalThreshold of {total}")
 
     # -- field transforms ------------------------------------------------------------------------
+    @_enforces_thresholds
     def apply_mapping(self, mappings: list[tuple], case_sensitive: bool = False, transformation_ctx: str = "",
                       info: str = "", stageThreshold: int = 0, totalThreshold: int = 0) -> "DynamicFrame":  # noqa: N803
         """Each mapping is (source, source type, target, target type) (or (source, target, type)); fields
@@ -233,6 +386,7 @@ class DynamicFrame:
             column = column.getField(part)
         return column if len(parts) > 1 else None
 
+    @_enforces_thresholds
     def resolveChoice(self, specs: list[tuple[str, str]] | None = None, choice: str = "", database: str | None = None,  # noqa: N802
                       table_name: str | None = None, transformation_ctx: str = "", info: str = "",
                       stageThreshold: int = 0, totalThreshold: int = 0, catalog_id: str | None = None) -> "DynamicFrame":  # noqa: N803
@@ -253,7 +407,7 @@ class DynamicFrame:
         if specs is None:
             specs = [(name, choice) for name in self._choices()] if choice else []
         actions = {_unquote(path): action for path, action in specs}
-        nested = {path: action for path, action in actions.items() if path not in self._df.columns and "." in path}
+        nested = {path: action for path, action in actions.items() if path not in self._df.columns and ("." in path or "[]" in path)}
         needs_types = any(a in ("make_cols", "make_struct") or a.startswith("project:") for a in actions.values())
         choices = self._choices() if needs_types else {}
         columns: list[Column] = []
@@ -287,19 +441,26 @@ class DynamicFrame:
             else:
                 raise ValueError(f"resolveChoice: unknown action {action!r} for {name!r}")
         df = self._df.select(*columns)
-        for path, action in nested.items():  # a.b: cast a field inside a struct
-            if not action.startswith(("cast:", "project:")):
-                raise NotImplementedError(f"resolveChoice: {action!r} on the nested field {path!r} is not supported locally")
-            parts = _split_path(path)
-            df = df.withColumn(parts[0], _col(parts[0]).withField(".".join(parts[1:]), F.col(".".join(quote(p) for p in parts)).cast(spark_type(action.split(":", 1)[1]))))
+        nested_choices = self._choices() if nested else {}
+        for path, action in nested.items():  # a.b (a field in a struct), xs[] (an array's elements), xs[].p
+            root, steps = path_steps(path)
+            if not _has_path(df.schema, path):
+                continue
+            if action == "match_catalog":
+                target = catalog_types.get(path.lower())
+                if not target:
+                    continue
+                action = f"cast:{target}"
+            df = df.withColumn(root, self._resolved_nested(_col(root), steps, path, action, nested_choices.get(path), resolved))
 
         def typing(parent: Typing) -> Typing:
-            out = {k: v for k, v in parent.items() if k in df.columns and k not in resolved}
-            out.update({k: v for k, v in resolved.items() if v and k in df.columns})
+            out = {k: v for k, v in parent.items() if _root(k) in df.columns and k not in resolved}
+            out.update({k: v for k, v in resolved.items() if v and _root(k) in df.columns})
             return out
 
         return self._derive(df, typing)
 
+    @_enforces_thresholds
     def drop_fields(self, paths: list[str], transformation_ctx: str = "", info: str = "", stageThreshold: int = 0, totalThreshold: int = 0) -> "DynamicFrame":  # noqa: N803
         df = self._df
         for path in paths:
@@ -312,6 +473,7 @@ class DynamicFrame:
                     df = df.withColumn(parts[0], _col(parts[0]).dropFields(".".join(parts[1:])))
         return self._derive(df)
 
+    @_enforces_thresholds
     def select_fields(self, paths: list[str], transformation_ctx: str = "", info: str = "", stageThreshold: int = 0, totalThreshold: int = 0) -> "DynamicFrame":  # noqa: N803
         from pyspark.sql import functions as F
 
@@ -335,6 +497,7 @@ class DynamicFrame:
 
         return self._derive(self._df.select(*build(tree)))
 
+    @_enforces_thresholds
     def rename_field(self, oldName: str, newName: str, transformation_ctx: str = "", info: str = "", stageThreshold: int = 0, totalThreshold: int = 0) -> "DynamicFrame":  # noqa: N803
         old, new = _unquote(oldName), _unquote(newName)
         if old in self._df.columns:
@@ -347,11 +510,13 @@ class DynamicFrame:
             df = self._df.withColumn(new, column).withColumn(parts[0], _col(parts[0]).dropFields(".".join(parts[1:])))
         return self._derive(df, lambda t: {(new if k == old else k): v for k, v in t.items()})
 
+    @_enforces_thresholds
     def unnest(self, transformation_ctx: str = "", info: str = "", stageThreshold: int = 0, totalThreshold: int = 0) -> "DynamicFrame":  # noqa: N803
         """Structs flattened into top-level fields named with dots (`a.b`); arrays kept."""
         view = self.toDF()
         return DynamicFrame(view.select(*_flat_columns(view.schema)), self.glue_ctx, self.name, errors=self._errors)
 
+    @_enforces_thresholds
     def unbox(self, path: str, format: str, transformation_ctx: str = "", info: str = "", stageThreshold: int = 0,  # noqa: A002
               totalThreshold: int = 0, **options: Any) -> "DynamicFrame":  # noqa: N803
         """A string field holding JSON (or CSV) parsed into a struct."""
@@ -367,6 +532,7 @@ class DynamicFrame:
                             lambda t: {k: v for k, v in t.items() if k != name})
 
     # -- record transforms -----------------------------------------------------------------------
+    @_enforces_thresholds
     def filter(self, f: Callable[[dict], bool], transformation_ctx: str = "", info: str = "", stageThreshold: int = 0, totalThreshold: int = 0) -> "DynamicFrame":  # noqa: N803
         """Records for which `f(record)` is true; a record `f` raises on becomes an error record."""
         view = self.toDF()
@@ -387,6 +553,7 @@ class DynamicFrame:
             "record string, errorMessage string, transformation_ctx string")
         return DynamicFrame(kept, self.glue_ctx, self.name, errors=self._errors, stage_errors=failed)
 
+    @_enforces_thresholds
     def map(self, f: Callable[[dict], dict], preservesPartitioning: bool = False, transformation_ctx: str = "", info: str = "",  # noqa: N803
             stageThreshold: int = 0, totalThreshold: int = 0) -> "DynamicFrame":  # noqa: N803
         """`f(record)` for every record (a dict); the result's schema is read from what `f` returns,
@@ -406,6 +573,7 @@ class DynamicFrame:
         lines = view.rdd.mapPartitions(apply)
         return frame_from_json_lines(self.glue_ctx, lines, self.name, self._errors, transformation_ctx)
 
+    @_enforces_thresholds
     def join(self, paths1: list[str], paths2: list[str], frame2: "DynamicFrame", transformation_ctx: str = "", info: str = "",
              stageThreshold: int = 0, totalThreshold: int = 0) -> "DynamicFrame":  # noqa: N803
         """Equality join keeping both frames' fields; a field both frames have (other than the keys)
@@ -429,6 +597,7 @@ class DynamicFrame:
         columns += [F.col(f"r.{quote(n)}") for n in right.columns if n not in left.columns]
         return DynamicFrame(joined.select(*columns), self.glue_ctx, self.name, errors=self._errors + frame2._errors)
 
+    @_enforces_thresholds
     def mergeDynamicFrame(self, stage_dynamic_frame: "DynamicFrame", primary_keys: list[str], transformation_ctx: str = "",  # noqa: N802
                           options: Any = None, info: str = "", stageThreshold: int = 0, totalThreshold: int = 0) -> "DynamicFrame":  # noqa: N803
         """Records of the staging frame replace this frame's records with the same primary keys."""
@@ -437,12 +606,14 @@ class DynamicFrame:
         return DynamicFrame(kept.unionByName(stage, allowMissingColumns=True), self.glue_ctx, self.name,
                             errors=self._errors + stage_dynamic_frame._errors)
 
+    @_enforces_thresholds
     def split_fields(self, paths: list[str], name1: str, name2: str, transformation_ctx: str = "", info: str = "",
                      stageThreshold: int = 0, totalThreshold: int = 0) -> "DynamicFrameCollection":  # noqa: N803
         selected = self.select_fields(paths)
         rest = self.drop_fields([p for p in paths if _unquote(p) in self._df.columns])
         return DynamicFrameCollection({name1: selected, name2: rest}, self.glue_ctx)
 
+    @_enforces_thresholds
     def split_rows(self, comparison_dict: dict[str, dict[str, Any]], name1: str, name2: str, transformation_ctx: str = "",
                    info: str = "", stageThreshold: int = 0, totalThreshold: int = 0) -> "DynamicFrameCollection":  # noqa: N803
         """`{"age": {">": 10, "<": 20}}`: records meeting every comparison go to name1, the others to name2."""
@@ -465,6 +636,7 @@ class DynamicFrame:
         sample.write.mode("overwrite").json(str(self.glue_ctx._environment.local_path(path)))
         return self
 
+    @_enforces_thresholds
     def relationalize(self, root_table_name: str, staging_path: str | None = None, options: Any = None, transformation_ctx: str = "",
                       info: str = "", stageThreshold: int = 0, totalThreshold: int = 0) -> "DynamicFrameCollection":  # noqa: N803
         from cauce.etl.awsglue.relationalize import relationalize
@@ -476,21 +648,29 @@ class DynamicFrame:
         return f"DynamicFrame(name={self.name!r}, columns={self._df.columns})"
 
 
-def _schema_lines(field: Any, depth: int) -> list[str]:
+def _schema_lines(field: Any, depth: int, choices: Typing | None = None, path: str = "") -> list[str]:
+    """printSchema's lines for a field; a field (or array element) at a path in `choices` is a choice."""
     from pyspark.sql.types import ArrayType, StructType
 
+    choices = choices or {}
     indent = "|    " * depth
     data_type = field.dataType
+    if path in choices:
+        return [f"{indent}|-- {field.name}: choice"] + [f"{indent}|    |-- {t}" for t in choices[path]]
     lines = [f"{indent}|-- {field.name}: {glue_type_name(data_type)}"]
     if isinstance(data_type, StructType):
         for child in data_type.fields:
-            lines += _schema_lines(child, depth + 1)
+            lines += _schema_lines(child, depth + 1, choices, f"{path}.{child.name}")
     elif isinstance(data_type, ArrayType):
         element = data_type.elementType
+        if f"{path}[]" in choices:
+            lines.append(f"{indent}|    |-- element: choice")
+            lines += [f"{indent}|    |    |-- {t}" for t in choices[f"{path}[]"]]
+            return lines
         lines.append(f"{indent}|    |-- element: {glue_type_name(element)}")
         if isinstance(element, StructType):
             for child in element.fields:
-                lines += _schema_lines(child, depth + 2)
+                lines += _schema_lines(child, depth + 2, choices, f"{path}[].{child.name}")
     return lines
 
 

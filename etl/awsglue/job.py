@@ -3,7 +3,9 @@
 `Job.init(name, args)` reads the bookmark option from the arguments (`--job-bookmark-option`, Glue's
 default job-bookmark-disable) and the job's committed state; reads with a `transformation_ctx` then
 see only files not yet delivered to that ctx. `Job.commit()` stores what this run read, so the next
-run (with job-bookmark-enable) reads nothing it already read. A run that fails before `commit()`
+run (with job-bookmark-enable) reads nothing it already read. With job-bookmark-pause,
+`--job-bookmark-from`/`--job-bookmark-to` read again what a range of committed runs delivered
+(cauce.etl.bookmarks). A run that fails before `commit()`
 leaves the state as it was, so its input is read again.
 """
 
@@ -43,7 +45,10 @@ class Job:
         environment.job_name = job_name
         environment.run_id = args.get("JOB_RUN_ID") or _argv_value("--JOB_RUN_ID") or environment.run_id or f"jr_local_{uuid.uuid4().hex[:20]}"
         path = environment.lake.state_dir / "bookmarks" / f"{job_name}.json"
-        environment.bookmark = BookmarkState(path, option, environment.lake)
+        # job-bookmark-pause's sub-options: a range of committed runs to read again (BookmarkRangeError if unknown)
+        from_run = args.get("job-bookmark-from") or _argv_value("--job-bookmark-from")
+        to_run = args.get("job-bookmark-to") or _argv_value("--job-bookmark-to")
+        environment.bookmark = BookmarkState(path, option, environment.lake, from_run, to_run)
         self._initialized = True
 
     def isInitialized(self) -> bool:  # noqa: N802
@@ -66,7 +71,7 @@ class Job:
         document = bookmark.pending_document(environment.run_id or "")
         if document is not None:
             atomic_write_json(bookmark.path, document)
-            bookmark.committed = document["contexts"]
+            bookmark.committed, bookmark.runs = document["contexts"], document["runs"]
 
 
 def _argv_value(flag: str) -> str | None:

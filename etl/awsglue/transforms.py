@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cauce.etl.awsglue.dynamicframe import DynamicFrame, DynamicFrameCollection
+from cauce.etl.awsglue.dynamicframe import DynamicFrame, DynamicFrameCollection, check_error_thresholds
 from cauce.etl.awsglue.refused import EvaluateDataQuality, FillMissingValues, FindIncrementalMatches, FindMatches
 
 __all__ = [
@@ -17,6 +17,11 @@ __all__ = [
 
 
 class GlueTransform:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__call__" in cls.__dict__:
+            cls.__call__ = _checking_thresholds(cls.__dict__["__call__"], cls.__name__)
+
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         return cls()(*args, **kwargs)
@@ -28,6 +33,19 @@ class GlueTransform:
     @classmethod
     def describe(cls) -> dict[str, Any]:
         return {"transform": {"name": cls.__name__, "description": (cls.__doc__ or "").strip()}}
+
+
+def _checking_thresholds(call: Any, name: str) -> Any:
+    """A transform's `stageThreshold`/`totalThreshold` keywords checked on its result, as the methods check theirs."""
+    import functools
+
+    @functools.wraps(call)
+    def checked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = call(self, *args, **kwargs)
+        return check_error_thresholds(result, kwargs.get("stageThreshold", 0), kwargs.get("totalThreshold", 0),
+                                      kwargs.get("transformation_ctx", ""), kwargs.get("info", ""), name)
+
+    return checked
 
 
 class ApplyMapping(GlueTransform):

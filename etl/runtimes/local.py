@@ -72,7 +72,8 @@ class LocalRuntime:
     def start(self, glue_args: "GlueArguments", job_arguments: dict[str, str], run_id: str) -> None:
         recover(self.lake.state_dir)
         bookmark_path = self.lake.state_dir / "bookmarks" / f"{glue_args.JOB_NAME}.json"
-        self.bookmark = BookmarkState(bookmark_path, glue_args.job_bookmark_option, self.lake)
+        self.bookmark = BookmarkState(bookmark_path, glue_args.job_bookmark_option, self.lake,
+                                      glue_args.raw.get("job-bookmark-from"), glue_args.raw.get("job-bookmark-to"))
         self.transaction = OutputTransaction(self.lake.state_dir, run_id)
         self._before_commit = []
         self.job_group = run_id
@@ -171,9 +172,7 @@ class LocalRuntime:
         if not source.bookmark_keys:
             return df
         keys = source.bookmark_keys
-        high = self.bookmark.jdbc_high_water(ctx)
-        if high is not None:
-            df = df.filter(_after(keys, high))
+        df = bookmarked_rows(df, keys, self.bookmark, ctx)
         from pyspark.sql import Observation
 
         observation = Observation(f"bookmark:{ctx}")
@@ -210,6 +209,18 @@ def _as_struct(spark: "SparkSession", schema: Any) -> Any:
     from pyspark.sql.types import StructType
 
     return schema if isinstance(schema, StructType) else spark.createDataFrame([], schema).schema
+
+
+def bookmarked_rows(df: "DataFrame", keys: tuple[str, ...], bookmark: BookmarkState, ctx: str) -> "DataFrame":
+    """The rows of a JDBC read the bookmark lets through: after the keys' last maxima and, for a
+    job-bookmark-from/-to range, up to their maxima at the range's last run."""
+    high = bookmark.jdbc_high_water(ctx)
+    if high is not None:
+        df = df.filter(_after(keys, high))
+    upper = bookmark.jdbc_upper_bound(ctx)
+    if upper is not None:
+        df = df.filter(~_after(keys, upper)) if upper else df.limit(0)
+    return df
 
 
 def _after(keys: tuple[str, ...], high: list[Any]) -> Any:

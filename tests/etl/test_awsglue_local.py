@@ -196,3 +196,62 @@ def test_malformed_csv_records_are_error_records_however_the_frame_is_queried(gl
     assert frame.toDF().select("a").count() == 2 and frame.count() == 2
     assert frame.errorsCount() == 2
     assert sorted(r.record for r in frame.errorsAsDynamicFrame().toDF().collect()) == ['"unclosed,6', "3,4,5"]
+
+
+def test_gluetypes_are_importable_and_schema_answers_with_them(glue_context, cauce_lake):
+    # the type classes of the developer guide's "PySpark extension types" page, as awsglue.gluetypes
+    from awsglue.gluetypes import ArrayType, ChoiceType, DecimalType, Field, LongType, StringType, StructType
+
+    cauce_lake.put_object("s3://raw/typed/a.json", '{"id": 1, "price": 10, "tags": ["a"], "who": {"name": "x"}}\n'
+                                                   '{"id": 2, "price": "n/a", "tags": [], "who": {"name": "y"}}\n')
+    frame = glue_context.create_dynamic_frame.from_options("s3", {"paths": ["s3://raw/typed/"]}, "json")
+    schema = frame.schema()
+    assert schema == StructType([Field("id", LongType()), Field("price", ChoiceType([LongType(), StringType()])),
+                                 Field("tags", ArrayType(StringType())), Field("who", StructType([Field("name", StringType())]))])
+    assert [f.name for f in schema] == ["id", "price", "tags", "who"] and schema.hasField("price") and not schema.hasField("nope")
+    assert sorted(schema.getField("price").dataType.choices) == ["Long", "String"]  # typeName(): the class name without Type
+    assert frame.resolveChoice(specs=[("price", "cast:long")]).schema().getField("price").dataType == LongType()
+    assert ArrayType(LongType()).jsonValue() == {"dataType": "Array", "properties": {}, "elementType": {"dataType": "Long", "properties": {}}}
+    assert (DecimalType().precision, DecimalType().scale) == (10, 2)
+    with pytest.raises(ValueError, match="already has a Long choice"):
+        ChoiceType([LongType(), LongType()])
+
+
+NESTED = ('{"id": 1, "item": {"price": 10, "sku": "a"}, "tags": [1, 2], "lines": [{"qty": 1}]}\n'
+          '{"id": 2, "item": {"price": "n/a", "sku": "b"}, "tags": ["x"], "lines": [{"qty": 1}, {"qty": "two"}]}\n'
+          '{"id": 3, "item": {"price": 12.5, "sku": "c"}}\n')
+
+
+def test_choices_inside_structs_and_arrays_are_printed_and_resolved_by_path(glue_context, cauce_lake, capsys):
+    # resolveChoice's specs name a field in a struct with dots and an array's elements with [] (the
+    # developer guide's DynamicFrame resolveChoice); printSchema shows each nested choice where it is
+    from awsglue.gluetypes import ChoiceType, DoubleType, LongType, StringType
+
+    cauce_lake.put_object("s3://raw/nested/a.json", NESTED)
+    frame = glue_context.create_dynamic_frame.from_options("s3", {"paths": ["s3://raw/nested/"]}, "json")
+    frame.printSchema()
+    assert capsys.readouterr().out == "\n".join([
+        "root", "|-- id: long", "|-- item: struct", "|    |-- price: choice", "|    |    |-- double", "|    |    |-- string",
+        "|    |-- sku: string", "|-- lines: array", "|    |-- element: struct", "|    |    |-- qty: choice",
+        "|    |    |    |-- long", "|    |    |    |-- string", "|-- tags: array", "|    |-- element: choice",
+        "|    |    |-- long", "|    |    |-- string"]) + "\n"
+    assert frame.schema().getField("item").dataType.getField("price").dataType == ChoiceType([DoubleType(), StringType()])
+    assert frame.schema().getField("tags").dataType.elementType == ChoiceType([LongType(), StringType()])
+
+    as_df = frame.toDF()  # unresolved, each nested choice is a struct of its types, as on Glue
+    assert as_df.schema["item"].dataType.simpleString() == "struct<price:struct<double:double,string:string>,sku:string>"
+    assert [r.item.price.asDict() for r in as_df.orderBy("id").collect()] == [
+        {"double": 10.0, "string": None}, {"double": None, "string": "n/a"}, {"double": 12.5, "string": None}]
+    cast = frame.resolveChoice(specs=[("item.price", "cast:double"), ("tags[]", "cast:long")])
+    assert [(r.id, r.item.price, r.tags) for r in cast.toDF().orderBy("id").collect()] == [(1, 10.0, [1, 2]), (2, None, [None]), (3, 12.5, None)]
+    projected = frame.resolveChoice(specs=[("item.price", "project:string")])
+    assert [r.item.price for r in projected.toDF().orderBy("id").collect()] == [None, "n/a", None]
+    cols = frame.resolveChoice(specs=[("lines[].qty", "make_cols")]).toDF()
+    assert [[e.asDict() for e in r.lines or []] for r in cols.orderBy("id").collect()] == [
+        [{"qty_long": 1, "qty_string": None}], [{"qty_long": 1, "qty_string": None}, {"qty_long": None, "qty_string": "two"}], []]
+    dropped = frame.drop_fields(["item.price"]).toDF()  # a nested choice dropped is gone from the DataFrame too
+    assert dropped.schema["item"].dataType.simpleString() == "struct<sku:string>"
+    every = frame.resolveChoice(choice="cast:string")  # `choice` resolves every choice, nested ones too
+    every.printSchema()
+    assert "|    |-- price: string" in capsys.readouterr().out
+    assert [r.tags for r in every.toDF().orderBy("id").collect()] == [["1", "2"], ["x"], None]

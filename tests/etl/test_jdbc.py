@@ -97,3 +97,21 @@ def test_refused_connection_is_a_clear_error_with_no_output(run_glue_job, local_
 def test_unknown_connection_is_named(run_glue_job):
     result = run_glue_job(ExportOrders)
     assert result.status == "FAILED" and "connection 'my-jdbc-connection' not found in the local catalog" in result.error
+
+
+def test_bookmark_range_rereads_the_rows_of_a_run_from_the_database(run_glue_job, local_runtime, orders_table, cauce_lake, spark):
+    # Glue's job bookmarks page: job-bookmark-pause with job-bookmark-from/-to reads what the runs after
+    # `from` up to and including `to` delivered, and does not move the bookmark
+    local_runtime.catalog.put_connection(connection(orders_table))
+    assert run_glue_job(ExportOrders, "--job-bookmark-option", "job-bookmark-enable", "--JOB_RUN_ID", "jr_1").rows_read == {"orders": 2}
+    with orders_table.connect() as db:
+        db.execute("INSERT INTO orders VALUES (3, 'eva', 5.00), (4, 'rui', 7.25)")
+    assert run_glue_job(ExportOrders, "--job-bookmark-option", "job-bookmark-enable", "--JOB_RUN_ID", "jr_2").rows_read == {"orders": 2}
+    with orders_table.connect() as db:
+        db.execute("INSERT INTO orders VALUES (5, 'ivo', 1.00)")  # after jr_2: outside the range
+    again = run_glue_job(ExportOrders, "--job-bookmark-option", "job-bookmark-pause", "--job-bookmark-from", "jr_1",
+                         "--job-bookmark-to", "jr_2", "--JOB_RUN_ID", "jr_3", "--target_path", "s3://lake/again/")
+    assert_job_succeeded(again)
+    assert sorted((r.id, r.customer) for r in read_output(spark, cauce_lake, "s3://lake/again/").collect()) == [(3, "eva"), (4, "rui")]
+    state = json.loads((cauce_lake.state_dir / "bookmarks" / "export-orders.json").read_text())
+    assert (state["runs"], state["contexts"]["orders"]["jdbc_max"]) == (["jr_1", "jr_2"], [4])

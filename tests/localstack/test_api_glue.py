@@ -108,3 +108,30 @@ def test_a_state_machine_task_runs_the_job_with_start_job_run_sync(glue, stack_s
     output = json.loads(described["output"])  # the finished JobRun, as Step Functions returns it for .sync
     assert output["JobName"] == "write-events-sync" and output["JobRunState"] == "SUCCEEDED"
     assert (stack_server.lake_dir / "mi-bucket" / "raw-data" / "day=2").is_dir()
+
+
+def test_a_job_created_with_a_timeout_ends_timeout_past_it(glue, stack_server, monkeypatch):
+    # JobRun's JobRunState TIMEOUT: the run went past the job's Timeout (minutes)
+    import sys
+    import threading
+    import types
+
+    from cauce.etl import glue_scripts
+
+    gate = types.ModuleType("cauce_test_gate")
+    gate.started = threading.Event()
+    monkeypatch.setitem(sys.modules, "cauce_test_gate", gate)
+    asked = []
+
+    def deadline_passes_once_started(done, seconds):  # the injected wait: no real minutes go by
+        asked.append(seconds)
+        assert gate.started.wait(120), "the script did not start"
+        return False
+
+    monkeypatch.setattr(glue_scripts, "_wait", deadline_passes_once_started)
+    location = script_in_lake(stack_server, "scripts/looping.py", "import cauce_test_gate\ncauce_test_gate.started.set()\nwhile True:\n    pass\n")
+    glue.create_job(Name="looping", Role="arn:aws:iam::123456789012:role/glue", Timeout=3, MaxRetries=2,
+                    Command={"Name": "glueetl", "ScriptLocation": location}, WorkerType="G.1X", NumberOfWorkers=2)
+    run = finished_run(glue, "looping", glue.start_job_run(JobName="looping")["JobRunId"])
+    assert (run["JobRunState"], run["ErrorMessage"], run["Attempt"]) == ("TIMEOUT", "RunTimedOut: job looping exceeded its timeout of 3 minute(s)", 0)
+    assert asked == [180.0]

@@ -83,6 +83,17 @@ class CrawlerState:
     last_crawl: dict[str, Any] | None = None
 
 
+def _policy_of(job: Any) -> Any:
+    """A CreateJob job's Timeout (minutes), WorkerType, NumberOfWorkers and MaxRetries as a run policy
+    (Glue's defaults for those it leaves out)."""
+    from cauce.etl.runner import RunPolicy
+
+    settings = {"timeout_minutes": job.timeout or None, "max_retries": int(job.max_retries or 0)}
+    if job.worker_type and job.number_of_workers:
+        settings.update(worker_type=job.worker_type, number_of_workers=int(job.number_of_workers))
+    return RunPolicy(**{key: value for key, value in settings.items() if value is not None})
+
+
 class GlueService:
     def __init__(self, server: "LocalStackServer") -> None:
         self.server = server
@@ -133,7 +144,7 @@ class GlueService:
                 if not script.is_file():
                     return JobOutcome("FAILED", f"the job's script {location} is not in the lake ({script})")
                 values = run_arguments(job.default_arguments or {}, arguments, name, run_id)
-                result = run_glue_script(script, values, self.lake, self.bindings.runtime.spark, max_retries=int(job.max_retries or 0))
+                result = run_glue_script(script, values, self.lake, self.bindings.runtime.spark, policy=_policy_of(job))
                 state = "SUCCEEDED" if result.succeeded else ("TIMEOUT" if result.status == "TIMEOUT" else "FAILED")
                 return JobOutcome(state, result.error, result)
 
