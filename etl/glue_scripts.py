@@ -5,6 +5,7 @@ from its syntax tree, so listing jobs never executes one. Running one:
 - the local awsglue (cauce.etl.awsglue) is put in place of `awsglue` for the run only;
 - `sys.argv` is the script's name and the run's `--key value` arguments (the stack's
   default_arguments overridden by the command line's, as on Glue), plus JOB_RUN_ID;
+- the script's folder and `--extra-py-files` (in the lake, or local) are importable, first;
 - `SparkContext()` and `SparkContext.getOrCreate()` both give the shared local session's
   context (a script makes its own on Glue; locally a second one cannot exist);
 - every bucket the script or its arguments name, and every bucket folder already in the lake,
@@ -72,6 +73,17 @@ def is_glue_script(path: Path) -> bool:
 def script_description(path: Path) -> str:
     tree = _tree(Path(path))
     return (ast.get_docstring(tree) or "").split("\n")[0] if tree is not None else ""
+
+
+def importable_folders(path: Path, values: dict[str, str], lake: Any) -> list[str]:
+    """What the run imports from, first: the script's folder (as `python script.py` has it), then
+    each of `--extra-py-files` (Glue's comma-separated .py files and .zip archives, s3:// in the lake
+    or local): a .py file's folder, an archive itself."""
+    found = [str(Path(path).resolve().parent)]
+    for entry in filter(None, (part.strip() for part in values.get("extra-py-files", "").split(","))):
+        local = Path(lake.local_path(entry)) if "://" in entry else Path(entry)
+        found.append(str(local if local.suffix == ".zip" else local.parent))
+    return list(dict.fromkeys(found))
 
 
 def buckets_named(path: Path, values: dict[str, str]) -> set[str]:
@@ -157,7 +169,7 @@ def _run_once(path: Path, values: dict[str, str], lake: Any, spark: Any, attempt
     with _RUN_LOCK:
         started = time.perf_counter()
         real = pyspark.context.SparkContext
-        saved_argv, no_environment = sys.argv, object()
+        saved_argv, saved_path, no_environment = sys.argv, list(sys.path), object()
         previous: Any = no_environment
         shuffle_partitions = None
         set_up = False
@@ -169,6 +181,7 @@ def _run_once(path: Path, values: dict[str, str], lake: Any, spark: Any, attempt
             environment.mount_lake_buckets()
             environment.mount(*buckets_named(path, arguments))
             sys.argv = [str(path)] + [token for key, value in arguments.items() for token in (f"--{key}", str(value))]
+            sys.path[:0] = importable_folders(path, arguments, environment.lake)
             pyspark.SparkContext = pyspark.context.SparkContext = _SharedContext(real)  # type: ignore[misc]
             set_up = True
             with installed():
@@ -183,6 +196,7 @@ def _run_once(path: Path, values: dict[str, str], lake: Any, spark: Any, attempt
         finally:
             pyspark.SparkContext = pyspark.context.SparkContext = real  # type: ignore[misc]
             sys.argv = saved_argv
+            sys.path[:] = saved_path
             if shuffle_partitions is not None:
                 environment.spark.conf.set("spark.sql.shuffle.partitions", shuffle_partitions)
             if previous is not no_environment:

@@ -23,7 +23,7 @@ def job() -> None:
 @click.option("--max-retries", type=int, default=None, help="Retries of a FAILED run (Glue's 0-10).")
 @json_option
 @needs_extra("local")
-@with_stack
+@with_stack(optional=True)  # a job file runs outside a project too, with Glue's defaults
 @click.pass_context
 def job_run(ctx, path_or_name, lake, worker_type, number_of_workers, timeout_minutes, max_retries, as_json, stack, stack_file, project):
     """Run a job (a .py file or a job name) with Glue's arguments, e.g.
@@ -44,7 +44,7 @@ def job_run(ctx, path_or_name, lake, worker_type, number_of_workers, timeout_min
         job_cls, path = resolve_job(path_or_name, project)
     except JobNotFound as error:
         fail(str(error), 2)
-    definition = stack.glue_jobs().get(job_cls.name)
+    definition = stack.glue_jobs().get(job_cls.name) if stack is not None else None
     values = run_arguments(definition.default_arguments if definition else None, ctx.args, job_cls.name)  # the run's arguments win, as on Glue
     try:
         policy = RunPolicy.for_job(definition, worker_type=worker_type, number_of_workers=number_of_workers,
@@ -52,7 +52,7 @@ def job_run(ctx, path_or_name, lake, worker_type, number_of_workers, timeout_min
     except ValueError as error:
         fail(str(error), 2)
     runtime = LocalRuntime(lake_folder(lake, project), cores=policy.local_cores)
-    for connection in stack.glue_config.connection_config.values():
+    for connection in stack.glue_config.connection_config.values() if stack is not None else ():
         runtime.catalog.put_connection(connection.document)
     result = run_job(job_cls, values, runtime, policy)
     document = {**result.as_dict(), "script": str(path), "lake": str(runtime.lake.root), "local_cores": policy.local_cores}
@@ -86,7 +86,7 @@ def _run_glue_script(ctx, path, lake, as_json, stack, project, **settings):
 
     given = split_argv(list(ctx.args))
     name = given.get("JOB_NAME") or path.stem
-    definition = stack.glue_jobs().get(name)
+    definition = stack.glue_jobs().get(name) if stack is not None else None
     values = run_arguments(definition.default_arguments if definition else None, ctx.args, name)  # the run's arguments win, as on Glue
     try:  # the stack's worker settings, timeout and retries for the job, as for a GlueJob
         policy = RunPolicy.for_job(definition, **settings)

@@ -90,12 +90,12 @@ def current_project():
     return project
 
 
-def with_stack(command: Callable | None = None, *, example_outside_project: bool = False) -> Callable:
+def with_stack(command: Callable | None = None, *, example_outside_project: bool = False, optional: bool = False) -> Callable:
     """Add --stack and pass `stack` (the parsed stack definition) and `project`.
 
     The stack is --stack, else $CAUCE_STACK, else the project's stack file. Outside a project a
     command refuses to guess, unless `example_outside_project` (cauce demo), which says it runs
-    the embedded example stack.
+    the embedded example stack, or `optional` (`cauce job run script.py`), which passes None.
     """
 
     def decorate(command: Callable) -> Callable:
@@ -107,6 +107,8 @@ def with_stack(command: Callable | None = None, *, example_outside_project: bool
 
             project = current_project()
             path = chosen_stack_file(stack_file, project)
+            if path is None and optional and project is None:
+                return command(*args, stack=None, stack_file=None, project=None, **kwargs)
             if path is None and not example_outside_project:
                 fail("no Cauce project here (no pyproject.toml with a [tool.cauce] table in this folder or above): "
                      "run `cauce init`, or give --stack FILE", 2)

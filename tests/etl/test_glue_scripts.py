@@ -4,7 +4,6 @@ local awsglue, each on small input shaped like its public input, with their outp
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -187,3 +186,76 @@ def test_scripts_needing_glue_connectors_are_refused_by_name(run_glue_script, ca
     result = run_glue_script(SCRIPTS / script, "--JOB_NAME", "refused")
     assert result.status == "FAILED" and result.error_type == "NeedsAwsGlue"
     assert api in result.error and "needs AWS Glue" in result.error
+
+
+# A Glue Studio job calling AWS's custom visual transform (glue_scripts/CustomTransform_FillEmptyStringsInAColumn.py,
+# unmodified): the module registers DynamicFrame.fill_empty_null_values_txn when the job imports it.
+STUDIO_JOB_WITH_CUSTOM_TRANSFORM = '''
+import sys
+from awsglue.transforms import *
+from awsglue.utils import getResolvedOptions
+from pyspark.context import SparkContext
+from awsglue.context import GlueContext
+from awsglue.job import Job
+import CustomTransform_FillEmptyStringsInAColumn
+
+args = getResolvedOptions(sys.argv, ["JOB_NAME", "source", "target"])
+glueContext = GlueContext(SparkContext())
+job = Job(glueContext)
+job.init(args["JOB_NAME"], args)
+people = glueContext.create_dynamic_frame.from_options(connection_type="s3", format="csv", format_options={"withHeader": True},
+                                                       connection_options={"paths": [args["source"]]}, transformation_ctx="people")
+filled = people.fill_empty_null_values_txn("city", "unknown")
+typed = ApplyMapping.apply(frame=filled, mappings=[("name", "string", "name", "string"), ("city", "string", "city", "string"),
+                                                   ("age", "string", "age", "int")], transformation_ctx="typed")
+glueContext.write_dynamic_frame.from_options(frame=typed, connection_type="s3", format="parquet",
+                                             connection_options={"path": args["target"]}, transformation_ctx="curated")
+job.commit()
+'''
+CUSTOM_TRANSFORM = SCRIPTS / "CustomTransform_FillEmptyStringsInAColumn.py"
+
+
+def _people(lake):
+    lake.put_object("s3://landing/people/p.csv", "name,city,age\nana,,31\nbo,Lima,27\ncy,,40\n")
+
+
+@pytest.mark.parametrize("where", ["beside the job", "in --extra-py-files"])
+def test_a_custom_transform_module_is_importable_beside_the_job_or_from_extra_py_files(run_glue_script, cauce_lake, spark, tmp_path, where):
+    _people(cauce_lake)
+    job = tmp_path / "jobs" / "people.py"
+    job.parent.mkdir()
+    job.write_text(STUDIO_JOB_WITH_CUSTOM_TRANSFORM)
+    extra = []
+    if where == "beside the job":  # as `python people.py` finds it
+        (job.parent / CUSTOM_TRANSFORM.name).write_text(CUSTOM_TRANSFORM.read_text())
+    else:  # as Glue gets it: --extra-py-files s3://...
+        cauce_lake.put_object(f"s3://artifacts/libs/{CUSTOM_TRANSFORM.name}", CUSTOM_TRANSFORM.read_text())
+        extra = ["--extra-py-files", f"s3://artifacts/libs/{CUSTOM_TRANSFORM.name}"]
+    import sys
+
+    path_before = list(sys.path)
+    result = run_glue_script(job, "--JOB_NAME", "people", "--source", "s3://landing/people/", "--target", "s3://curated/people/", *extra)
+    assert result.succeeded, result.error
+    rows = spark.read.parquet(str(cauce_lake.root / "curated" / "people")).orderBy("name").collect()
+    assert [tuple(r) for r in rows] == [("ana", "unknown", 31), ("bo", "Lima", 27), ("cy", "unknown", 40)]
+    assert result.rows_read == {"people": 3} and result.rows_written == {"curated": 3}
+    assert sys.path == path_before  # the run's import folders are gone with it
+
+
+def test_cauce_job_run_runs_a_script_outside_any_project(spark, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from cauce.cli import cli
+
+    monkeypatch.chdir(tmp_path)  # no pyproject.toml here or above: no project, no stack
+    monkeypatch.delenv("CAUCE_STACK", raising=False)
+    (tmp_path / "people.py").write_text(STUDIO_JOB_WITH_CUSTOM_TRANSFORM)
+    (tmp_path / CUSTOM_TRANSFORM.name).write_text(CUSTOM_TRANSFORM.read_text())
+    (tmp_path / "lake" / "landing" / "people").mkdir(parents=True)
+    (tmp_path / "lake" / "landing" / "people" / "p.csv").write_text("name,city,age\nana,,31\nbo,Lima,27\ncy,,40\n")
+    result = CliRunner().invoke(cli, ["job", "run", "people.py", "--lake", "lake", "--json", "--JOB_NAME", "people",
+                                      "--source", "s3://landing/people/", "--target", "s3://curated/people/"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output[result.output.index("{"):])
+    assert (document["status"], document["rows_read"], document["rows_written"]) == ("SUCCEEDED", {"people": 3}, {"curated": 3})
+    assert (document["worker_type"], document["number_of_workers"]) == ("G.1X", 2)  # Glue's defaults without a stack
