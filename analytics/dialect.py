@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 _TOKEN = re.compile(
     r"""(?P<ws>\s+)|(?P<comment>--[^\n]*|/\*.*?\*/)|(?P<quoted>"(?:[^"]|"")*")|(?P<string>'(?:[^']|'')*')"""
@@ -39,13 +40,10 @@ MAX_PEERS = 2**20
 ARRIVAL_SCALE = 2 * MAX_PEERS  # unix millis * 2^21 stays within BIGINT until the year 2100
 UNIT_MICROS = {"SECOND": 10**6, "MINUTE": 60 * 10**6, "HOUR": 3600 * 10**6, "DAY": 86400 * 10**6}
 UNSUPPORTED = {
-    "RANDOM_CUT_FOREST": "anomaly detection (RANDOM_CUT_FOREST) has no Spark equivalent in Cauce",
-    "RANDOM_CUT_FOREST_WITH_EXPLANATION": "anomaly detection (RANDOM_CUT_FOREST_WITH_EXPLANATION) has no Spark equivalent in Cauce",
-    "HOTSPOTS": "HOTSPOTS (density-based hotspot detection) has no Spark equivalent in Cauce",
     # the dialect's own functions that have no translation yet
     **{name: f"{name} is a function of the Kinesis Analytics dialect that Cauce does not translate yet" for name in (
         "W3C_LOG_PARSE", "SYS_LOG_PARSE", "VARIABLE_COLUMN_LOG_PARSE",
-        "FIXED_COLUMN_LOG_PARSE", "MONOTONIC", "CURSOR")},
+        "FIXED_COLUMN_LOG_PARSE", "MONOTONIC")},
 }
 
 
@@ -95,6 +93,7 @@ class Pump:
     line: int
     sources: list[str] = field(default_factory=list)
     stagger: Stagger | None = None
+    table_function: Any = None  # a TABLE(FN(CURSOR(...), ...)) in FROM: cauce.analytics.table_functions.TableFunction
 
 
 @dataclass
@@ -221,6 +220,9 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
 
     # SELECT STREAM, at the top and in subqueries, is a SELECT
     tokens = [t for i, t in enumerate(pump.select) if not (t.upper == "STREAM" and i and pump.select[i - 1].upper == "SELECT")]
+    from cauce.analytics.table_functions import extract
+
+    tokens = extract(pump, tokens, references)  # FROM TABLE(FN(CURSOR(...), ...)) reads a view of the function's rows
     stagger: list = []
     text, window_end = _rewrite(tokens, stagger)
     try:
@@ -235,7 +237,10 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
             raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): a join with {joined or 'a subquery'!r}: joins of two streams are "
                                     f"not translated yet; a join with reference data names a table of the app's reference_data "
                                     f"({', '.join(sorted(references)) or 'none declared'})")
-    pump.sources = sorted({table.name for table in expression.find_all(sqlglot.exp.Table)} - references)
+    tables = {table.name for table in expression.find_all(sqlglot.exp.Table)} - references
+    if pump.table_function is not None:  # the pump reads what its CURSOR reads
+        tables = (tables - {pump.table_function.view}) | set(pump.table_function.sources)
+    pump.sources = sorted(tables)
     if not isinstance(expression, sqlglot.exp.Select):
         raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): expected a single SELECT STREAM")
     if stagger:
@@ -246,7 +251,7 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
         from_clause = expression.args.get("from_") or expression.args.get("from")
         source = from_clause.this if from_clause is not None else None
         qualifier = source.alias_or_name if source is not None else None
-        rowtime = sqlglot.exp.column("ROWTIME", table=qualifier, quoted=False)
+        rowtime = sqlglot.exp.column("ROWTIME" if pump.table_function is None else "__cauce_rowtime", table=qualifier, quoted=False)
     expression = expression.select(sqlglot.exp.alias_(rowtime, "ROWTIME"), copy=True)
     return _spark_sql(expression), window_end
 
