@@ -17,9 +17,11 @@ written as Spark SQL by sqlglot (quoted case-sensitive identifiers, functions, c
 Output ROWTIME: a pump that groups by a STEP or FLOOR window emits each group at the window's end,
 and that end is its ROWTIME; any other pump keeps its input row's ROWTIME.
 
+`FROM TABLE(FN(CURSOR(...), ...))` (TOP_K_ITEMS_TUMBLING, RANDOM_CUT_FOREST, HOTSPOTS, ...) reads a view
+of the function's rows: see analytics/table_functions.py.
+
 What is not translated is refused up front, by name and line (never run with a wrong meaning):
-joins of two streams (a join with a reference table is fine), and the
-machine-learning functions.
+joins of two streams (a join with a reference table is fine).
 """
 
 from __future__ import annotations
