@@ -382,3 +382,10 @@ def test_the_functions_in_micro_batches_equal_one_run(spark):
     for name, rows in whole.items():
         assert sorted(streamed[name], key=repr) == sorted(rows, key=repr), name
     assert any(r["ANOMALY_SCORE"] > 0 for r in whole["SCORES"]) and any(r["HOTSPOTS_RESULT"] != '{"hotspots":[]}' for r in whole["SPOTS"])
+
+
+def test_check_with_spark_resolves_table_function_pumps_without_data(spark):
+    from cauce.analytics.runtime import analyze
+
+    assert analyze(app(HOTSPOTS_APP, POINTS), spark) == {"DESTINATION_SQL_STREAM": ["x", "y", "is_hot", "HOTSPOTS_RESULT", "ROWTIME"]}
+    assert analyze(app(TOP_K_APP, TICKERS), spark) == {"DESTINATION_SQL_STREAM": ["TICKER", "MOST_FREQUENT_VALUES", "ROWTIME"]}
