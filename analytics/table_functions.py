@@ -353,12 +353,31 @@ def _with_explanation(*args: Any) -> tuple[list, list]:
     return _random_cut_forest(*args, explain=True)
 
 
+def load_rrcf() -> Any:
+    """The rrcf library (its RCTree and Branch)."""
+    try:
+        import rrcf
+        return rrcf
+    except ModuleNotFoundError as error:
+        if error.name != "pkg_resources":
+            raise
+    # rrcf 0.4.4's package reads its own version with pkg_resources, which setuptools 81 and later no longer
+    # ship: its trees (rrcf/rrcf.py, which needs numpy only) load alone
+    import importlib.util
+    from pathlib import Path
+
+    package = importlib.util.find_spec("rrcf")
+    spec = importlib.util.spec_from_file_location("rrcf.rrcf", Path(package.submodule_search_locations[0]) / "rrcf.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 class Forest:
     """A robust random cut forest over a stream: rrcf trees, each on its time-decayed sample."""
 
     def __init__(self, trees: int, sample_size: int, time_decay: int, shingle_size: int, dimensions: int, seed: int) -> None:
-        import rrcf
-
+        rrcf = load_rrcf()
         self.trees = [rrcf.RCTree(random_state=seed + i) for i in range(trees)]
         self.samplers = [random.Random(seed * 7919 + i) for i in range(trees)]  # nosec B311: a model's sampling, not security
         self.samples: list[list[tuple[float, int]]] = [[] for _ in range(trees)]  # max-heaps of (-weight, index)

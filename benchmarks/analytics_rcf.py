@@ -54,10 +54,10 @@ def main() -> None:
         args.records, args.repeats = 1_000, 1
 
     import numpy as np
-    import rrcf
 
     from cauce.analytics.app import AnalyticsApp, parse_schema
     from cauce.analytics.runtime import run
+    from cauce.analytics.table_functions import load_rrcf
     from cauce.etl.spark import local_spark_session
 
     spark = local_spark_session(app_name="analytics-rcf-benchmark")
@@ -72,6 +72,8 @@ def main() -> None:
         result = run(app, inputs, spark)
         assert not result.errors, result.errors[:3]
         return [r["ANOMALY_SCORE"] for r in result.outputs["TEMP_STREAM"]]
+
+    rrcf = load_rrcf()
 
     def rrcf_directly() -> list[float]:
         forest = [rrcf.RCTree(random_state=i) for i in range(TREES)]
