@@ -41,7 +41,7 @@ outside-in: setup
 # Every benchmark, each writing its rows to .cauce/bench/, then one table of them all (benchmarks/summary.py).
 # `make bench BENCH_ARGS=--quick` checks that they run, on small inputs (the figures then mean little).
 BENCH_ARGS ?=
-BENCHMARKS := handlers_throughput statemachines_overhead etl_overhead analytics_throughput glue_scripts local_stack local_endpoint test_loop
+BENCHMARKS := handlers_throughput statemachines_overhead etl_overhead analytics_throughput analytics_rcf glue_scripts local_stack local_endpoint test_loop
 bench: setup
 	rm -rf .cauce/bench
 	for name in $(BENCHMARKS); do $(VENV)/bin/python benchmarks/$$name.py $(BENCH_ARGS) || exit 1; done

@@ -21,15 +21,18 @@ written as Spark SQL by sqlglot (quoted case-sensitive identifiers, functions, c
 Output ROWTIME: a pump that groups by a STEP or FLOOR window emits each group at the window's end,
 and that end is its ROWTIME; any other pump keeps its input row's ROWTIME.
 
+`FROM TABLE(FN(CURSOR(...), ...))` (TOP_K_ITEMS_TUMBLING, RANDOM_CUT_FOREST, HOTSPOTS, ...) reads a view
+of the function's rows: see analytics/table_functions.py.
+
 What is not translated is refused up front, by name and line (never run with a wrong meaning):
-joins of two streams (a join with a reference table is fine), and the
-machine-learning functions.
+joins of two streams (a join with a reference table is fine).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 _TOKEN = re.compile(
     r"""(?P<ws>\s+)|(?P<comment>--[^\n]*|/\*.*?\*/)|(?P<quoted>"(?:[^"]|"")*")|(?P<string>'(?:[^']|'')*')"""
@@ -45,14 +48,7 @@ CURRENT_ROW_TIMESTAMP = "__cauce_current_row_timestamp"
 # FLOOR/CEIL units of no fixed length: fine in a value, refused as a window (a continuous run carries a fixed span)
 CALENDAR_UNITS = ("MONTH", "YEAR")
 UNIT_MICROS = {"SECOND": 10**6, "MINUTE": 60 * 10**6, "HOUR": 3600 * 10**6, "DAY": 86400 * 10**6}
-UNSUPPORTED = {
-    "RANDOM_CUT_FOREST": "anomaly detection (RANDOM_CUT_FOREST) has no Spark equivalent in Cauce",
-    "RANDOM_CUT_FOREST_WITH_EXPLANATION": "anomaly detection (RANDOM_CUT_FOREST_WITH_EXPLANATION) has no Spark equivalent in Cauce",
-    "HOTSPOTS": "HOTSPOTS (density-based hotspot detection) has no Spark equivalent in Cauce",
-    # the dialect's own functions that have no translation yet
-    **{name: f"{name} is a function of the Kinesis Analytics dialect that Cauce does not translate yet" for name in (
-        "CURSOR",)},
-}
+UNSUPPORTED: dict[str, str] = {}  # the dialect's functions with no translation: none today (a refusal names one here, and why)
 
 
 class AnalyticsSqlError(ValueError):
@@ -102,6 +98,7 @@ class Pump:
     sources: list[str] = field(default_factory=list)
     stagger: Stagger | None = None
     grouped_by_monotonic: bool = False  # GROUP BY MONOTONIC(...) without a time window: one row per key
+    table_function: Any = None  # a TABLE(FN(CURSOR(...), ...)) in FROM: cauce.analytics.table_functions.TableFunction
 
 
 @dataclass
@@ -247,6 +244,9 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
 
     # SELECT STREAM, at the top and in subqueries, is a SELECT
     tokens = [t for i, t in enumerate(pump.select) if not (t.upper == "STREAM" and i and pump.select[i - 1].upper == "SELECT")]
+    from cauce.analytics.table_functions import extract
+
+    tokens = extract(pump, tokens, references)  # FROM TABLE(FN(CURSOR(...), ...)) reads a view of the function's rows
     stagger: list = []
     text, window_end = _rewrite(tokens, stagger)
     try:
@@ -261,7 +261,10 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
             raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): a join with {joined or 'a subquery'!r}: joins of two streams are "
                                     f"not translated yet; a join with reference data names a table of the app's reference_data "
                                     f"({', '.join(sorted(references)) or 'none declared'})")
-    pump.sources = sorted({table.name for table in expression.find_all(sqlglot.exp.Table)} - references)
+    tables = {table.name for table in expression.find_all(sqlglot.exp.Table)} - references
+    if pump.table_function is not None:  # the pump reads what its CURSOR reads
+        tables = (tables - {pump.table_function.view}) | set(pump.table_function.sources)
+    pump.sources = sorted(tables)
     if not isinstance(expression, sqlglot.exp.Select):
         raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): expected a single SELECT STREAM")
     if stagger:
@@ -274,10 +277,10 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
     elif expression.args.get("group") and any(t.upper == "MONOTONIC" for t in tokens):
         # KDA emits a group once a row with the next key arrives; the input being finite, every group is
         # emitted, its ROWTIME that of its latest row
-        rowtime = sqlglot.exp.Max(this=_input_rowtime(expression))
+        rowtime = sqlglot.exp.Max(this=_input_rowtime(expression, pump))
         pump.grouped_by_monotonic = True
     else:  # a row keeps its input row's ROWTIME
-        rowtime = _input_rowtime(expression)
+        rowtime = _input_rowtime(expression, pump)
     expression = expression.transform(_char_padded)
     # KDA's CURRENT_ROW_TIMESTAMP is the wall-clock time the row is output; replaying arrivals, that is the row's ROWTIME
     expression = expression.transform(lambda node: rowtime.copy() if isinstance(node, sqlglot.exp.Column)
@@ -297,14 +300,14 @@ def _char_padded(node):
     return sqlglot.exp.Anonymous(this=f"{_PASS}rpad", expressions=[text, width, sqlglot.exp.Literal.string(" ")])
 
 
-def _input_rowtime(expression):
-    """The ROWTIME column of the stream (or subquery) the SELECT reads."""
+def _input_rowtime(expression, pump: Pump):
+    """The ROWTIME column of the stream (or subquery, or table function) the SELECT reads."""
     import sqlglot
 
     from_clause = expression.args.get("from_") or expression.args.get("from")
     source = from_clause.this if from_clause is not None else None
     qualifier = source.alias_or_name if source is not None else None
-    return sqlglot.exp.column("ROWTIME", table=qualifier, quoted=False)
+    return sqlglot.exp.column("ROWTIME" if pump.table_function is None else "__cauce_rowtime", table=qualifier, quoted=False)
 
 
 def _spark_sql(expression) -> str:

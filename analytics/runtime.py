@@ -91,8 +91,10 @@ def _real(value: float) -> float:
     return single
 
 
-def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark: Any) -> dict[str, Any]:
-    """The app's output streams as DataFrames, computed from the input stream's DataFrame."""
+def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark: Any,
+            table_state: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The app's output streams as DataFrames, computed from the input stream's DataFrame.
+    `table_state` holds the table functions' models across calls (a continuous run's micro-batches)."""
     from pyspark.sql import functions as F
 
     sequenced = any(SEQUENCE_COLUMN in plan for plan in plans.values())  # a sliding RANGE window reads the streams
@@ -103,6 +105,10 @@ def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark:
         try:
             if pump.stagger is not None:
                 _stagger_windows(pump.stagger, spark).createOrReplaceTempView(pump.stagger.view)
+            if pump.table_function is not None:
+                from cauce.analytics.table_functions import register
+
+                register(pump, spark, {} if table_state is None else table_state)
             result = spark.sql(plans[pump.name])
             # by position: two output columns may share a name (t.a.COLUMN1, t.b.COLUMN1), and SELECT * takes the
             # hidden columns too; the last column is the output ROWTIME

@@ -40,6 +40,7 @@ class IncrementalRunner:
         self.horizon = dt.timedelta(microseconds=_longest_window_micros(app.sql, self.program))
         self.watermark: dt.datetime | None = None
         self.carry: list[tuple] = []
+        self.table_state: dict[str, Any] = {}  # the table functions' models (RANDOM_CUT_FOREST, HOTSPOTS) across batches
 
     def process(self, records: Iterable[Mapping[str, Any]]) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
         """Outputs that became final with these records, and the records the schema refused."""
@@ -54,7 +55,7 @@ class IncrementalRunner:
         batch = self.carry + rows
         frame = self.spark.createDataFrame(batch, schema=input_schema(self.app.columns))
         outputs = {}
-        for name, result in execute(self.program, self.plans, frame, self.spark).items():
+        for name, result in execute(self.program, self.plans, frame, self.spark, self.table_state).items():
             final = result.where(F.col("ROWTIME") <= F.lit(self.watermark))
             if previous is not None:
                 final = final.where(F.col("ROWTIME") > F.lit(previous))
@@ -72,7 +73,7 @@ class IncrementalRunner:
 
         frame = self.spark.createDataFrame(self.carry, schema=input_schema(self.app.columns))
         outputs = {}
-        for name, result in execute(self.program, self.plans, frame, self.spark).items():
+        for name, result in execute(self.program, self.plans, frame, self.spark, self.table_state).items():
             final = result.where(F.col("ROWTIME") > F.lit(self.watermark))
             ordered = final.orderBy("ROWTIME", *[c for c in final.columns if c != "ROWTIME"])
             outputs[name] = rows_of(ordered)
@@ -89,4 +90,7 @@ def _longest_window_micros(sql: str, program: Any) -> int:
         longest = max(longest, int(amount) * UNIT_MICROS[unit.upper()])
     for unit in re.findall(r"\bTO\s+(SECOND|MINUTE|HOUR|DAY)\b", sql, re.I):
         longest = max(longest, UNIT_MICROS[unit.upper()])
+    for pump in program.pumps:  # a TOP_K_ITEMS_TUMBLING window is given in seconds, not as an INTERVAL
+        if pump.table_function is not None:
+            longest = max(longest, pump.table_function.horizon_micros)
     return longest

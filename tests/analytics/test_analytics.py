@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from cauce.analytics.app import AnalyticsApp, AppDefinitionError, load_app, parse_schema
-from cauce.analytics.dialect import AnalyticsSqlError, parse
+from cauce.analytics.dialect import AnalyticsSqlError
 from cauce.analytics.runtime import check, run
 
 SCHEMA = parse_schema({"RecordColumns": [
@@ -121,17 +121,6 @@ def test_records_that_do_not_fit_the_schema_go_to_the_errors_and_the_app_runs_on
         (2, "no arrival time: give the record an _arrival_time or run with a rowtime column"),
         (3, "expected a JSON object, got str"),
     ]
-
-
-@pytest.mark.parametrize("construct, message", [
-    ('SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM "price" FROM "SOURCE_SQL_STREAM_001")))', "RANDOM_CUT_FOREST: anomaly detection"),
-    ('SELECT STREAM * FROM TABLE(HOTSPOTS(CURSOR(SELECT STREAM "price" FROM "SOURCE_SQL_STREAM_001"), 100, 0.013, 20))', "HOTSPOTS: HOTSPOTS"),
-])
-def test_constructs_not_translated_are_refused_by_name_and_line(construct, message):
-    sql = f'CREATE OR REPLACE STREAM "OUT" ("a" DOUBLE);\n\nCREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"\n  {construct};'
-    with pytest.raises(AnalyticsSqlError) as error:
-        parse(sql)
-    assert str(error.value).startswith("line 4, column ") and message in str(error.value)
 
 
 @pytest.mark.parametrize("sql, message", [
