@@ -17,9 +17,11 @@ written as Spark SQL by sqlglot (quoted case-sensitive identifiers, functions, c
 Output ROWTIME: a pump that groups by a STEP or FLOOR window emits each group at the window's end,
 and that end is its ROWTIME; any other pump keeps its input row's ROWTIME.
 
+- a join of two streams over a window (`JOIN "S" OVER (RANGE INTERVAL 'n' unit PRECEDING) AS s`) and
+  ROWTIME through subqueries: analytics/joins.py.
+
 What is not translated is refused up front, by name and line (never run with a wrong meaning):
-joins of two streams (a join with a reference table is fine), and the
-machine-learning functions.
+joins of more than two streams or over row windows, and the machine-learning functions.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ class Pump:
     line: int
     sources: list[str] = field(default_factory=list)
     stagger: Stagger | None = None
+    join_micros: int = 0  # a stream-to-stream join's two windows together: how far back its rows reach
 
 
 @dataclass
@@ -220,33 +223,44 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
     import sqlglot
 
     # SELECT STREAM, at the top and in subqueries, is a SELECT
+    from cauce.analytics import joins
+
     tokens = [t for i, t in enumerate(pump.select) if not (t.upper == "STREAM" and i and pump.select[i - 1].upper == "SELECT")]
+    tokens, join_windows = joins.strip_join_windows(tokens)
     stagger: list = []
-    text, window_end = _rewrite(tokens, stagger)
+    window_ends: dict[str, str] = {}
+    text, window_end = _rewrite(tokens, stagger, window_ends)
     try:
         expression = sqlglot.parse_one(text, read="postgres")
     except sqlglot.errors.ParseError as error:
         first = error.errors[0] if error.errors else {}
         raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): {first.get('description', str(error))} "
                                 f"near {first.get('highlight', '')!r}") from None
-    for join in expression.find_all(sqlglot.exp.Join):
-        joined = join.this.name if isinstance(join.this, sqlglot.exp.Table) else None
-        if joined not in references:
-            raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): a join with {joined or 'a subquery'!r}: joins of two streams are "
-                                    f"not translated yet; a join with reference data names a table of the app's reference_data "
-                                    f"({', '.join(sorted(references)) or 'none declared'})")
-    pump.sources = sorted({table.name for table in expression.find_all(sqlglot.exp.Table)} - references)
     if not isinstance(expression, sqlglot.exp.Select):
         raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): expected a single SELECT STREAM")
+    stream_joins = []
+    for join in expression.find_all(sqlglot.exp.Join):
+        joined = join.this.name if isinstance(join.this, sqlglot.exp.Table) else None
+        if joined in references:
+            continue
+        if join.parent is not expression:  # a join inside a subquery: its time condition and ROWTIME are not worked out
+            raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): a join of streams inside a subquery is not translated yet; "
+                                    "join them in the pump's own SELECT")
+        stream_joins.append(join)
+    pump.sources = sorted({table.name for table in expression.find_all(sqlglot.exp.Table)} - references)
+    joins.carry_rowtime(expression, window_ends)
     if stagger:
         expression, rowtime = _stagger(pump, expression, stagger[0], stagger[1])
     elif window_end is not None and expression.args.get("group"):
         rowtime = sqlglot.parse_one(window_end, read="postgres")
+    elif stream_joins:  # the later of the two rows' ROWTIMEs
+        rowtime = joins.stream_join(pump, expression, join_windows, stream_joins, references)
     else:  # a row keeps its input row's ROWTIME
         from_clause = expression.args.get("from_") or expression.args.get("from")
         source = from_clause.this if from_clause is not None else None
         qualifier = source.alias_or_name if source is not None else None
         rowtime = sqlglot.exp.column("ROWTIME", table=qualifier, quoted=False)
+    expression = joins.order_by_as_rank(expression)
     expression = expression.select(sqlglot.exp.alias_(rowtime, "ROWTIME"), copy=True)
     return _spark_sql(expression), window_end
 
@@ -255,7 +269,7 @@ def _spark_sql(expression) -> str:
     return re.sub(rf"(?i)\b{_PASS}", "", expression.sql(dialect="spark"))
 
 
-def _rewrite(tokens: list[Token], stagger: list | None = None) -> tuple[str, str | None]:
+def _rewrite(tokens: list[Token], stagger: list | None = None, window_ends: dict | None = None) -> tuple[str, str | None]:
     """Token text with STEP and FLOOR ... TO rewritten; also the window-end expression, if any.
     A `WINDOWED BY STAGGER (...)` clause is removed, and its (partition expressions, micros) put in `stagger`."""
     out: list[str] = []
@@ -302,6 +316,8 @@ def _rewrite(tokens: list[Token], stagger: list | None = None) -> tuple[str, str
                     end = f"(date_trunc('{unit}', {argument}) + INTERVAL '1' {unit})"
                 out.append(start)
                 window_end = window_end or end
+                if window_ends is not None:  # each window's end by its start, for a subquery's ROWTIME
+                    window_ends[start] = end
                 index = close + 1
                 continue
         if token.upper == "OVER" and following is not None and following.text == "(":

@@ -23,7 +23,7 @@ from typing import Any
 
 from cauce.analytics.app import AnalyticsApp
 from cauce.analytics.dialect import UNIT_MICROS
-from cauce.analytics.runtime import conform, check, execute, input_schema, load_reference_data, rows_of
+from cauce.analytics.runtime import check, conform, execute, in_rowtime_order, input_schema, load_reference_data, rows_of
 
 
 class IncrementalRunner:
@@ -54,8 +54,7 @@ class IncrementalRunner:
             final = result.where(F.col("ROWTIME") <= F.lit(self.watermark))
             if previous is not None:
                 final = final.where(F.col("ROWTIME") > F.lit(previous))
-            ordered = final.orderBy("ROWTIME", *[c for c in final.columns if c != "ROWTIME"])
-            outputs[name] = rows_of(ordered)
+            outputs[name] = rows_of(in_rowtime_order(final))
         self.carry = [r for r in batch if r[rowtime_index] > self.watermark - self.horizon]
         return outputs, errors
 
@@ -70,14 +69,13 @@ class IncrementalRunner:
         outputs = {}
         for name, result in execute(self.program, self.plans, frame, self.spark).items():
             final = result.where(F.col("ROWTIME") > F.lit(self.watermark))
-            ordered = final.orderBy("ROWTIME", *[c for c in final.columns if c != "ROWTIME"])
-            outputs[name] = rows_of(ordered)
+            outputs[name] = rows_of(in_rowtime_order(final))
         self.carry = []
         return outputs
 
 
 def _longest_window_micros(sql: str, program: Any) -> int:
-    """The longest interval the app's windows span (STEP, FLOOR TO, RANGE, STAGGER); a minute at least."""
+    """The longest interval the app's windows span (STEP, FLOOR TO, RANGE, STAGGER, a join's two windows); a minute at least."""
     import re
 
     longest = 60 * 10**6
@@ -85,4 +83,5 @@ def _longest_window_micros(sql: str, program: Any) -> int:
         longest = max(longest, int(amount) * UNIT_MICROS[unit.upper()])
     for unit in re.findall(r"\bTO\s+(SECOND|MINUTE|HOUR|DAY)\b", sql, re.I):
         longest = max(longest, UNIT_MICROS[unit.upper()])
-    return longest
+    # a stream join's pair is up to both windows apart, and an outer join's unmatched row needs them both
+    return max([longest] + [pump.join_micros for pump in program.pumps])
