@@ -260,6 +260,8 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
         source = from_clause.this if from_clause is not None else None
         qualifier = source.alias_or_name if source is not None else None
         rowtime = sqlglot.exp.column("ROWTIME", table=qualifier, quoted=False)
+    override = joins.rowtime_alias(expression)
+    rowtime = override if override is not None else rowtime
     expression = joins.order_by_as_rank(expression)
     expression = expression.select(sqlglot.exp.alias_(rowtime, "ROWTIME"), copy=True)
     return _spark_sql(expression), window_end

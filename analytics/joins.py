@@ -46,6 +46,10 @@ def strip_join_windows(tokens: list[Token]) -> tuple[list[Token], dict[str, int]
     index = 0
     while index < len(tokens):
         token = tokens[index]
+        if token.upper == "WITHIN" and [t.upper for t in tokens[index + 1:index + 2]] == ["INTERVAL"]:
+            # T-sort, `ORDER BY expr WITHIN INTERVAL 'n' unit`: the whole input is at hand, so rows are in ROWTIME order already
+            index += 4
+            continue
         if (token.upper == "OVER" and index >= 2 and tokens[index - 1].kind in ("word", "quoted")
                 and tokens[index - 2].upper in ("FROM", "JOIN")):
             stream = tokens[index - 1]
@@ -243,3 +247,17 @@ def order_by_as_rank(select: Any) -> Any:
     select.set("order", None)
     rank = exp.Window(this=exp.RowNumber(), order=order.copy())
     return select.select(exp.alias_(rank, ORDER_COLUMN), copy=False)
+
+
+def rowtime_alias(select: Any) -> Any:
+    """`expr AS ROWTIME` in the SELECT list, removed from it: KDA's ROWTIME alias, which sets the output row's
+    ROWTIME (SQL Reference, "ROWTIME": "As a column alias, to override the timestamp on the current row")."""
+    import sqlglot
+
+    exp = sqlglot.exp
+    for projection in select.expressions:
+        if (isinstance(projection, exp.Alias) and projection.alias.upper() == "ROWTIME"
+                and not (isinstance(projection.this, exp.Column) and projection.this.name.upper() == "ROWTIME")):
+            select.set("expressions", [p for p in select.expressions if p is not projection])
+            return projection.this
+    return None

@@ -361,3 +361,39 @@ def test_the_glue_job_reads_reference_tables_from_s3(spark, aws):
                                  "application_configuration": {"sql_configuration": {"input_schema": DEMO_SCHEMA}}}, "--reference_data_sources")
 
     assert run(app, DEMO_RECORDS, spark, lake=S3Objects(s3)).outputs == {"DESTINATION_SQL_STREAM": ADD_REFERENCE_ROWS}
+
+
+EVENTS_SCHEMA = parse_schema({"RecordColumns": [{"Name": "EVENT_TIME", "SqlType": "VARCHAR(32)", "Mapping": "$.EVENT_TIME"},
+                                                {"Name": "TICKER_SYMBOL", "SqlType": "VARCHAR(4)", "Mapping": "$.TICKER_SYMBOL"}]}, "test")
+EVENTS = [{"EVENT_TIME": "2019-04-03 17:00:10", "TICKER_SYMBOL": "AMZN", "_arrival_time": at(0, 20)},
+          {"EVENT_TIME": "2019-04-03 17:00:20", "TICKER_SYMBOL": "AMZN", "_arrival_time": at(0, 30)}]
+
+
+def test_an_event_time_column_cast_to_a_timestamp_checks_and_runs(spark):
+    """Developer Guide, "Stagger Windows" (stagger-window-concepts.html): the input has an EVENT_TIME column;
+    here it arrives as text and the pump casts it."""
+    from cauce.analytics.runtime import analyze
+
+    sql = '''CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), event_time TIMESTAMP, ticker_count INTEGER);
+    CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+      SELECT STREAM TICKER_SYMBOL, FLOOR(CAST(EVENT_TIME AS TIMESTAMP) TO MINUTE), COUNT(TICKER_SYMBOL) AS ticker_count
+      FROM "SOURCE_SQL_STREAM_001"
+      WINDOWED BY STAGGER (PARTITION BY FLOOR(CAST(EVENT_TIME AS TIMESTAMP) TO MINUTE), TICKER_SYMBOL RANGE INTERVAL '1' MINUTE);'''
+    app = AnalyticsApp("event-time", sql, EVENTS_SCHEMA)
+
+    assert analyze(app, spark) == {"DESTINATION_SQL_STREAM": ["TICKER_SYMBOL", "EVENT_TIME", "TICKER_COUNT", "ROWTIME"]}
+    assert run(app, EVENTS, spark).outputs["DESTINATION_SQL_STREAM"] == [
+        {"TICKER_SYMBOL": "AMZN", "EVENT_TIME": ts(0), "TICKER_COUNT": 2, "ROWTIME": ts(1, 20)}]
+
+
+def test_an_expression_aliased_rowtime_sets_the_rows_rowtime(spark):
+    """SQL Reference, "ROWTIME": ROWTIME is used "as a column alias, to override the timestamp on the current row";
+    "T-sorting Stream Input": `ORDER BY <timestamp_expr> WITHIN <interval>` with that expression aliased ROWTIME."""
+    sql = '''CREATE OR REPLACE STREAM "BY_EVENT_TIME" (ticker_symbol VARCHAR(4), arrived TIMESTAMP);
+    CREATE OR REPLACE PUMP "P" AS INSERT INTO "BY_EVENT_TIME"
+      SELECT STREAM CAST(s.EVENT_TIME AS TIMESTAMP) AS ROWTIME, s.TICKER_SYMBOL, s.ROWTIME FROM "SOURCE_SQL_STREAM_001" AS s
+      ORDER BY CAST(s.EVENT_TIME AS TIMESTAMP) WITHIN INTERVAL '1' MINUTE;'''
+
+    assert run(AnalyticsApp("override", sql, EVENTS_SCHEMA), EVENTS, spark).outputs["BY_EVENT_TIME"] == [
+        {"TICKER_SYMBOL": "AMZN", "ARRIVED": ts(0, 20), "ROWTIME": ts(0, 10)},
+        {"TICKER_SYMBOL": "AMZN", "ARRIVED": ts(0, 30), "ROWTIME": ts(0, 20)}]
