@@ -154,6 +154,8 @@ def stream_join(pump: Any, expression: Any, windows: dict[str, int], stream_join
     if len(stream_joins) != 1:
         raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): a join of more than two streams is not translated yet")
     join = stream_joins[0]
+    if from_clause is None:
+        raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): a JOIN needs a stream in FROM before it")
     left, right = from_clause.this, join.this
     left_name, right_name = _qualifier(left), _qualifier(right)
     left_window, right_window = windows.get(left_name.name.upper()), windows.get(right_name.name.upper())

@@ -125,7 +125,8 @@ def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark:
             raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}) selects {len(visible) - 1} column(s) into "
                                     f"{pump.target}, which has {len(stream.columns)}")
         # the pump's ORDER BY rank, when it has one, goes along to order the output rows
-        rank = [F.col(f"__cauce_out_{i}").alias(ORDER_COLUMN) for i, c in enumerate(columns) if c == ORDER_COLUMN]
+        # (the last: a `SELECT *` of an ordered stream brings that stream's rank along too)
+        rank = [F.col(f"__cauce_out_{i}").alias(ORDER_COLUMN) for i, c in enumerate(columns) if c == ORDER_COLUMN][-1:]
         shaped = result.select(*[_shape(F.col(visible[i]), _spark_type(sql_type)).alias(name)
                                  for i, (name, sql_type) in enumerate(stream.columns)], _shape(F.col(visible[-1]), "timestamp").alias("ROWTIME"), *rank)
         frames[pump.target] = frames[pump.target].unionByName(shaped, allowMissingColumns=True) if pump.target in frames else shaped

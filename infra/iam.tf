@@ -23,7 +23,7 @@ locals {
   analytics_outputs  = [for k, a in local.analytics_stream_arns : a.output]
   # the analytics apps' reference tables: the S3 objects their jobs read when they start
   analytics_reference_objects = distinct(flatten([for k, a in var.kinesis_config.analytics_config : [
-    for r in coalesce(a.reference_data_sources, []) : "${r.s3.bucket_arn}/${r.s3.file_key}"
+    for r in(a.reference_data_sources != null ? a.reference_data_sources : []) : "${r.s3.bucket_arn}/${r.s3.file_key}"
   ]]))
 
   lambda_vpc_subnets         = distinct(flatten([for k, f in var.lambda_config : f.vpc_config.subnet_ids]))
