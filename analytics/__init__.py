@@ -3,7 +3,8 @@
     from cauce.analytics import load_app, run
 
 See docs/analytics.md for the supported constructs: streams and pumps, filters, scalar functions,
-tumbling (STEP, FLOOR ... TO), sliding (OVER) and stagger windows, subqueries, reference data.
+tumbling (STEP, FLOOR ... TO), sliding (OVER) and stagger windows, subqueries, stream-to-stream
+joins over windows, reference data.
 Runs are deterministic over finite input (`run`), or continuous (`streaming.IncrementalRunner`).
 """
 

@@ -64,8 +64,25 @@ class AnalyticsApp:
     input_schema_version: str = "1.0"
     property_groups: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     source: str = ""
-    # reference tables the SQL may join: NAME -> {"path": "s3://bucket/key", "format": "csv" | "json"}
-    reference_data: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # reference tables the SQL may join, by in-application table name
+    reference_data: Mapping[str, "ReferenceTable"] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReferenceTable:
+    """An in-application reference table: an S3 object read once when the app starts.
+
+    Declared as KDA declares it (ReferenceDataSource: ReferenceSchema with RecordColumns and a RecordFormat),
+    `columns` name and type its columns: CSV fields by position, JSON values by each column's Mapping, every
+    line a row (KDA's CSVMappingParameters has no header row). Cauce's older form (`reference_data`, with
+    `columns` empty) takes a CSV's column names from its header row and infers the types."""
+
+    path: str  # s3://bucket/key
+    format: str = "csv"  # csv | json
+    columns: tuple[Column, ...] = ()
+    column_delimiter: str = ","
+    row_delimiter: str = "\n"
+    row_path: str = "$"  # JSON: where the rows are ($: each line's object, or the document's array)
 
 
 def parse_schema(schema: Any, where: str) -> tuple[Column, ...]:
@@ -112,11 +129,12 @@ def from_config(key: str, config: Mapping[str, Any], source: str) -> AnalyticsAp
         columns=parse_schema(sql_config.get("input_schema"), f"{source}.application_configuration.sql_configuration"),
         input_parallelism=int(config.get("input_parallelism", 1)), output_parallelism=int(config.get("output_parallelism", 1)),
         input_schema_version=str(config.get("input_schema_version", "1.0")), property_groups=properties, source=source,
-        reference_data=_reference_data(config.get("reference_data") or {}, source),
+        reference_data={**_reference_data(config.get("reference_data") or {}, source),
+                        **reference_data_sources(config.get("reference_data_sources") or [], f"{source}.reference_data_sources")},
     )
 
 
-def _reference_data(tables: Mapping[str, Any], source: str) -> dict[str, dict[str, str]]:
+def _reference_data(tables: Mapping[str, Any], source: str) -> dict[str, ReferenceTable]:
     problems = []
     for name, spec in tables.items():
         if not isinstance(spec, Mapping) or not str(spec.get("path", "")).startswith("s3://"):
@@ -125,7 +143,72 @@ def _reference_data(tables: Mapping[str, Any], source: str) -> dict[str, dict[st
             problems.append(f"{source}.reference_data[{name!r}].format: csv or json, got {spec.get('format')!r}")
     if problems:
         raise AppDefinitionError("invalid reference data:\n  " + "\n  ".join(problems))
-    return {name: {"path": spec["path"], "format": spec.get("format", "csv")} for name, spec in tables.items()}
+    return {name: ReferenceTable(spec["path"], spec.get("format", "csv")) for name, spec in tables.items()}
+
+
+def reference_data_sources(sources: Any, where: str) -> dict[str, ReferenceTable]:
+    """ReferenceDataSource entries as KDA's API writes them (TableName, S3ReferenceDataSource, ReferenceSchema)
+    or as the Terraform module's analytics_config does (table_name, s3, schema: aws_kinesis_analytics_application's
+    reference_data_sources block), validated; the messages name the field."""
+    if not isinstance(sources, list):
+        raise AppDefinitionError(f"{where}: a list of reference data sources")
+    tables, problems = {}, []
+    for index, source in enumerate(sources):
+        at = f"{where}[{index}]"
+        if not isinstance(source, Mapping):
+            problems.append(f"{at}: an object with TableName, S3ReferenceDataSource and ReferenceSchema")
+            continue
+        source = _from_terraform_shape(source) if "table_name" in source else source
+        name, s3, schema = source.get("TableName"), source.get("S3ReferenceDataSource") or {}, source.get("ReferenceSchema") or {}
+        if not isinstance(name, str) or not name:
+            problems.append(f"{at}.TableName: required")
+            continue
+        bucket = str(s3.get("BucketARN") or "")
+        if not bucket.startswith("arn:") or ":s3:::" not in bucket or not s3.get("FileKey"):
+            problems.append(f"{at}.S3ReferenceDataSource: BucketARN (arn:aws:s3:::bucket) and FileKey are required")
+            continue
+        record_format = schema.get("RecordFormat") or {}
+        kind = str(record_format.get("RecordFormatType") or ("JSON" if "JSONMappingParameters" in (record_format.get("MappingParameters") or {}) else "CSV")).upper()
+        parameters = record_format.get("MappingParameters") or {}
+        if kind not in ("CSV", "JSON"):
+            problems.append(f"{at}.ReferenceSchema.RecordFormat.RecordFormatType: CSV or JSON, got {kind!r}")
+            continue
+        if str(schema.get("RecordEncoding") or "UTF-8").upper() not in ("UTF-8", "UTF8"):
+            problems.append(f"{at}.ReferenceSchema.RecordEncoding: only UTF-8 (KDA's only encoding), got {schema.get('RecordEncoding')!r}")
+            continue
+        try:
+            columns = parse_schema({"RecordColumns": schema.get("RecordColumns")}, f"{at}.ReferenceSchema")
+        except AppDefinitionError as error:
+            problems.append(str(error).replace("invalid input schema:\n  ", ""))
+            continue
+        csv = parameters.get("CSVMappingParameters") or {}
+        json_parameters = parameters.get("JSONMappingParameters") or {}
+        tables[name] = ReferenceTable(
+            f"s3://{bucket.split(':::', 1)[1]}/{s3['FileKey']}", kind.lower(), columns,
+            column_delimiter=csv.get("RecordColumnDelimiter") or ",", row_delimiter=csv.get("RecordRowDelimiter") or "\n",
+            row_path=json_parameters.get("RecordRowPath") or "$")
+    if problems:
+        raise AppDefinitionError("invalid reference data sources:\n  " + "\n  ".join(problems))
+    return tables
+
+
+def _from_terraform_shape(source: Mapping[str, Any]) -> dict[str, Any]:
+    """The Terraform block's snake_case attributes as the KDA API's names."""
+    s3, schema = source.get("s3") or {}, source.get("schema") or {}
+    parameters = (schema.get("record_format") or {}).get("mapping_parameters") or {}
+    csv, json_parameters = parameters.get("csv"), parameters.get("json")
+    mapping = {}
+    if csv:
+        mapping["CSVMappingParameters"] = {"RecordColumnDelimiter": csv.get("record_column_delimiter"), "RecordRowDelimiter": csv.get("record_row_delimiter")}
+    if json_parameters:
+        mapping["JSONMappingParameters"] = {"RecordRowPath": json_parameters.get("record_row_path")}
+    return {"TableName": source.get("table_name"),
+            "S3ReferenceDataSource": {"BucketARN": s3.get("bucket_arn"), "FileKey": s3.get("file_key"), "ReferenceRoleARN": s3.get("role_arn")},
+            "ReferenceSchema": {"RecordEncoding": schema.get("record_encoding"),
+                                "RecordFormat": {"RecordFormatType": (schema.get("record_format") or {}).get("record_format_type")
+                                                 or ("JSON" if json_parameters and not csv else "CSV"), "MappingParameters": mapping},
+                                "RecordColumns": [{"Name": c.get("name"), "SqlType": c.get("sql_type"), "Mapping": c.get("mapping")}
+                                                  for c in schema.get("record_columns") or []]}}
 
 
 def apps_dir() -> Path:

@@ -23,9 +23,11 @@ and that end is its ROWTIME; any other pump keeps its input row's ROWTIME.
 
 `FROM TABLE(FN(CURSOR(...), ...))` (TOP_K_ITEMS_TUMBLING, RANDOM_CUT_FOREST, HOTSPOTS, ...) reads a view
 of the function's rows: see analytics/table_functions.py.
+- a join of two streams over a window (`JOIN "S" OVER (RANGE INTERVAL 'n' unit PRECEDING) AS s`) and
+  ROWTIME through subqueries: analytics/joins.py.
 
 What is not translated is refused up front, by name and line (never run with a wrong meaning):
-joins of two streams (a join with a reference table is fine).
+joins of more than two streams or over row windows.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ class Pump:
     stagger: Stagger | None = None
     grouped_by_monotonic: bool = False  # GROUP BY MONOTONIC(...) without a time window: one row per key
     table_function: Any = None  # a TABLE(FN(CURSOR(...), ...)) in FROM: cauce.analytics.table_functions.TableFunction
+    join_micros: int = 0  # a stream-to-stream join's two windows together: how far back its rows reach
 
 
 @dataclass
@@ -243,30 +246,38 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
     import sqlglot
 
     # SELECT STREAM, at the top and in subqueries, is a SELECT
+    from cauce.analytics import joins
+
     tokens = [t for i, t in enumerate(pump.select) if not (t.upper == "STREAM" and i and pump.select[i - 1].upper == "SELECT")]
     from cauce.analytics.table_functions import extract
 
     tokens = extract(pump, tokens, references)  # FROM TABLE(FN(CURSOR(...), ...)) reads a view of the function's rows
+    tokens, join_windows = joins.strip_join_windows(tokens)
     stagger: list = []
-    text, window_end = _rewrite(tokens, stagger)
+    window_ends: dict[str, str] = {}
+    text, window_end = _rewrite(tokens, stagger, window_ends)
     try:
         expression = sqlglot.parse_one(text, read="postgres")
     except sqlglot.errors.ParseError as error:
         first = error.errors[0] if error.errors else {}
         raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): {first.get('description', str(error))} "
                                 f"near {first.get('highlight', '')!r}") from None
+    if not isinstance(expression, sqlglot.exp.Select):
+        raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): expected a single SELECT STREAM")
+    stream_joins = []
     for join in expression.find_all(sqlglot.exp.Join):
         joined = join.this.name if isinstance(join.this, sqlglot.exp.Table) else None
-        if joined not in references:
-            raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): a join with {joined or 'a subquery'!r}: joins of two streams are "
-                                    f"not translated yet; a join with reference data names a table of the app's reference_data "
-                                    f"({', '.join(sorted(references)) or 'none declared'})")
+        if joined in references:
+            continue
+        if join.parent is not expression:  # a join inside a subquery: its time condition and ROWTIME are not worked out
+            raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): a join of streams inside a subquery is not translated yet; "
+                                    "join them in the pump's own SELECT")
+        stream_joins.append(join)
     tables = {table.name for table in expression.find_all(sqlglot.exp.Table)} - references
     if pump.table_function is not None:  # the pump reads what its CURSOR reads
         tables = (tables - {pump.table_function.view}) | set(pump.table_function.sources)
     pump.sources = sorted(tables)
-    if not isinstance(expression, sqlglot.exp.Select):
-        raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): expected a single SELECT STREAM")
+    joins.carry_rowtime(expression, window_ends)
     if stagger:
         expression, rowtime = _stagger(pump, expression, stagger[0], stagger[1])
     elif window_end is not None and expression.args.get("group"):
@@ -274,6 +285,8 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
             raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): a window of a MONTH or YEAR (FLOOR/CEIL ... TO) is not "
                                     "translated: a continuous run keeps a fixed span of records; use STEP or DAY")
         rowtime = sqlglot.parse_one(window_end, read="postgres")
+    elif stream_joins:  # the later of the two rows' ROWTIMEs
+        rowtime = joins.stream_join(pump, expression, join_windows, stream_joins, references)
     elif expression.args.get("group") and any(t.upper == "MONOTONIC" for t in tokens):
         # KDA emits a group once a row with the next key arrives; the input being finite, every group is
         # emitted, its ROWTIME that of its latest row
@@ -281,10 +294,13 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
         pump.grouped_by_monotonic = True
     else:  # a row keeps its input row's ROWTIME
         rowtime = _input_rowtime(expression, pump)
+    override = joins.rowtime_alias(expression)
+    rowtime = override if override is not None else rowtime
     expression = expression.transform(_char_padded)
     # KDA's CURRENT_ROW_TIMESTAMP is the wall-clock time the row is output; replaying arrivals, that is the row's ROWTIME
     expression = expression.transform(lambda node: rowtime.copy() if isinstance(node, sqlglot.exp.Column)
                                       and node.name == CURRENT_ROW_TIMESTAMP else node)
+    expression = joins.order_by_as_rank(expression)
     expression = expression.select(sqlglot.exp.alias_(rowtime, "ROWTIME"), copy=True)
     return _spark_sql(expression), window_end
 
@@ -314,7 +330,7 @@ def _spark_sql(expression) -> str:
     return re.sub(rf"(?i)\b{_PASS}", "", expression.sql(dialect="spark"))
 
 
-def _rewrite(tokens: list[Token], stagger: list | None = None) -> tuple[str, str | None]:
+def _rewrite(tokens: list[Token], stagger: list | None = None, window_ends: dict | None = None) -> tuple[str, str | None]:
     """Token text with STEP and FLOOR ... TO rewritten; also the window-end expression, if any.
     A `WINDOWED BY STAGGER (...)` clause is removed, and its (partition expressions, micros) put in `stagger`."""
     out: list[str] = []
@@ -364,6 +380,8 @@ def _rewrite(tokens: list[Token], stagger: list | None = None) -> tuple[str, str
                         start = end = f"CASE WHEN {start} = {argument} THEN {start} ELSE {end} END"
                 out.append(start)
                 window_end = window_end or end
+                if window_ends is not None:  # each window's end by its start, for a subquery's ROWTIME
+                    window_ends[start] = end
                 index = close + 1
                 continue
         if token.upper == "CURRENT_ROW_TIMESTAMP" and (not index or tokens[index - 1].text != "."):

@@ -2,7 +2,7 @@
 
 Arguments (set by the Terraform module): --app_name, --sql_location (s3:// of the app's SQL),
 --input_stream_arn, --output_stream_arn, --input_schema (the seed's RecordColumns JSON),
---property_groups, --TempDir. The job reads the input stream through Glue's Kinesis source
+--property_groups, --reference_data_sources (the KDA ReferenceDataSource list, as JSON), --TempDir. The job reads the input stream through Glue's Kinesis source
 with each record's arrival timestamp, and runs every micro-batch through the same translation
 and runtime as `cauce analytics run` (analytics.streaming.IncrementalRunner). It writes the
 rows of DESTINATION_SQL_STREAM (or the app's only output) to the output stream as JSON, and
@@ -48,6 +48,25 @@ def make_batch_function(runner: Any, kinesis: Any, output_stream: str | None, ou
     return process_batch
 
 
+class S3Objects:
+    """What the runtime reads reference tables through (a lake's `local_path`), on AWS: each object downloaded once."""
+
+    def __init__(self, s3: Any) -> None:
+        import tempfile
+        from pathlib import Path
+
+        self.s3 = s3
+        self.folder = Path(tempfile.mkdtemp(prefix="cauce-reference-"))
+
+    def local_path(self, uri: str) -> Any:
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        target = self.folder / bucket / key
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.s3.download_file(bucket, key, str(target))
+        return target
+
+
 def main(argv: list[str] | None = None) -> None:  # pragma: no cover - runs on AWS Glue only
     import boto3
     from awsglue.context import GlueContext
@@ -57,14 +76,17 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - runs on A
     from cauce.analytics.app import AnalyticsApp, parse_schema
     from cauce.analytics.streaming import IncrementalRunner
 
+    from cauce.analytics.app import reference_data_sources
+
     args = getResolvedOptions(argv or sys.argv, ["JOB_NAME", "app_name", "sql_location", "input_stream_arn", "output_stream_arn",
-                                                 "input_schema", "TempDir"])
+                                                 "input_schema", "reference_data_sources", "TempDir"])
     glue_context = GlueContext(SparkContext.getOrCreate())
     spark = glue_context.spark_session
     bucket, _, key = args["sql_location"].removeprefix("s3://").partition("/")
     sql = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
-    app = AnalyticsApp(args["app_name"], sql, parse_schema(args["input_schema"], "--input_schema"))
-    runner = IncrementalRunner(app, spark)
+    app = AnalyticsApp(args["app_name"], sql, parse_schema(args["input_schema"], "--input_schema"),
+                       reference_data=reference_data_sources(json.loads(args["reference_data_sources"]), "--reference_data_sources"))
+    runner = IncrementalRunner(app, spark, lake=S3Objects(boto3.client("s3")))
     source = glue_context.create_data_frame.from_options(
         connection_type="kinesis",
         connection_options={"streamARN": args["input_stream_arn"], "startingPosition": "TRIM_HORIZON", "classification": "json",

@@ -61,11 +61,18 @@ def run(app: AnalyticsApp, records: Iterable[Mapping[str, Any]], spark: Any, row
     rows, errors = conform(app.columns, records, rowtime_column)
     input_frame = spark.createDataFrame(rows, schema=input_schema(app.columns))
     frames = execute(program, plans, input_frame, spark)
-    outputs = {}
-    for name, frame in frames.items():
-        ordered = frame.orderBy("ROWTIME", *[c for c in frame.columns if c != "ROWTIME"])
-        outputs[name] = rows_of(ordered)
+    outputs = {name: rows_of(in_rowtime_order(frame)) for name, frame in frames.items()}
     return AppResult(outputs, errors, plans)
+
+
+def in_rowtime_order(frame: Any) -> Any:
+    """A stream's rows in ROWTIME order; rows of one ROWTIME in their pump's ORDER BY, if it has one, else by their columns."""
+    from cauce.analytics.joins import ORDER_COLUMN
+
+    columns = [c for c in frame.columns if c not in ("ROWTIME", ORDER_COLUMN)]
+    if ORDER_COLUMN not in frame.columns:
+        return frame.orderBy("ROWTIME", *columns)
+    return frame.orderBy("ROWTIME", ORDER_COLUMN, *columns).drop(ORDER_COLUMN)
 
 
 def rows_of(frame: Any) -> list[dict[str, Any]]:
@@ -97,6 +104,8 @@ def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark:
     `table_state` holds the table functions' models across calls (a continuous run's micro-batches)."""
     from pyspark.sql import functions as F
 
+    from cauce.analytics.joins import ORDER_COLUMN
+
     sequenced = any(SEQUENCE_COLUMN in plan for plan in plans.values())  # a sliding RANGE window reads the streams
     (_with_sequence(input_frame, by_arrival=True) if sequenced else input_frame).createOrReplaceTempView(f"`{INPUT_STREAM}`")
     read_by_pumps = {source for pump in program.pumps for source in pump.sources}
@@ -110,6 +119,7 @@ def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark:
 
                 register(pump, spark, {} if table_state is None else table_state)
             result = spark.sql(plans[pump.name])
+            columns = result.columns
             # by position: two output columns may share a name (t.a.COLUMN1, t.b.COLUMN1), and SELECT * takes the
             # hidden columns too; the last column is the output ROWTIME
             visible = [f"__cauce_out_{i}" for i, c in enumerate(result.columns) if not c.startswith("__cauce_")]
@@ -120,9 +130,12 @@ def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark:
         if len(visible) - 1 != len(stream.columns):
             raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}) selects {len(visible) - 1} column(s) into "
                                     f"{pump.target}, which has {len(stream.columns)}")
+        # the pump's ORDER BY rank, when it has one, goes along to order the output rows
+        # (the last: a `SELECT *` of an ordered stream brings that stream's rank along too)
+        rank = [F.col(f"__cauce_out_{i}").alias(ORDER_COLUMN) for i, c in enumerate(columns) if c == ORDER_COLUMN][-1:]
         shaped = result.select(*[_shape(F.col(visible[i]), _spark_type(sql_type)).alias(name)
-                                 for i, (name, sql_type) in enumerate(stream.columns)], _shape(F.col(visible[-1]), "timestamp").alias("ROWTIME"))
-        frames[pump.target] = frames[pump.target].unionByName(shaped) if pump.target in frames else shaped
+                                 for i, (name, sql_type) in enumerate(stream.columns)], _shape(F.col(visible[-1]), "timestamp").alias("ROWTIME"), *rank)
+        frames[pump.target] = frames[pump.target].unionByName(shaped, allowMissingColumns=True) if pump.target in frames else shaped
         (_with_sequence(frames[pump.target]) if sequenced else frames[pump.target]).createOrReplaceTempView(f"`{pump.target}`")
     return {name: frame for name, frame in frames.items() if name not in read_by_pumps}
 
@@ -178,13 +191,68 @@ def load_reference_data(app: AnalyticsApp, spark: Any, lake: Any = None) -> None
     from cauce.core.lake import LocalLake, default_lake
 
     lake = lake or LocalLake(default_lake())
-    for name, spec in app.reference_data.items():
-        path = lake.local_path(spec["path"])
+    for name, table in app.reference_data.items():
+        path = lake.local_path(table.path)
         if not path.exists():
-            raise AnalyticsSqlError(f"reference data {name}: nothing at {spec['path']} (local path {path})")
-        reader = spark.read.option("header", True).option("inferSchema", True)
-        frame = reader.csv(str(path)) if spec["format"] == "csv" else spark.read.json(str(path))
+            raise AnalyticsSqlError(f"reference data {name}: nothing at {table.path} (local path {path})")
+        if table.columns:  # declared as KDA declares it: the schema's columns and types
+            rows = reference_rows(name, table, path.read_text(encoding="utf-8"))
+            frame = spark.createDataFrame(rows, schema=", ".join(f"`{c.name}` {c.spark_type}" for c in table.columns))
+        else:
+            reader = spark.read.option("header", True).option("inferSchema", True)
+            frame = reader.csv(str(path)) if table.format == "csv" else spark.read.json(str(path))
         frame.createOrReplaceTempView(f"`{name}`")
+
+
+def reference_rows(name: str, table: Any, text: str) -> list[tuple]:
+    """A reference table's rows by its RecordColumns: CSV fields by position, split at RecordColumnDelimiter and
+    RecordRowDelimiter (every line a row, as KDA has no header option), or JSON values by each column's Mapping.
+    A row that does not fit is refused naming the table, its line and the column."""
+    import json
+
+    readers = [(column, _path(column.mapping) if column.mapping else [column.name], column.spark_type, column.max_length)
+               for column in table.columns]
+    if table.format == "csv":
+        lines = [line for line in text.split(table.row_delimiter)]
+        records = []
+        for number, line in enumerate(lines, start=1):
+            if not line.strip("\r\n"):
+                continue  # the empty piece after the last row delimiter
+            fields = line.rstrip("\r").split(table.column_delimiter)
+            if len(fields) != len(table.columns):
+                raise AnalyticsSqlError(f"reference data {name} ({table.path}), line {number}: {len(fields)} field(s), "
+                                        f"the schema has {len(table.columns)} column(s)")
+            # an empty field is NULL for a column that is not a string
+            records.append((number, {c.name: (None if f == "" and c.spark_type != "string" else f) for c, f in zip(table.columns, fields)}))
+        readers = [(column, [column.name], spark_type, length) for column, _, spark_type, length in readers]
+    else:
+        try:
+            document = json.loads(text)
+            found = [document] if table.row_path == "$" and isinstance(document, dict) else _json_rows(document, table.row_path)
+            records = [(index, row) for index, row in enumerate(found, start=1)]
+        except json.JSONDecodeError:  # JSON lines: an object a line
+            records = []
+            for number, line in enumerate(text.splitlines(), start=1):
+                if line.strip():
+                    try:
+                        records.append((number, json.loads(line)))
+                    except json.JSONDecodeError as error:
+                        raise AnalyticsSqlError(f"reference data {name} ({table.path}), line {number}: not valid JSON: {error.msg}") from None
+    rows = []
+    for number, record in records:
+        try:
+            rows.append(tuple(_value(record, *reader) for reader in readers))
+        except ValueError as error:
+            raise AnalyticsSqlError(f"reference data {name} ({table.path}), line {number}: {error}") from None
+    return rows
+
+
+def _json_rows(document: Any, row_path: str) -> list[Any]:
+    """The rows a RecordRowPath names: `$` (an array's elements) or `$.a.b` / `$.a[*]` (the array there)."""
+    value = document
+    for part in _path(row_path.replace("[*]", "")) if row_path not in ("$", "$[*]") else []:
+        value = value.get(part) if isinstance(value, dict) else None
+    return value if isinstance(value, list) else [value] if isinstance(value, dict) else []
 
 
 def conform(columns: tuple[Column, ...], records: Iterable[Mapping[str, Any]], rowtime_column: str | None) -> tuple[list[tuple], list[dict]]:

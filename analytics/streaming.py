@@ -23,7 +23,7 @@ from typing import Any
 
 from cauce.analytics.app import AnalyticsApp
 from cauce.analytics.dialect import UNIT_MICROS, AnalyticsSqlError
-from cauce.analytics.runtime import conform, check, execute, input_schema, load_reference_data, rows_of
+from cauce.analytics.runtime import check, conform, execute, in_rowtime_order, input_schema, load_reference_data, rows_of
 
 
 class IncrementalRunner:
@@ -59,8 +59,7 @@ class IncrementalRunner:
             final = result.where(F.col("ROWTIME") <= F.lit(self.watermark))
             if previous is not None:
                 final = final.where(F.col("ROWTIME") > F.lit(previous))
-            ordered = final.orderBy("ROWTIME", *[c for c in final.columns if c != "ROWTIME"])
-            outputs[name] = rows_of(ordered)
+            outputs[name] = rows_of(in_rowtime_order(final))
         self.carry = [r for r in batch if r[rowtime_index] > self.watermark - self.horizon]
         return outputs, errors
 
@@ -75,14 +74,13 @@ class IncrementalRunner:
         outputs = {}
         for name, result in execute(self.program, self.plans, frame, self.spark, self.table_state).items():
             final = result.where(F.col("ROWTIME") > F.lit(self.watermark))
-            ordered = final.orderBy("ROWTIME", *[c for c in final.columns if c != "ROWTIME"])
-            outputs[name] = rows_of(ordered)
+            outputs[name] = rows_of(in_rowtime_order(final))
         self.carry = []
         return outputs
 
 
 def _longest_window_micros(sql: str, program: Any) -> int:
-    """The longest interval the app's windows span (STEP, FLOOR TO, RANGE, STAGGER); a minute at least."""
+    """The longest interval the app's windows span (STEP, FLOOR TO, RANGE, STAGGER, a join's two windows); a minute at least."""
     import re
 
     longest = 60 * 10**6
@@ -93,4 +91,5 @@ def _longest_window_micros(sql: str, program: Any) -> int:
     for pump in program.pumps:  # a TOP_K_ITEMS_TUMBLING window is given in seconds, not as an INTERVAL
         if pump.table_function is not None:
             longest = max(longest, pump.table_function.horizon_micros)
-    return longest
+    # a stream join's pair is up to both windows apart, and an outer join's unmatched row needs them both
+    return max([longest] + [pump.join_micros for pump in program.pumps])

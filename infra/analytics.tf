@@ -58,6 +58,8 @@ resource "aws_glue_job" "analytics" {
     "--property_groups"      = jsonencode(each.value.application_configuration.environment_properties.property_groups)
     "--input_parallelism"    = tostring(each.value.input_parallelism)
     "--output_parallelism"   = tostring(each.value.output_parallelism)
+    # the KDA reference data sources, read by glue_main.py into the app's reference tables
+    "--reference_data_sources" = jsonencode(each.value.reference_data_sources != null ? each.value.reference_data_sources : [])
   })
 
   tags = local.tags

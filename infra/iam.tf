@@ -21,6 +21,10 @@ locals {
   source_stream_arns = [for k, s in var.firehose_sources : aws_kinesis_stream.streams[s].arn]
   analytics_inputs   = [for k, a in local.analytics_stream_arns : a.input]
   analytics_outputs  = [for k, a in local.analytics_stream_arns : a.output]
+  # the analytics apps' reference tables: the S3 objects their jobs read when they start
+  analytics_reference_objects = distinct(flatten([for k, a in var.kinesis_config.analytics_config : [
+    for r in(a.reference_data_sources != null ? a.reference_data_sources : []) : "${r.s3.bucket_arn}/${r.s3.file_key}"
+  ]]))
 
   lambda_vpc_subnets         = distinct(flatten([for k, f in var.lambda_config : f.vpc_config.subnet_ids]))
   lambda_vpc_security_groups = distinct(flatten([for k, f in var.lambda_config : f.vpc_config.security_group_ids]))
@@ -50,6 +54,14 @@ data "aws_iam_policy_document" "glue" {
     sid       = "DataAndScripts"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketLocation"]
     resources = local.bucket_arns
+  }
+  dynamic "statement" {
+    for_each = length(local.analytics_reference_objects) > 0 ? [1] : []
+    content {
+      sid       = "AnalyticsReferenceData"
+      actions   = ["s3:GetObject"]
+      resources = local.analytics_reference_objects
+    }
   }
   statement {
     sid = "Catalog"

@@ -239,6 +239,36 @@ variable "kinesis_config" {
           property_groups = map(map(string))
         })
       })
+      # aws_kinesis_analytics_application's reference_data_sources block (the KDA API's ReferenceDataSource):
+      # in-application tables the SQL joins, read from S3 when the app starts
+      reference_data_sources = optional(list(object({
+        table_name = string
+        s3 = object({
+          bucket_arn = string
+          file_key   = string
+          role_arn   = optional(string)
+        })
+        schema = object({
+          record_columns = list(object({
+            name     = string
+            sql_type = string
+            mapping  = optional(string)
+          }))
+          record_format = object({
+            mapping_parameters = object({
+              csv = optional(object({
+                record_column_delimiter = string
+                record_row_delimiter    = string
+              }))
+              json = optional(object({
+                record_row_path = string
+              }))
+            })
+            record_format_type = optional(string)
+          })
+          record_encoding = optional(string, "UTF-8")
+        })
+      })))
     }))
   })
 

@@ -241,6 +241,60 @@ class ApplicationConfiguration(TerraformObject):
     environment_properties: EnvironmentProperties
 
 
+# reference_data_sources: aws_kinesis_analytics_application's reference_data_sources block, the KDA API's
+# ReferenceDataSource (table, S3 object, ReferenceSchema with RecordColumns and RecordFormat)
+
+@dataclass(frozen=True, kw_only=True)
+class ReferenceS3Source(TerraformObject):
+    bucket_arn: str
+    file_key: str
+    role_arn: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferenceRecordColumn(TerraformObject):
+    name: str
+    sql_type: str
+    mapping: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CsvMappingParameters(TerraformObject):
+    record_column_delimiter: str
+    record_row_delimiter: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class JsonMappingParameters(TerraformObject):
+    record_row_path: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferenceMappingParameters(TerraformObject):
+    csv: CsvMappingParameters | None = None
+    json: JsonMappingParameters | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferenceRecordFormat(TerraformObject):
+    mapping_parameters: ReferenceMappingParameters
+    record_format_type: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferenceSchema(TerraformObject):
+    record_columns: tuple[ReferenceRecordColumn, ...]
+    record_format: ReferenceRecordFormat
+    record_encoding: str = "UTF-8"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferenceDataSource(TerraformObject):
+    table_name: str
+    s3: ReferenceS3Source
+    schema: ReferenceSchema
+
+
 @dataclass(frozen=True, kw_only=True)
 class AnalyticsConfig(TerraformObject):
     name: str
@@ -251,6 +305,7 @@ class AnalyticsConfig(TerraformObject):
     output_parallelism: float
     input_schema_version: str
     application_configuration: ApplicationConfiguration
+    reference_data_sources: tuple[ReferenceDataSource, ...] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

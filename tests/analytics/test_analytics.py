@@ -209,11 +209,11 @@ def test_price_alerts_join_reference_data_from_the_lake(spark, cauce_lake):
     ]
 
 
-def test_a_join_of_two_streams_is_refused_naming_the_reference_tables():
+def test_a_join_of_two_streams_without_a_window_is_refused_naming_the_reference_tables():
     sql = '''CREATE OR REPLACE STREAM "A" ("t" VARCHAR(8));
     CREATE OR REPLACE STREAM "B" ("t" VARCHAR(8));
     CREATE OR REPLACE PUMP "P" AS INSERT INTO "B" SELECT STREAM s."ticker" FROM "SOURCE_SQL_STREAM_001" AS s JOIN "A" AS a ON s."ticker" = a."t";'''
-    with pytest.raises(AnalyticsSqlError, match=r"a join with 'A': joins of two streams are not translated yet.*none declared"):
+    with pytest.raises(AnalyticsSqlError, match=r"a join of the streams SOURCE_SQL_STREAM_001 and A needs a window.*reference data \(none declared\)"):
         check(app(sql))
 
 

@@ -47,9 +47,39 @@ def test_the_seven_seed_variables_keep_their_names_types_and_descriptions():
     ours = blocks(INFRA / "variables.tf", "variable")
     assert list(ours)[: len(seed)] == list(seed)
     for name, body in seed.items():
-        assert ours[name]["type"] == body["type"], f"variable {name!r}: type differs from the seed's"
+        assert _extends(parse_type_expression(ours[name]["type"]), parse_type_expression(body["type"])), \
+            f"variable {name!r}: type differs from the seed's (beyond new optional attributes)"
         assert ours[name]["description"] == body["description"], name
         assert ours[name].get("default") == body.get("default"), name
+
+
+def parse_type_expression(text: str):
+    from tests.infra.test_stack_types import parse_type_expression as parse  # that module imports this one
+
+    return parse(text)
+
+
+def _extends(ours, seed) -> bool:
+    """Our type is the seed's, its objects' attributes kept with their types, plus only optional attributes:
+    every value the seed's type accepts ours accepts the same way."""
+    if isinstance(seed, str) or isinstance(ours, str):
+        return ours == seed
+    if ours[0] != seed[0]:
+        return False
+    if seed[0] != "object":
+        return _extends(ours[1], seed[1])
+    ours_attributes, seed_attributes = ours[1], seed[1]
+    return (all(name in ours_attributes and ours_attributes[name][1:] == kind[1:] and _extends(ours_attributes[name][0], kind[0])
+                for name, kind in seed_attributes.items())
+            and all(optional for name, (_, optional, _) in ours_attributes.items() if name not in seed_attributes))
+
+
+def test_the_seed_type_comparison_takes_new_optional_attributes_only():
+    seed = parse_type_expression("map(object({a = string, b = object({c = number})}))")
+    assert _extends(parse_type_expression("map(object({a = string, b = object({c = number, d = optional(string)})}))"), seed)
+    assert not _extends(parse_type_expression("map(object({a = string, b = object({c = number, d = string})}))"), seed)
+    assert not _extends(parse_type_expression("map(object({a = number, b = object({c = number})}))"), seed)
+    assert not _extends(parse_type_expression("map(object({b = object({c = number})}))"), seed)
 
 
 def test_new_variables_are_optional():

@@ -375,3 +375,25 @@ def test_checkov_finds_no_failed_check():
     failed = [c for r in (report if isinstance(report, list) else [report]) for c in r["results"]["failed_checks"]]
     assert sum(s["failed"] for s in summaries) == 0, [(c["check_id"], c["resource"], c["file_path"]) for c in failed]
     assert sum(s["passed"] for s in summaries) > 100
+
+
+def test_a_reference_data_source_in_analytics_config_plans_with_the_job_argument_and_the_roles_read_grant(moto_endpoint, terraform_env, tmp_path):
+    """analytics_config's reference_data_sources, as aws_kinesis_analytics_application's block declares them (the
+    Developer Guide's "Adding Reference Data" example): the module's types take them, and the plan builds the app's
+    Glue job argument and its role's s3:GetObject grant from them (both known only after apply: the buckets are new)."""
+    if shutil.which("terraform") is None or not (MIRROR / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
+        pytest.skip("needs the terraform CLI and the provider mirror")
+    stack = example_stack()
+    _, app = next(iter(stack["kinesis_config"]["analytics_config"].items()))
+    app["reference_data_sources"] = [{
+        "table_name": "CompanyName", "s3": {"bucket_arn": "arn:aws:s3:::mi-bucket", "file_key": "TickerReference.csv"},
+        "schema": {"record_columns": [{"name": "Ticker", "sql_type": "VARCHAR(8)"}, {"name": "Company", "sql_type": "VARCHAR(20)"}],
+                   "record_format": {"mapping_parameters": {"csv": {"record_column_delimiter": ",", "record_row_delimiter": "\n"}}}}}]
+    root = plan_root(tmp_path, moto_endpoint, stack, extra="create_iam_roles = true")
+    assert terraform(["init", "-input=false"], root, terraform_env).returncode == 0
+    plan = terraform(["plan", "-input=false", "-out=plan.bin"], root, terraform_env)
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    shown = json.loads(terraform(["show", "-json", "plan.bin"], root, terraform_env).stdout)
+
+    [job] = [c for c in shown["resource_changes"] if c["type"] == "aws_glue_job" and c["change"]["after"]["command"][0]["name"] == "gluestreaming"]
+    assert job["change"]["after_unknown"]["default_arguments"] is True
