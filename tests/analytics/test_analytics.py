@@ -340,6 +340,37 @@ def test_micro_batches_emit_what_one_deterministic_run_emits_once_windows_close(
         assert sorted(streamed.get(name, []), key=repr) == sorted(closed, key=repr), name
 
 
+def test_micro_batches_refuse_and_truncate_as_one_run_does_naming_lines_within_the_batch(spark):
+    """The continuous run conforms each batch as the deterministic run does: the same refusals, with
+    their line in their batch, and VARCHAR(8) truncated; the records it carries are never refused twice."""
+    import orjson
+
+    from cauce.analytics.streaming import IncrementalRunner
+
+    target = load_app("moving-average")
+    records = [orjson.dumps({"ticker": "ABCDEFGHIJ"[: 1 + i % 10], "price": float(i), "traded_at": t(i // 4, i % 4 * 15),
+                             "_arrival_time": t(i // 4, i % 4 * 15)}) for i in range(16)]
+    records[5] = b'{"ticker": "A", "price": "cheap", "_arrival_time": "2026-11-26T10:01:15Z"}'
+    records[10] = b"[1, 2]"
+    whole = run(target, records, spark)
+
+    runner = IncrementalRunner(target, spark)
+    streamed, refused = {}, []
+    for start in range(0, len(records), 4):
+        outputs, errors = runner.process(records[start:start + 4])
+        refused += [(start + e["line"], e["reason"]) for e in errors]
+        for name, rows in outputs.items():
+            streamed.setdefault(name, []).extend(rows)
+    for name, rows in runner.finish().items():
+        streamed.setdefault(name, []).extend(rows)
+
+    assert refused == [(e["line"], e["reason"]) for e in whole.errors] == [
+        (6, "column price (DOUBLE): 'cheap' is not a double"), (11, "expected a JSON object, got an array")]
+    assert {r["ticker"] for r in whole.outputs["MOVING_AVERAGE"]} == {"A", "AB", "ABC", "ABCD", "ABCDE", "ABCDEF", "ABCDEFG", "ABCDEFGH"}
+    for name, rows in whole.outputs.items():
+        assert sorted(streamed.get(name, []), key=repr) == sorted(rows, key=repr), name
+
+
 @pytest.mark.parametrize("app_name", ["realtime-processing", "moving-average"])
 def test_finishing_a_stream_emits_the_open_windows_so_batches_equal_one_run(spark, app_name):
     from cauce.analytics.streaming import IncrementalRunner
