@@ -50,11 +50,17 @@ _INTEGER_RANGES = {"tinyint": (-2**7, 2**7 - 1), "smallint": (-2**15, 2**15 - 1)
 
 @dataclass(frozen=True)
 class Ingested:
-    """The conformed input: `frame` holds every record (line, text, the app's columns, ROWTIME,
-    APPROXIMATE_ARRIVAL_TIME and the reason it was refused, NULL if not); `records` the inputs by line."""
+    """The conformed input: `frame` holds every record (line, the app's columns, ROWTIME,
+    APPROXIMATE_ARRIVAL_TIME and the reason it was refused, NULL if not); `records` the inputs by
+    line, `texts` the JSON texts of the carried records and then of the inputs."""
 
     frame: Any
     records: Sequence[Any]
+    texts: Sequence[bytes]
+    carried: int
+
+    def text(self, line: int) -> bytes:
+        return self.texts[line + self.carried - 1]
 
     def accepted(self, columns: tuple[Column, ...]) -> Any:
         """The input stream's rows (with their line, for the arrival order of rows of one ROWTIME)."""
@@ -68,13 +74,13 @@ class Ingested:
         from pyspark.sql import functions as F
 
         if rows is None:
-            rows = (self.frame.where(F.col(REFUSED_COLUMN).isNotNull()).select(LINE_COLUMN, TEXT_COLUMN, REFUSED_COLUMN)
-                    .orderBy(LINE_COLUMN).collect())
+            rows = self.frame.where(F.col(REFUSED_COLUMN).isNotNull()).select(LINE_COLUMN, REFUSED_COLUMN).orderBy(LINE_COLUMN).collect()
         errors = []
-        for line, text, reason in rows:
+        for line, reason in rows:
+            record = self.records[line - 1]
             if reason == _RECORD_LEVEL:
-                reason = _record_reason(text)
-            errors.append({"line": line, "record": self.records[line - 1], "reason": reason})
+                reason = _record_reason(_json_text(record).decode(errors="replace"))
+            errors.append({"line": line, "record": record, "reason": reason})
         return errors
 
 
@@ -89,7 +95,7 @@ def ingest(spark: Any, columns: tuple[Column, ...], records: Iterable[Any], rowt
         raise AnalyticsSqlError(f"rowtime column {rowtime_column!r} is not a column of the input schema ({', '.join(names)})")
     records = records if isinstance(records, list) else list(records)
     texts = list(carried) + [_json_text(record) for record in records]
-    return Ingested(_conformed(spark, columns, _text_frame(spark, texts, len(carried)), rowtime_column), records)
+    return Ingested(_conformed(spark, columns, _text_frame(spark, texts, len(carried)), rowtime_column), records, texts, len(carried))
 
 
 def _json_text(record: Any) -> bytes:
@@ -198,7 +204,9 @@ def _conformed(spark: Any, columns: tuple[Column, ...], texts: Any, rowtime_colu
         values.append(value.alias(column.name))
         reasons.append(F.when(bad, _coercion_message(column, F.get_json_object(text, _json_path(path)))))
     arrival_text = at(F.col("__cauce_parsed"), [ARRIVAL_FIELD]) if arrival_in_tree else F.get_json_object(text, f"$.{ARRIVAL_FIELD}")
-    conformed = parsed.select(LINE_COLUMN, TEXT_COLUMN, flagged.alias("__cauce_flagged"), *values, *_aliased(reasons),
+    whole_record = flagged & (~F.ltrim(text).startswith("{") | F.get_json_object(text, "$").isNull())
+    # the text is not kept: a refused record's text is the input's, in Python, by its line
+    conformed = parsed.select(LINE_COLUMN, whole_record.alias("__cauce_whole_record"), *values, *_aliased(reasons),
                               arrival_text.alias("__cauce_arrival_text"))
     arrival, bad_arrival = _arrival(F.col("__cauce_arrival_text"))
     if rowtime_column is not None:
@@ -207,17 +215,19 @@ def _conformed(spark: Any, columns: tuple[Column, ...], texts: Any, rowtime_colu
         if rowtime.spark_type != "timestamp":
             from_column = _arrival(from_column.cast("string"))[0]
         arrival = F.when(F.col("__cauce_arrival_text").isNull(), from_column).otherwise(arrival)
-    whole_record = F.col("__cauce_flagged") & (~F.ltrim(F.col(TEXT_COLUMN)).startswith("{")
-                                               | F.get_json_object(F.col(TEXT_COLUMN), "$").isNull())
+    names = [F.col(f"`{c.name}`") for c in columns]
+    # ROWTIME worked out once, in a projection of its own, then read by the refusal and both time columns
+    timed = conformed.select(LINE_COLUMN, "__cauce_whole_record", *names, *[f"__cauce_reason_{i}" for i in range(len(reasons))],
+                             "__cauce_arrival_text", arrival.alias("__cauce_arrival"), bad_arrival.alias("__cauce_bad_arrival"))
     refused = F.coalesce(
-        F.when(whole_record, F.lit(_RECORD_LEVEL)),
+        F.when(F.col("__cauce_whole_record"), F.lit(_RECORD_LEVEL)),
         *[F.col(f"__cauce_reason_{i}") for i in range(len(reasons))],
-        F.when(bad_arrival, F.concat(F.lit(f"{ARRIVAL_FIELD}: '"), F.col("__cauce_arrival_text"),
-                                     F.lit("' is not a timestamp (ISO 8601 or epoch seconds/milliseconds)"))),
-        F.when(arrival.isNull(), F.lit(f"no arrival time: give the record an {ARRIVAL_FIELD} or run with a rowtime column")),
+        F.when(F.col("__cauce_bad_arrival"), F.concat(F.lit(f"{ARRIVAL_FIELD}: '"), F.col("__cauce_arrival_text"),
+                                                      F.lit("' is not a timestamp (ISO 8601 or epoch seconds/milliseconds)"))),
+        F.when(F.col("__cauce_arrival").isNull(), F.lit(f"no arrival time: give the record an {ARRIVAL_FIELD} or run with a rowtime column")),
     )
-    return conformed.select(LINE_COLUMN, TEXT_COLUMN, *[F.col(f"`{c.name}`") for c in columns], arrival.alias("ROWTIME"),
-                            arrival.alias("APPROXIMATE_ARRIVAL_TIME"), refused.alias(REFUSED_COLUMN))
+    return timed.select(LINE_COLUMN, *names, F.col("__cauce_arrival").alias("ROWTIME"), F.col("__cauce_arrival").alias("APPROXIMATE_ARRIVAL_TIME"),
+                        refused.alias(REFUSED_COLUMN))
 
 
 def _aliased(reasons: list[Any]) -> list[Any]:
@@ -280,10 +290,10 @@ def _arrival(text: Any) -> tuple[Any, Any]:
     """ROWTIME from an arrival time: ISO 8601, or epoch seconds (or milliseconds, above 1e11), to the millisecond."""
     from pyspark.sql import functions as F
 
-    epoch = _try_cast(text, "double")
+    looks_like_a_date = (F.substring(text, 5, 1) == "-") & (F.substring(text, 8, 1) == "-")
+    epoch = F.when(~looks_like_a_date, _try_cast(text, "double"))  # a cast that fails costs an exception: only where needed
     from_epoch = F.when(epoch > 1e11, F.timestamp_millis(F.floor(epoch))).otherwise(F.timestamp_micros(F.floor(epoch * 1_000_000)))
-    from_text = F.when((F.substring(text, 5, 1) == "-") & (F.substring(text, 8, 1) == "-"), _try_cast(text, "timestamp"))
-    value = F.date_trunc("MILLISECOND", F.when(epoch.isNotNull(), from_epoch).otherwise(from_text))
+    value = F.date_trunc("MILLISECOND", F.when(looks_like_a_date, _try_cast(text, "timestamp")).otherwise(from_epoch))
     return value, text.isNotNull() & value.isNull()
 
 

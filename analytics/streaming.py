@@ -26,7 +26,7 @@ from typing import Any
 
 from cauce.analytics.app import AnalyticsApp
 from cauce.analytics.dialect import UNIT_MICROS
-from cauce.analytics.ingest import LINE_COLUMN, REFUSED_COLUMN, TEXT_COLUMN, ingest
+from cauce.analytics.ingest import LINE_COLUMN, REFUSED_COLUMN, ingest
 from cauce.analytics.runtime import check, execute, load_reference_data, rows_of
 
 
@@ -53,7 +53,7 @@ class IncrementalRunner:
             refused = F.col(REFUSED_COLUMN).isNotNull()
             # one pass: the batch's latest ROWTIME and its refusals
             [summary] = conformed.agg(F.max(F.when(new & ~refused, F.col("ROWTIME"))).alias("latest"),
-                                      F.collect_list(F.when(refused, F.struct(LINE_COLUMN, TEXT_COLUMN, REFUSED_COLUMN))).alias("refused")).collect()
+                                      F.collect_list(F.when(refused, F.struct(LINE_COLUMN, REFUSED_COLUMN))).alias("refused")).collect()
             errors = ingested.errors(sorted(tuple(row) for row in summary["refused"]))
             if summary["latest"] is None:
                 return {}, errors
@@ -67,7 +67,7 @@ class IncrementalRunner:
                 ordered = final.orderBy("ROWTIME", *[c for c in final.columns if c != "ROWTIME"])
                 outputs[name] = rows_of(ordered)
             kept = conformed.where(~refused & (F.col("ROWTIME") > F.lit(self.watermark - self.horizon)))
-            self.carry = [bytes(row[0], "utf-8") for row in kept.orderBy(LINE_COLUMN).select(TEXT_COLUMN).collect()]
+            self.carry = [ingested.text(row[0]) for row in kept.orderBy(LINE_COLUMN).select(LINE_COLUMN).collect()]
         finally:
             conformed.unpersist()
         return outputs, errors
