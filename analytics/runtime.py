@@ -5,7 +5,8 @@ SELECT feeds its stream, and the streams no pump reads are the app's outputs.
 This is the deterministic mode used by tests and `cauce analytics run`: the input is finite, every
 window closes at the end of the input, and ROWTIME is each record's arrival time, taken from
 its `_arrival_time` field or from a column of the schema (`rowtime_column`). Records that do not
-fit the input schema go to the `error_stream` output with the reason; the app runs on.
+fit the input schema go to the errors with their line and the reason; the app runs on. The
+records are conformed inside Spark (cauce.analytics.ingest).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from cauce.analytics.app import AnalyticsApp, Column
 from cauce.analytics.dialect import SEQUENCE_COLUMN, AnalyticsSqlError, Program, parse, translate_select
-from cauce.core.kinesis import ARRIVAL_FIELD
+from cauce.analytics.ingest import LINE_COLUMN, _path, ingest
 
 INPUT_STREAM = "SOURCE_SQL_STREAM_001"
 
@@ -25,7 +26,7 @@ INPUT_STREAM = "SOURCE_SQL_STREAM_001"
 @dataclass
 class AppResult:
     outputs: dict[str, list[dict[str, Any]]]  # stream name -> rows, in ROWTIME order
-    errors: list[dict[str, Any]]  # input records that did not fit the schema, with the reason
+    errors: list[dict[str, Any]]  # input records that did not fit the schema: {"line": 1-based, "record", "reason"}
     plans: dict[str, str]  # pump name -> the Spark SQL it became
 
 
@@ -50,18 +51,23 @@ def analyze(app: AnalyticsApp, spark: Any, lake: Any = None) -> dict[str, list[s
     return {name: frame.columns for name, frame in frames.items()}
 
 
-def run(app: AnalyticsApp, records: Iterable[Mapping[str, Any]], spark: Any, rowtime_column: str | None = None,
+def run(app: AnalyticsApp, records: Iterable[Any], spark: Any, rowtime_column: str | None = None,
         lake: Any = None) -> AppResult:
     """Run the app over `records` (deterministic mode): its output rows, and the records it refused.
 
+    A record is JSON text (str or bytes, as a stream delivers it) or an object already decoded (a dict).
     Reference tables are read from `lake` (a cauce.core.lake.LocalLake; default: $CAUCE_LAKE or .cauce/lake).
     """
     program, plans = check(app)
     load_reference_data(app, spark, lake)
-    rows, errors = conform(app.columns, records, rowtime_column)
-    input_frame = spark.createDataFrame(rows, schema=input_schema(app.columns))
-    frames = execute(program, plans, input_frame, spark)
-    outputs = {name: rows_of(in_rowtime_order(frame)) for name, frame in frames.items()}
+    ingested = ingest(spark, app.columns, records, rowtime_column)
+    conformed = ingested.frame.cache()  # read by the refusals and by every output: parsed once
+    try:
+        errors = ingested.errors()
+        frames = execute(program, plans, ingested.accepted(app.columns), spark)
+        outputs = {name: rows_of(in_rowtime_order(frame)) for name, frame in frames.items()}
+    finally:
+        conformed.unpersist()
     return AppResult(outputs, errors, plans)
 
 
@@ -107,7 +113,11 @@ def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark:
     from cauce.analytics.joins import ORDER_COLUMN
 
     sequenced = any(SEQUENCE_COLUMN in plan for plan in plans.values())  # a sliding RANGE window reads the streams
-    (_with_sequence(input_frame, by_arrival=True) if sequenced else input_frame).createOrReplaceTempView(f"`{INPUT_STREAM}`")
+    if sequenced:
+        input_frame = _with_sequence(input_frame, by_arrival=True)
+    elif LINE_COLUMN in input_frame.columns:
+        input_frame = input_frame.drop(LINE_COLUMN)
+    input_frame.createOrReplaceTempView(f"`{INPUT_STREAM}`")
     read_by_pumps = {source for pump in program.pumps for source in pump.sources}
     frames: dict[str, Any] = {}
     for pump in _in_dependency_order(program):
@@ -150,16 +160,17 @@ def _shape(column: Any, spark_type: str) -> Any:
 
 def _with_sequence(frame: Any, by_arrival: bool = False) -> Any:
     """The frame with each row's place among the rows of the same ROWTIME: in arrival order for the
-    input stream (the records' order), else in the order the stream's rows are listed (by their columns)."""
+    input stream (the records' lines), else in the order the stream's rows are listed (by their columns)."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     columns = [F.col(f"`{c}`") for c in frame.columns if c != "ROWTIME"]
-    if by_arrival:  # a local DataFrame's ids increase in the records' order
-        frame = frame.withColumn("__cauce_arrival", F.monotonically_increasing_id())
-        columns = [F.col("__cauce_arrival")]
+    if by_arrival:
+        if LINE_COLUMN not in frame.columns:  # a frame with no lines (analyze's empty one): ids increase in its order
+            frame = frame.withColumn(LINE_COLUMN, F.monotonically_increasing_id())
+        columns = [F.col(LINE_COLUMN)]
     place = F.row_number().over(Window.partitionBy("ROWTIME").orderBy(*columns)) - 1
-    return frame.withColumn(SEQUENCE_COLUMN, place).drop("__cauce_arrival")
+    return frame.withColumn(SEQUENCE_COLUMN, place).drop(LINE_COLUMN)
 
 
 def _stagger_windows(stagger: Any, spark: Any) -> Any:
@@ -255,30 +266,6 @@ def _json_rows(document: Any, row_path: str) -> list[Any]:
     return value if isinstance(value, list) else [value] if isinstance(value, dict) else []
 
 
-def conform(columns: tuple[Column, ...], records: Iterable[Mapping[str, Any]], rowtime_column: str | None) -> tuple[list[tuple], list[dict]]:
-    """Records as rows of the input schema plus ROWTIME and APPROXIMATE_ARRIVAL_TIME; misfits with reasons."""
-    names = [c.name for c in columns]
-    if rowtime_column is not None and rowtime_column not in names:  # a setting's mistake, not a record's: refuse the run
-        raise AnalyticsSqlError(f"rowtime column {rowtime_column!r} is not a column of the input schema ({', '.join(names)})")
-    rows, errors = [], []
-    # what each column needs, worked out once a run, not once a record: its path, Spark type and length
-    readers = [(column, _path(column.mapping) if column.mapping else [column.name], column.spark_type, column.max_length)
-               for column in columns]
-    for index, record in enumerate(records):
-        try:
-            values = [_value(record, *reader) for reader in readers]
-            arrival = record.get(ARRIVAL_FIELD) if type(record) is dict or isinstance(record, Mapping) else None
-            if arrival is None and rowtime_column is not None:
-                arrival = values[names.index(rowtime_column)]
-            if arrival is None:
-                raise ValueError(f"no arrival time: give the record an {ARRIVAL_FIELD} or run with a rowtime column")
-            rowtime = _timestamp(arrival, ARRIVAL_FIELD)
-            rows.append((*values, rowtime, rowtime))
-        except ValueError as error:
-            errors.append({"record_index": index, "record": record, "reason": str(error)})
-    return rows, errors
-
-
 _INTEGER_TYPES = ("int", "bigint", "smallint", "tinyint")
 
 
@@ -333,13 +320,6 @@ def _parse_timestamp(value: Any, name: str) -> dt.datetime:
     except ValueError:
         raise ValueError(f"{name}: {value!r} is not a timestamp (ISO 8601 or epoch seconds/milliseconds)") from None
     return parsed.astimezone(dt.timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
-
-
-def _path(mapping: str) -> list[Any]:
-    import re
-
-    return [int(part) if part.isdigit() else part for part in re.findall(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[\"([^\"]+)\"\]|\[(\d+)\]", mapping)
-            for part in [next(p for p in part if p)]]
 
 
 def input_schema(columns: tuple[Column, ...]) -> str:

@@ -11,19 +11,23 @@ gives, except the windows not yet closed at the end, which wait for later record
 `finish` when the stream has ended.
 
 This is what an app's Glue streaming job runs on each Kinesis micro-batch (analytics/glue_main.py).
-The carried records live in the driver's memory: a restarted job starts from its checkpoint with
-an empty carry, so a window open across the restart is emitted from the records after it.
+Each batch is conformed inside Spark as in the deterministic mode (cauce.analytics.ingest); the
+carry is kept as the records' JSON texts, conformed again with the next batch (they were accepted
+once, so they are never refused nor reported twice). The carried records live in the driver's
+memory: a restarted job starts from its checkpoint with an empty carry, so a window open across
+the restart is emitted from the records after it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from cauce.analytics.app import AnalyticsApp
 from cauce.analytics.dialect import UNIT_MICROS, AnalyticsSqlError
-from cauce.analytics.runtime import check, conform, execute, in_rowtime_order, input_schema, load_reference_data, rows_of
+from cauce.analytics.ingest import LINE_COLUMN, REFUSED_COLUMN, ingest
+from cauce.analytics.runtime import check, execute, in_rowtime_order, load_reference_data, rows_of
 
 
 class IncrementalRunner:
@@ -39,28 +43,37 @@ class IncrementalRunner:
         load_reference_data(app, spark, lake)
         self.horizon = dt.timedelta(microseconds=_longest_window_micros(app.sql, self.program))
         self.watermark: dt.datetime | None = None
-        self.carry: list[tuple] = []
+        self.carry: list[bytes] = []  # JSON texts of the accepted records still needed, in arrival order
         self.table_state: dict[str, Any] = {}  # the table functions' models (RANDOM_CUT_FOREST, HOTSPOTS) across batches
 
-    def process(self, records: Iterable[Mapping[str, Any]]) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
-        """Outputs that became final with these records, and the records the schema refused."""
+    def process(self, records: Iterable[Any]) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+        """Outputs that became final with these records, and the records the schema refused
+        (their lines count from 1 in this batch)."""
         from pyspark.sql import functions as F
 
-        rows, errors = conform(self.app.columns, records, self.rowtime_column)
-        if not rows:
-            return {}, errors
-        rowtime_index = len(self.app.columns)
-        previous = self.watermark
-        self.watermark = max([r[rowtime_index] for r in rows] + ([previous] if previous else []))
-        batch = self.carry + rows
-        frame = self.spark.createDataFrame(batch, schema=input_schema(self.app.columns))
-        outputs = {}
-        for name, result in execute(self.program, self.plans, frame, self.spark, self.table_state).items():
-            final = result.where(F.col("ROWTIME") <= F.lit(self.watermark))
-            if previous is not None:
-                final = final.where(F.col("ROWTIME") > F.lit(previous))
-            outputs[name] = rows_of(in_rowtime_order(final))
-        self.carry = [r for r in batch if r[rowtime_index] > self.watermark - self.horizon]
+        ingested = ingest(self.spark, self.app.columns, records, self.rowtime_column, carried=self.carry)
+        conformed = ingested.frame.cache()
+        try:
+            new = F.col(LINE_COLUMN) > 0
+            refused = F.col(REFUSED_COLUMN).isNotNull()
+            # one pass: the batch's latest ROWTIME and its refusals
+            [summary] = conformed.agg(F.max(F.when(new & ~refused, F.col("ROWTIME"))).alias("latest"),
+                                      F.collect_list(F.when(refused, F.struct(LINE_COLUMN, REFUSED_COLUMN))).alias("refused")).collect()
+            errors = ingested.errors(sorted(tuple(row) for row in summary["refused"]))
+            if summary["latest"] is None:
+                return {}, errors
+            previous = self.watermark
+            self.watermark = max(summary["latest"], previous) if previous else summary["latest"]
+            outputs = {}
+            for name, result in execute(self.program, self.plans, ingested.accepted(self.app.columns), self.spark, self.table_state).items():
+                final = result.where(F.col("ROWTIME") <= F.lit(self.watermark))
+                if previous is not None:
+                    final = final.where(F.col("ROWTIME") > F.lit(previous))
+                outputs[name] = rows_of(in_rowtime_order(final))
+            kept = conformed.where(~refused & (F.col("ROWTIME") > F.lit(self.watermark - self.horizon)))
+            self.carry = [ingested.text(row[0]) for row in kept.orderBy(LINE_COLUMN).select(LINE_COLUMN).collect()]
+        finally:
+            conformed.unpersist()
         return outputs, errors
 
     def finish(self) -> dict[str, list[dict[str, Any]]]:
@@ -70,9 +83,9 @@ class IncrementalRunner:
             return {}
         from pyspark.sql import functions as F
 
-        frame = self.spark.createDataFrame(self.carry, schema=input_schema(self.app.columns))
+        ingested = ingest(self.spark, self.app.columns, [], self.rowtime_column, carried=self.carry)
         outputs = {}
-        for name, result in execute(self.program, self.plans, frame, self.spark, self.table_state).items():
+        for name, result in execute(self.program, self.plans, ingested.accepted(self.app.columns), self.spark, self.table_state).items():
             final = result.where(F.col("ROWTIME") > F.lit(self.watermark))
             outputs[name] = rows_of(in_rowtime_order(final))
         self.carry = []

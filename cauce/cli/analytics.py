@@ -91,7 +91,7 @@ def analytics_run(reference, input_file, rowtime_column, output, as_json, stack,
     from cauce.etl.runtimes.local import LocalRuntime
 
     app = _load_analytics_app(reference, stack)
-    records, lines, unreadable = [], [], []  # lines[i]: the 1-based file line of records[i]
+    records, lines = [], []  # lines[i]: the 1-based file line of records[i]
     if input_file.suffix.lower() == ".csv":
         import csv
 
@@ -100,15 +100,12 @@ def analytics_run(reference, input_file, rowtime_column, output, as_json, stack,
             for row in reader:
                 records.append(row)
                 lines.append(reader.line_num)
-    else:
-        for number, line in enumerate(input_file.read_text().splitlines(), start=1):
+    else:  # JSON lines as they are: Spark parses them, and refuses what is not JSON with the rest
+        for number, line in enumerate(input_file.read_bytes().splitlines(), start=1):
             if line.strip():
-                try:
-                    records.append(json.loads(line))
-                    lines.append(number)
-                except json.JSONDecodeError as error:  # reported with the schema's refusals, never dropped
-                    unreadable.append({"line": number, "record": line, "reason": f"not valid JSON: {error.msg}"})
-    if not records and not unreadable:
+                records.append(line)
+                lines.append(number)
+    if not records:
         fail(f"--input {input_file}: no records in it (JSON lines, or CSV with a header)", 2)
     runtime = LocalRuntime(lake_folder(None, project))
     spark = runtime.spark
@@ -117,8 +114,7 @@ def analytics_run(reference, input_file, rowtime_column, output, as_json, stack,
     except AnalyticsSqlError as error:
         fail(f"{app.name}: {error}", 2)
     # every refusal named by its file line, whether the JSON or the schema refused it
-    refused = [{"line": lines[e["record_index"]], "record": e["record"], "reason": e["reason"]} for e in result.errors]
-    result.errors = sorted(unreadable + refused, key=lambda e: e["line"])
+    result.errors = [{**e, "line": lines[e["line"] - 1], "record": _printable(e["record"])} for e in result.errors]
     rows = [{"stream": name, **row} for name, stream_rows in result.outputs.items() for row in stream_rows]
     if output is not None:
         target = runtime.lake.local_path(output) if output.startswith("s3://") else Path(output)
@@ -129,12 +125,16 @@ def analytics_run(reference, input_file, rowtime_column, output, as_json, stack,
     else:
         for row in rows if output is None else []:
             click.echo(json.dumps(row, default=str))
-        click.echo(f"{app.name}: {len(records) + len(unreadable)} records in, {len(rows)} rows out, {len(result.errors)} refused", err=True)
+        click.echo(f"{app.name}: {len(records)} records in, {len(rows)} rows out, {len(result.errors)} refused", err=True)
         for error in result.errors[:10]:
             click.echo(f"  line {error['line']}: {error['reason']}", err=True)
-    received = len(records) + len(unreadable)
+    received = len(records)
     if received and len(result.errors) == received:
         fail(f"{app.name}: every record ({received}) was refused; nothing ran through the app", 1)
+
+
+def _printable(record):
+    return record.decode(errors="replace") if isinstance(record, bytes) else record
 
 
 COMMANDS = [analytics]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -109,17 +110,65 @@ def test_sliding_windows_over_time_and_over_rows_emit_a_row_per_input_row(spark)
 def test_records_that_do_not_fit_the_schema_go_to_the_errors_and_the_app_runs_on(spark):
     sql = '''CREATE OR REPLACE STREAM "OUT" ("ticker" VARCHAR(4));
     CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM "ticker" FROM "SOURCE_SQL_STREAM_001";'''
-    records = [{"ticker": "TOOLONG", "_arrival_time": t(0)}, {"ticker": "OK", "quote": {"price": "cheap"}, "_arrival_time": t(0)},
-               {"ticker": "FINE"}, "not an object", {"ticker": "GOOD", "_arrival_time": t(1)}]
+    records = [{"ticker": "OK", "quote": {"price": "cheap"}, "_arrival_time": t(0)}, {"ticker": "FINE"}, '"not an object"',
+               b'{"ticker": "BAD", ', {"ticker": "GOOD", "_arrival_time": t(1)}, {"ticker": "LATE", "_arrival_time": "soon"},
+               {"ticker": "AT", "at": 1764151200, "_arrival_time": t(2)}]
 
     result = run(app(sql), records, spark)
 
     assert result.outputs["OUT"] == [{"ticker": "GOOD", "ROWTIME": ts(1)}]
-    assert [(e["record_index"], e["reason"]) for e in result.errors] == [
-        (0, "column ticker (VARCHAR(4)): 7 characters, over 4"),
+    assert [(e["line"], e["reason"]) for e in result.errors] == [
         (1, "column price (DOUBLE): 'cheap' is not a double"),
         (2, "no arrival time: give the record an _arrival_time or run with a rowtime column"),
-        (3, "expected a JSON object, got str"),
+        (3, "expected a JSON object, got a string"),
+        (4, "not valid JSON: Expecting property name enclosed in double quotes (column 19)"),
+        (6, "_arrival_time: 'soon' is not a timestamp (ISO 8601 or epoch seconds/milliseconds)"),
+        (7, "column at (TIMESTAMP): '1764151200' is not a timestamp"),  # KDA: a number does not convert to a datetime
+    ]
+    assert result.errors[0]["record"] == records[0] and result.errors[3]["record"] == records[3]  # as given, never dropped
+
+
+def test_input_values_convert_as_kda_maps_json_types_to_sql_types(spark):
+    """KDA's "Mapping JSON Data Types to SQL Data Types" (Kinesis Data Analytics SQL Developer Guide,
+    sch-mapping.html#sch-mapping-datatypes): a longer string is truncated to the VARCHAR's length with
+    no error; booleans are 1/0 in numeric columns; a number is true unless 0 in a BOOLEAN column, a string
+    true only when it is "true" (any case); strings convert to numbers; arrays and objects become their
+    text in a VARCHAR and are refused elsewhere; a number that does not fit an INTEGER is refused."""
+    schema = parse_schema({"RecordColumns": [
+        {"Name": "name", "SqlType": "VARCHAR(4)", "Mapping": "$.name"}, {"Name": "code", "SqlType": "CHAR(3)", "Mapping": "$.code"},
+        {"Name": "n", "SqlType": "INTEGER", "Mapping": "$.n"}, {"Name": "x", "SqlType": "DOUBLE", "Mapping": "$.x"},
+        {"Name": "ok", "SqlType": "BOOLEAN", "Mapping": "$.ok"}, {"Name": "price", "SqlType": "DECIMAL(5,2)", "Mapping": "$.price"},
+        {"Name": "at", "SqlType": "TIMESTAMP", "Mapping": "$.at"}, {"Name": "first", "SqlType": "VARCHAR(16)", "Mapping": "$.items[0]"},
+    ]}, "test")
+    sql = '''CREATE OR REPLACE STREAM "OUT" ("name" VARCHAR(4), "code" CHAR(3), "n" INTEGER, "x" DOUBLE, "ok" BOOLEAN,
+      "price" DECIMAL(5,2), "at" TIMESTAMP, "first" VARCHAR(16));
+    CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT"
+      SELECT STREAM "name", "code", "n", "x", "ok", "price", "at", "first" FROM "SOURCE_SQL_STREAM_001";'''
+    rows = [
+        {"name": "TOOLONG", "code": "A", "n": 12.0, "x": "2.5", "ok": 0, "price": "1.25", "at": "1992-02-14 18:35:44.0", "items": [{"k": 1}]},
+        {"name": True, "code": "ABCD", "n": True, "x": False, "ok": "TRUE", "price": 3, "at": "1992-02-14", "items": ["s", 2]},
+        {"name": 12.5, "n": "7", "ok": 5, "items": []},
+        {"name": [1, 2], "ok": "yes"},
+        {"n": 3000000000}, {"n": 12.5}, {"ok": [True]}, {"x": {"a": 1}}, {"price": 1.234}, {"at": True},
+    ]
+    records = [{**row, "_arrival_time": t(0, i)} for i, row in enumerate(rows)]
+
+    result = run(AnalyticsApp("types", sql, schema), records, spark)
+
+    columns = ("name", "code", "n", "x", "ok", "price", "at", "first")
+    assert [tuple(r[c] for c in columns) for r in result.outputs["OUT"]] == [
+        ("TOOL", "A  ", 12, 2.5, False, Decimal("1.25"), dt.datetime(1992, 2, 14, 18, 35, 44), '{"k":1}'),
+        ("true", "ABC", 1, 0.0, True, Decimal("3.00"), dt.datetime(1992, 2, 14), "s"),
+        ("12.5", None, 7, None, True, None, None, None),
+        ("[1,2", None, None, None, False, None, None, None),
+    ]
+    assert [(e["line"], e["reason"]) for e in result.errors] == [
+        (5, "column n (INTEGER): '3000000000' is not an int"),
+        (6, "column n (INTEGER): '12.5' is not an int"),
+        (7, "column ok (BOOLEAN): '[true]' is not a boolean"),
+        (8, "column x (DOUBLE): '{\"a\":1}' is not a double"),
+        (9, "column price (DECIMAL(5,2)): '1.234' is not a decimal"),
+        (10, "column at (TIMESTAMP): 'true' is not a timestamp"),
     ]
 
 
@@ -278,6 +327,37 @@ def test_micro_batches_emit_what_one_deterministic_run_emits_once_windows_close(
     for name, rows in whole.items():
         closed = [r for r in rows if r["ROWTIME"] <= ts(9)]
         assert sorted(streamed.get(name, []), key=repr) == sorted(closed, key=repr), name
+
+
+def test_micro_batches_refuse_and_truncate_as_one_run_does_naming_lines_within_the_batch(spark):
+    """The continuous run conforms each batch as the deterministic run does: the same refusals, with
+    their line in their batch, and VARCHAR(8) truncated; the records it carries are never refused twice."""
+    import orjson
+
+    from cauce.analytics.streaming import IncrementalRunner
+
+    target = load_app("moving-average")
+    records = [orjson.dumps({"ticker": "ABCDEFGHIJ"[: 1 + i % 10], "price": float(i), "traded_at": t(i // 4, i % 4 * 15),
+                             "_arrival_time": t(i // 4, i % 4 * 15)}) for i in range(16)]
+    records[5] = b'{"ticker": "A", "price": "cheap", "_arrival_time": "2026-11-26T10:01:15Z"}'
+    records[10] = b"[1, 2]"
+    whole = run(target, records, spark)
+
+    runner = IncrementalRunner(target, spark)
+    streamed, refused = {}, []
+    for start in range(0, len(records), 4):
+        outputs, errors = runner.process(records[start:start + 4])
+        refused += [(start + e["line"], e["reason"]) for e in errors]
+        for name, rows in outputs.items():
+            streamed.setdefault(name, []).extend(rows)
+    for name, rows in runner.finish().items():
+        streamed.setdefault(name, []).extend(rows)
+
+    assert refused == [(e["line"], e["reason"]) for e in whole.errors] == [
+        (6, "column price (DOUBLE): 'cheap' is not a double"), (11, "expected a JSON object, got an array")]
+    assert {r["ticker"] for r in whole.outputs["MOVING_AVERAGE"]} == {"A", "AB", "ABC", "ABCD", "ABCDE", "ABCDEF", "ABCDEFG", "ABCDEFGH"}
+    for name, rows in whole.outputs.items():
+        assert sorted(streamed.get(name, []), key=repr) == sorted(rows, key=repr), name
 
 
 @pytest.mark.parametrize("app_name", ["realtime-processing", "moving-average"])

@@ -1,0 +1,330 @@
+"""The input stream of an app, conformed inside Spark: JSON records -> the input schema's columns
+(RecordColumns' `$.path` mappings and SQL types) -> ROWTIME -> the records refused, with the reason.
+
+The records go to the JVM as they are (JSON text; records already decoded, as tests and the
+Kinesis reader give them, are serialised back to JSON lines first), and Spark parses them once
+with `from_json` against a schema built from the mappings, as a hand-written PySpark job would.
+Each column's value and each refusal is then a Spark expression, so no record passes through
+Python. A refused record is never dropped: it is reported with its 1-based line and the reason.
+
+Values follow KDA's "Mapping JSON Data Types to SQL Data Types" (Kinesis Data Analytics SQL
+Developer Guide, sch-mapping.html#sch-mapping-datatypes):
+- null is NULL whatever the type; a path that is not in the record is NULL too;
+- numbers convert directly to numeric types; one that does not fit (123.4 into INT, 3e9 into
+  INTEGER) is refused; `true`/`false` are 1/0; a string is converted if it reads as a number;
+- BOOLEAN: `true`/`false`; a number is false when 0, else true; a string is true when it is
+  "true" (any case), else false;
+- CHAR/VARCHAR(n): the string, or the text of a number, boolean, array or object, truncated to
+  n characters with no error (CHAR(n) is padded to n, its fixed length);
+- DATE/TIMESTAMP: a string in a date format ("1992-02-14", "1992-02-14 18:35:44.0", ISO 8601);
+  a number or boolean is refused; TIMESTAMPs are kept to the millisecond, as KDA holds them;
+- BINARY/VARBINARY: a binary literal string (X'3F67A23A'); `true`/`false` a byte 1/0;
+- an array or object converts only to CHAR/VARCHAR (its source text).
+
+Spark's own typed reading of a JSON number or boolean is exact for the numeric and BOOLEAN
+columns, so those are read typed (as fast as the hand-written job); a record where such a read
+failed (a string in a DOUBLE column, say) is flagged by Spark as corrupt, and only for those
+records is the value worked out again from the text by KDA's rules above.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cauce.analytics.app import Column
+from cauce.analytics.dialect import AnalyticsSqlError
+from cauce.core.kinesis import ARRIVAL_FIELD
+
+LINE_COLUMN = "__cauce_line"  # 1-based place of the record in the input (carried records: 0 and below)
+TEXT_COLUMN = "__cauce_text"
+REFUSED_COLUMN = "__cauce_refused"
+_CORRUPT = "__cauce_corrupt"  # Spark's columnNameOfCorruptRecord: a typed read failed, or the text is no JSON object
+_RECORD_LEVEL = "\x00record"  # a refusal of the whole record: its message is worked out in Python (json's own words)
+_TYPED = {"double", "float", "int", "bigint", "smallint", "tinyint", "boolean"}  # read by Spark's typed JSON reader
+_INTEGER_RANGES = {"tinyint": (-2**7, 2**7 - 1), "smallint": (-2**15, 2**15 - 1), "int": (-2**31, 2**31 - 1),
+                   "bigint": (-2**63, 2**63 - 1)}
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """The conformed input: `frame` holds every record (line, the app's columns, ROWTIME,
+    APPROXIMATE_ARRIVAL_TIME and the reason it was refused, NULL if not); `records` the inputs by
+    line, `texts` the JSON texts of the carried records and then of the inputs."""
+
+    frame: Any
+    records: Sequence[Any]
+    texts: Sequence[bytes]
+    carried: int
+
+    def text(self, line: int) -> bytes:
+        return self.texts[line + self.carried - 1]
+
+    def accepted(self, columns: tuple[Column, ...]) -> Any:
+        """The input stream's rows (with their line, for the arrival order of rows of one ROWTIME)."""
+        from pyspark.sql import functions as F
+
+        names = [F.col(f"`{c.name}`") for c in columns]
+        return self.frame.where(F.col(REFUSED_COLUMN).isNull()).select(*names, "ROWTIME", "APPROXIMATE_ARRIVAL_TIME", LINE_COLUMN)
+
+    def errors(self, rows: Iterable[Any] | None = None) -> list[dict[str, Any]]:
+        """The refused records, in input order: {"line": 1-based, "record": as given, "reason": ...}."""
+        from pyspark.sql import functions as F
+
+        if rows is None:
+            rows = self.frame.where(F.col(REFUSED_COLUMN).isNotNull()).select(LINE_COLUMN, REFUSED_COLUMN).orderBy(LINE_COLUMN).collect()
+        errors = []
+        for line, reason in rows:
+            record = self.records[line - 1]
+            if reason == _RECORD_LEVEL:
+                reason = _record_reason(_json_text(record).decode(errors="replace"))
+            errors.append({"line": line, "record": record, "reason": reason})
+        return errors
+
+
+def ingest(spark: Any, columns: tuple[Column, ...], records: Iterable[Any], rowtime_column: str | None = None,
+           carried: Sequence[bytes] = ()) -> Ingested:
+    """Conform `records` (JSON text as str or bytes, or decoded objects) onto the input schema.
+
+    `carried` are JSON texts of records accepted before (a micro-batch's carry): they come first,
+    with lines 0 and below, so that they keep their arrival order and are never reported again."""
+    names = [c.name for c in columns]
+    if rowtime_column is not None and rowtime_column not in names:  # a setting's mistake, not a record's: refuse the run
+        raise AnalyticsSqlError(f"rowtime column {rowtime_column!r} is not a column of the input schema ({', '.join(names)})")
+    records = records if isinstance(records, list) else list(records)
+    texts = list(carried) + [_json_text(record) for record in records]
+    return Ingested(_conformed(spark, columns, _text_frame(spark, texts, len(carried)), rowtime_column), records, texts, len(carried))
+
+
+def _json_text(record: Any) -> bytes:
+    if isinstance(record, bytes):
+        return record
+    if isinstance(record, str):
+        return record.encode()
+    import orjson
+
+    # decoded records (tests, CSV rows, the Kinesis reader): back to JSON, the form a stream delivers
+    return orjson.dumps(record, default=str, option=orjson.OPT_NON_STR_KEYS)
+
+
+def _text_frame(spark: Any, texts: list[bytes], carried: int) -> Any:
+    """(line, text) as a DataFrame; through Arrow, many times faster than Python rows."""
+    import numpy as np
+    import pandas as pd
+    from pyspark.sql import functions as F
+
+    lines = np.arange(1 - carried, len(texts) - carried + 1, dtype=np.int64)
+    frame = spark.createDataFrame(pd.DataFrame({LINE_COLUMN: lines, TEXT_COLUMN: pd.Series(texts, dtype=object)}),
+                                  schema=f"{LINE_COLUMN} bigint, {TEXT_COLUMN} binary")
+    return frame.withColumn(TEXT_COLUMN, F.col(TEXT_COLUMN).cast("string"))
+
+
+class _Tree:
+    """The parse schema: the mappings' paths as nested fields (an array's elements as one type), each
+    leaf read as one type. A path that clashes with another (a leaf also a parent, an array also an
+    object, a leaf read as two types) is read with get_json_object instead."""
+
+    ELEMENT = object()  # the key of an array's elements: every index reads the same type
+
+    def __init__(self) -> None:
+        self.fields: dict[Any, Any] = {}  # name (or ELEMENT) -> _Tree or a leaf's type name
+
+    def add(self, path: list[Any], leaf: str) -> bool:
+        node = self
+        for depth, part in enumerate(path):
+            key = self.ELEMENT if isinstance(part, int) else part
+            if node.fields and (key is self.ELEMENT) != node.is_array():
+                return False
+            existing = node.fields.get(key)
+            if depth == len(path) - 1:
+                if existing is None:
+                    node.fields[key] = leaf
+                return existing is None or existing == leaf
+            if existing is None:
+                existing = node.fields[key] = _Tree()
+            if not isinstance(existing, _Tree):
+                return False
+            node = existing
+        return True
+
+    def is_array(self) -> bool:
+        return self.ELEMENT in self.fields
+
+    def spark_type(self, leaf_type: Any = None) -> Any:
+        """The Spark type; `leaf_type(name)` maps each leaf's type name (default: as added)."""
+        from pyspark.sql import types as T
+
+        def convert(node: Any) -> Any:
+            if not isinstance(node, _Tree):
+                return T._parse_datatype_string(leaf_type(node) if leaf_type else node)
+            if node.is_array():
+                return T.ArrayType(convert(node.fields[self.ELEMENT]))
+            return T.StructType([T.StructField(key, convert(child)) for key, child in node.fields.items()])
+
+        return convert(self)
+
+
+def _conformed(spark: Any, columns: tuple[Column, ...], texts: Any, rowtime_column: str | None) -> Any:
+    from pyspark.sql import Column as SparkColumn
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    text = F.col(TEXT_COLUMN)
+    tree = _Tree()
+    paths = [_path(c.mapping) if c.mapping else [c.name] for c in columns]
+    in_tree = [tree.add(path, c.spark_type if c.spark_type in _TYPED else "string") for c, path in zip(columns, paths)]
+    arrival_in_tree = tree.add([ARRIVAL_FIELD], "string")
+    schema = tree.spark_type()
+    schema = T.StructType([*schema.fields, T.StructField(_CORRUPT, T.StringType())])
+    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT}
+    parsed = texts.select(LINE_COLUMN, TEXT_COLUMN, F.from_json(text, schema, options).alias("__cauce_parsed"))
+    flagged = F.col(f"__cauce_parsed.{_CORRUPT}").isNotNull()
+    # only a flagged record is read again: every leaf as text, and every typed leaf probed for what the JSON held there
+    strings = F.when(flagged, F.from_json(text, tree.spark_type(lambda _: "string")))
+    probes = F.when(flagged, F.from_json(text, tree.spark_type(lambda leaf: "double" if leaf == "boolean" else "boolean")))
+
+    def at(root: SparkColumn, path: list[Any]) -> SparkColumn:
+        for part in path:
+            root = root.getItem(part) if isinstance(part, int) else root.getField(str(part))
+        return root
+
+    values, reasons = [], []
+    for column, path, parsed_in_tree in zip(columns, paths, in_tree):
+        if not parsed_in_tree:  # a clashing path: its text by get_json_object, converted by the rules
+            value, bad = _from_text(column, F.get_json_object(text, _json_path(path)), None)
+        elif column.spark_type in _TYPED:
+            typed = at(F.col("__cauce_parsed"), path)
+            again, bad_again = _from_text(column, at(strings, path), at(probes, path))
+            failed = flagged & typed.isNull()
+            value, bad = F.when(failed, again).otherwise(typed), failed & bad_again
+        else:
+            value, bad = _from_text(column, at(F.col("__cauce_parsed"), path), None)
+        values.append(value.alias(column.name))
+        reasons.append(F.when(bad, _coercion_message(column, F.get_json_object(text, _json_path(path)))))
+    arrival_text = at(F.col("__cauce_parsed"), [ARRIVAL_FIELD]) if arrival_in_tree else F.get_json_object(text, f"$.{ARRIVAL_FIELD}")
+    whole_record = flagged & (~F.ltrim(text).startswith("{") | F.get_json_object(text, "$").isNull())
+    # the text is not kept: a refused record's text is the input's, in Python, by its line
+    conformed = parsed.select(LINE_COLUMN, whole_record.alias("__cauce_whole_record"), *values, *_aliased(reasons),
+                              arrival_text.alias("__cauce_arrival_text"))
+    arrival, bad_arrival = _arrival(F.col("__cauce_arrival_text"))
+    if rowtime_column is not None:
+        rowtime = next(c for c in columns if c.name == rowtime_column)
+        from_column = F.col(f"`{rowtime.name}`")
+        if rowtime.spark_type != "timestamp":
+            from_column = _arrival(from_column.cast("string"))[0]
+        arrival = F.when(F.col("__cauce_arrival_text").isNull(), from_column).otherwise(arrival)
+    names = [F.col(f"`{c.name}`") for c in columns]
+    # ROWTIME worked out once, in a projection of its own, then read by the refusal and both time columns
+    timed = conformed.select(LINE_COLUMN, "__cauce_whole_record", *names, *[f"__cauce_reason_{i}" for i in range(len(reasons))],
+                             "__cauce_arrival_text", arrival.alias("__cauce_arrival"), bad_arrival.alias("__cauce_bad_arrival"))
+    refused = F.coalesce(
+        F.when(F.col("__cauce_whole_record"), F.lit(_RECORD_LEVEL)),
+        *[F.col(f"__cauce_reason_{i}") for i in range(len(reasons))],
+        F.when(F.col("__cauce_bad_arrival"), F.concat(F.lit(f"{ARRIVAL_FIELD}: '"), F.col("__cauce_arrival_text"),
+                                                      F.lit("' is not a timestamp (ISO 8601 or epoch seconds/milliseconds)"))),
+        F.when(F.col("__cauce_arrival").isNull(), F.lit(f"no arrival time: give the record an {ARRIVAL_FIELD} or run with a rowtime column")),
+    )
+    return timed.select(LINE_COLUMN, *names, F.col("__cauce_arrival").alias("ROWTIME"), F.col("__cauce_arrival").alias("APPROXIMATE_ARRIVAL_TIME"),
+                        refused.alias(REFUSED_COLUMN))
+
+
+def _aliased(reasons: list[Any]) -> list[Any]:
+    return [reason.alias(f"__cauce_reason_{i}") for i, reason in enumerate(reasons)]
+
+
+def _from_text(column: Column, text: Any, probe: Any) -> tuple[Any, Any]:
+    """(value, refused) of a column from the text Spark read at its path (a string's value, else the
+    JSON text of the number, boolean, array or object), by KDA's rules. `probe` (typed columns only)
+    is the same leaf read as BOOLEAN (numeric columns) or DOUBLE (BOOLEAN columns): non-NULL when the
+    JSON held a boolean, or a number, there."""
+    from pyspark.sql import functions as F
+
+    kind = column.spark_type
+    present = text.isNotNull()
+    container = text.startswith("[") | text.startswith("{")
+    if kind == "boolean":
+        probe = probe if probe is not None else text.cast("double")
+        value = (F.when(probe.isNotNull(), probe != 0).when(container, F.lit(None).cast("boolean"))
+                 .otherwise(F.lower(text) == "true"))
+        return value, present & container & probe.isNull()
+    if kind in ("double", "float") or kind in _INTEGER_RANGES or kind.startswith("decimal"):
+        as_boolean = probe.isNotNull() if probe is not None else text.isin("true", "false")
+        boolean_value = F.when(probe if probe is not None else text == "true", 1).otherwise(0)
+        if kind in ("double", "float"):
+            number = _try_cast(text, kind)
+        elif kind in _INTEGER_RANGES:
+            low, high = _INTEGER_RANGES[kind]
+            exact = _try_cast(text, "decimal(38,10)")
+            number = F.when((exact == F.floor(exact)) & exact.between(low, high), exact.cast(kind))
+        else:  # DECIMAL(p,s): refused when the value does not fit, or would be rounded
+            exact, fitted = _try_cast(text, "decimal(38,18)"), _try_cast(text, kind)
+            number = F.when(exact == fitted, fitted)
+        value = F.when(as_boolean, boolean_value.cast(kind)).otherwise(number)
+        return value, present & value.isNull()
+    if kind in ("timestamp", "date"):
+        looks_like_a_date = (F.substring(text, 5, 1) == "-") & (F.substring(text, 8, 1) == "-")  # a number never does
+        converted = _try_cast(text, kind)
+        value = F.when(looks_like_a_date, F.date_trunc("MILLISECOND", converted) if kind == "timestamp" else converted)
+        return value, present & value.isNull()
+    if kind == "binary":
+        literal = text.rlike("^[xX]'([0-9a-fA-F]{2})*'$")
+        value = (F.when(literal, F.unhex(text.substr(F.lit(3), F.length(text) - 3)))
+                 .when(text == "true", F.unhex(F.lit("01"))).when(text == "false", F.unhex(F.lit("00"))))
+        return value, present & value.isNull()
+    length = column.max_length
+    if length is None:
+        return text, F.lit(False)
+    fixed = column.sql_type.strip().upper().startswith("CHAR") and not column.sql_type.strip().upper().startswith("CHARACTER VARYING")
+    # KDA truncates a longer string to the column's length, with no error; CHAR(n) is of length n
+    return (F.rpad(text, length, " ") if fixed else F.substring(text, 1, length)), F.lit(False)
+
+
+def _try_cast(text: Any, spark_type: str) -> Any:
+    """NULL where the text does not convert: Spark's cast outside ANSI mode (Cauce's sessions, and Glue 5.0's default)."""
+    return text.cast(spark_type)
+
+
+def _arrival(text: Any) -> tuple[Any, Any]:
+    """ROWTIME from an arrival time: ISO 8601, or epoch seconds (or milliseconds, above 1e11), to the millisecond."""
+    from pyspark.sql import functions as F
+
+    looks_like_a_date = (F.substring(text, 5, 1) == "-") & (F.substring(text, 8, 1) == "-")
+    epoch = F.when(~looks_like_a_date, _try_cast(text, "double"))  # a cast that fails costs an exception: only where needed
+    from_epoch = F.when(epoch > 1e11, F.timestamp_millis(F.floor(epoch))).otherwise(F.timestamp_micros(F.floor(epoch * 1_000_000)))
+    value = F.date_trunc("MILLISECOND", F.when(looks_like_a_date, _try_cast(text, "timestamp")).otherwise(from_epoch))
+    return value, text.isNotNull() & value.isNull()
+
+
+def _coercion_message(column: Column, text: Any) -> Any:
+    from pyspark.sql import functions as F
+
+    kind = column.spark_type.split("(")[0]
+    article = "an" if kind[0] in "aeiou" else "a"
+    return F.concat(F.lit(f"column {column.name} ({column.sql_type}): '"), F.coalesce(text, F.lit("?")), F.lit(f"' is not {article} {kind}"))
+
+
+def _record_reason(text: str) -> str:
+    """Why a whole record was refused, in json's words: not JSON (where), or not an object."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        return f"not valid JSON: {error.msg} (column {error.colno})"
+    kinds = {str: "a string", list: "an array", bool: "a boolean", int: "a number", float: "a number", type(None): "null"}
+    if not isinstance(value, dict):
+        return f"expected a JSON object, got {kinds.get(type(value), type(value).__name__)}"
+    return "not valid JSON: Spark's JSON reader refused it"
+
+
+def _path(mapping: str) -> list[Any]:
+    import re
+
+    return [int(part) if part.isdigit() else part for part in re.findall(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[\"([^\"]+)\"\]|\[(\d+)\]", mapping)
+            for part in [next(p for p in part if p)]]
+
+
+def _json_path(path: list[Any]) -> str:
+    """The path as get_json_object writes it."""
+    return "$" + "".join(f"[{part}]" if isinstance(part, int) else f"['{part}']" for part in path)
+
