@@ -266,6 +266,68 @@ def test_analytics_run_exits_non_zero_when_every_record_is_refused_and_counts_li
     assert result.exit_code == 0 and "line 2: column timestamp (TIMESTAMP): 'bad' is not a timestamp" in result.output
 
 
+# AWS's "Example: Creating Throttled Alerts" (KDA SQL Developer Guide, app-throttled-alerts.html), as printed
+THROTTLED_ALERTS_SQL = """CREATE OR REPLACE STREAM "CHANGE_STREAM"
+           (ticker_symbol VARCHAR(4),
+            sector        VARCHAR(12),
+            change        DOUBLE,
+            price         DOUBLE);
+
+CREATE OR REPLACE PUMP "change_pump" AS
+   INSERT INTO "CHANGE_STREAM"
+      SELECT STREAM ticker_symbol, sector, change, price
+      FROM   "SOURCE_SQL_STREAM_001"
+      WHERE  (ABS(Change / (Price - Change)) * 100) > 1;
+
+-- ** Trigger Count and Limit **
+-- Counts "triggers" or those values that evaluated true against the previous where clause
+-- Then provides its own limit on the number of triggers per hour per ticker symbol to what
+-- is specified in the WHERE clause
+
+CREATE OR REPLACE STREAM TRIGGER_COUNT_STREAM (
+   ticker_symbol VARCHAR(4),
+   change REAL,
+   trigger_count INTEGER);
+
+CREATE OR REPLACE PUMP trigger_count_pump AS INSERT INTO TRIGGER_COUNT_STREAM
+SELECT STREAM ticker_symbol, change, trigger_count
+FROM (
+    SELECT STREAM ticker_symbol, change, COUNT(*) OVER W1 as trigger_count
+    FROM "CHANGE_STREAM"
+    --window to perform aggregations over last minute to keep track of triggers
+    WINDOW W1 AS (PARTITION BY ticker_symbol RANGE INTERVAL '1' MINUTE PRECEDING)
+)
+WHERE trigger_count >= 1;
+"""
+# the Getting Started demo stream's schema (TICKER_SYMBOL, SECTOR, CHANGE, PRICE)
+DEMO_STREAM_SCHEMA = {"RecordColumns": [{"Name": "TICKER_SYMBOL", "SqlType": "VARCHAR(4)", "Mapping": "$.TICKER_SYMBOL"},
+                                        {"Name": "SECTOR", "SqlType": "VARCHAR(16)", "Mapping": "$.SECTOR"},
+                                        {"Name": "CHANGE", "SqlType": "REAL", "Mapping": "$.CHANGE"},
+                                        {"Name": "PRICE", "SqlType": "REAL", "Mapping": "$.PRICE"}]}
+
+
+def test_an_aws_example_app_in_a_folder_runs_outside_any_project(spark, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no project here or above
+    monkeypatch.delenv("CAUCE_STACK", raising=False)
+    app = tmp_path / "throttled-alerts"
+    app.mkdir()
+    (app / "app.sql").write_text(THROTTLED_ALERTS_SQL)
+    (app / "app.json").write_text(json.dumps({"application_configuration": {"sql_configuration": {"input_schema": json.dumps(DEMO_STREAM_SCHEMA)}}}))
+    ticks = [("AAPL", 2.0, 100.0, "07:00:00"), ("AAPL", 3.0, 101.0, "07:00:20"), ("AMZN", 0.1, 300.0, "07:00:25"), ("AAPL", -2.5, 99.0, "07:01:10"),
+             ("AMZN", 9.0, 310.0, "07:01:20"), ("AAPL", 0.2, 99.5, "07:01:30"), ("TOOLONG", 5.0, 50.0, "07:01:35")]
+    (tmp_path / "ticks.json").write_text("".join(json.dumps({"TICKER_SYMBOL": t, "SECTOR": "TECHNOLOGY", "CHANGE": c, "PRICE": p,
+                                                             "_arrival_time": f"2026-12-02T{at}Z"}) + "\n" for t, c, p, at in ticks))
+    assert CliRunner().invoke(cli, ["analytics", "check", "throttled-alerts", "--no-spark"]).exit_code == 0
+    result = CliRunner().invoke(cli, ["analytics", "run", "throttled-alerts", "--input", "ticks.json", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["outputs"]["TRIGGER_COUNT_STREAM"]
+    # over 1 % of change: all but AMZN at 07:00:25 and AAPL at 07:01:30; a row's minute holds itself and the rows before it;
+    # TOOLONG is cut to VARCHAR(4), as KDA truncates
+    assert [(r["TICKER_SYMBOL"], r["CHANGE"], r["TRIGGER_COUNT"], r["ROWTIME"][11:19]) for r in rows] == [
+        ("AAPL", 2.0, 1, "07:00:00"), ("AAPL", 3.0, 2, "07:00:20"), ("AAPL", -2.5, 2, "07:01:10"), ("AMZN", 9.0, 1, "07:01:20"),
+        ("TOOL", 5.0, 1, "07:01:35")]
+
+
 def test_ctrl_c_exits_130_saying_it_was_interrupted(monkeypatch, capsys):
     """An interrupt is an interrupt: not click's "Aborted!" with status 1, nor a failure."""
     import sys

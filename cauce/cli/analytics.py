@@ -30,7 +30,7 @@ def _load_analytics_app(reference, stack):
 @click.option("--no-spark", is_flag=True, help="Only parse and translate (skip Spark's check of columns and functions).")
 @json_option
 @needs_extra("analytics")
-@with_stack
+@with_stack(optional=True)  # an app folder runs outside a project too
 def analytics_check(reference, no_spark, as_json, stack, stack_file, project):
     """Parse, translate and check an app against its input schema (no data is run).
 
@@ -60,7 +60,7 @@ def analytics_check(reference, no_spark, as_json, stack, stack_file, project):
 @analytics.command("explain")
 @click.argument("reference", metavar="APP")
 @needs_extra("analytics")
-@with_stack
+@with_stack(optional=True)  # an app folder runs outside a project too
 def analytics_explain(reference, stack, stack_file, project):
     """Print the Spark SQL each pump became."""
     from cauce.analytics.dialect import AnalyticsSqlError
@@ -83,7 +83,7 @@ def analytics_explain(reference, stack, stack_file, project):
 @click.option("--output", default=None, help="Write the output rows as JSON lines to this file, or to an s3:// key in the local lake.")
 @json_option
 @needs_extra("analytics", "local")
-@with_stack
+@with_stack(optional=True)  # an app folder runs outside a project too
 def analytics_run(reference, input_file, rowtime_column, output, as_json, stack, stack_file, project):
     """Run an app over a file of records, deterministically (every window closes at the end of the input)."""
     from cauce.analytics.dialect import AnalyticsSqlError
