@@ -102,6 +102,7 @@ class Pump:
     grouped_by_monotonic: bool = False  # GROUP BY MONOTONIC(...) without a time window: one row per key
     table_function: Any = None  # a TABLE(FN(CURSOR(...), ...)) in FROM: cauce.analytics.table_functions.TableFunction
     join_micros: int = 0  # a stream-to-stream join's two windows together: how far back its rows reach
+    selects_star: bool = False  # `SELECT STREAM *` (or `s.*`): in KDA a star does not take ROWTIME, a hidden column
 
 
 @dataclass
@@ -273,6 +274,8 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
             raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): a join of streams inside a subquery is not translated yet; "
                                     "join them in the pump's own SELECT")
         stream_joins.append(join)
+    pump.selects_star = any(isinstance(e, sqlglot.exp.Star) or (isinstance(e, sqlglot.exp.Column) and isinstance(e.this, sqlglot.exp.Star))
+                            for e in expression.expressions)
     tables = {table.name for table in expression.find_all(sqlglot.exp.Table)} - references
     if pump.table_function is not None:  # the pump reads what its CURSOR reads
         tables = (tables - {pump.table_function.view}) | set(pump.table_function.sources)

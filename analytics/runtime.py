@@ -132,7 +132,9 @@ def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark:
             columns = result.columns
             # by position: two output columns may share a name (t.a.COLUMN1, t.b.COLUMN1), and SELECT * takes the
             # hidden columns too; the last column is the output ROWTIME
-            visible = [f"__cauce_out_{i}" for i, c in enumerate(result.columns) if not c.startswith("__cauce_")]
+            last = len(columns) - 1
+            visible = [f"__cauce_out_{i}" for i, c in enumerate(columns) if not c.startswith("__cauce_")
+                       and not (pump.selects_star and c == "ROWTIME" and i != last)]  # a star's ROWTIME is not a column
             result = result.toDF(*[f"__cauce_out_{i}" for i in range(len(result.columns))])
         except Exception as error:  # Spark's AnalysisException: unknown column and the like
             raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): {_first_line(error)}") from None

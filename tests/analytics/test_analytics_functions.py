@@ -175,6 +175,33 @@ def test_random_cut_forest_with_its_defaults_scores_the_high_heart_rate_highest(
     assert scores[150] > 2 * sorted(scores)[-2]  # far above every normal rate
 
 
+# The same example whole: its output stream, and the second pump sorting each second's rows by score
+# (`SELECT STREAM *` of a stream takes its columns, not its ROWTIME)
+HEART_RATE_APP_WHOLE = HEART_RATE_APP + '''
+
+--Creates another stream for application output.
+CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (
+	        "heartRate"        INTEGER,
+	        "rateType"         varchar(20),
+	        "ANOMALY_SCORE"    DOUBLE);
+
+-- Sort records by descending anomaly score, insert into output stream
+CREATE OR REPLACE PUMP "OUTPUT_PUMP" AS
+   INSERT INTO "DESTINATION_SQL_STREAM"
+      SELECT STREAM * FROM "TEMP_STREAM"
+      ORDER BY FLOOR("TEMP_STREAM".ROWTIME TO SECOND), ANOMALY_SCORE DESC;'''
+
+
+def test_random_cut_forest_the_developer_guides_whole_app_runs_its_two_pumps(spark):
+    records = heart_rates(200, anomaly_at=150)
+
+    rows = run(app(HEART_RATE_APP_WHOLE, HEART_RATE), records, spark).outputs["DESTINATION_SQL_STREAM"]
+
+    assert len(rows) == 200 and set(rows[0]) == {"heartRate", "rateType", "ANOMALY_SCORE", "ROWTIME"}
+    assert sorted(r["heartRate"] for r in rows) == sorted(r["heartRate"] for r in records)  # every record, once
+    assert max(rows, key=lambda r: r["ANOMALY_SCORE"])["rateType"] == "HIGH"
+
+
 def test_random_cut_forest_the_sql_references_stock_example_with_its_parameters(spark):
     # docs.aws.amazon.com/kinesisanalytics/latest/sqlref/sqlrf-random-cut-forest.html: the stock ticker stream, every
     # numeric column (CHANGE, PRICE) scored; numberOfTrees, subSampleSize, timeDecay, shingleSize given
