@@ -139,8 +139,8 @@ def extract(pump: Pump, tokens: list[Token], references: frozenset[str]) -> list
     arguments = _split_arguments(inside[2:call_close])
     first = arguments[0] if arguments else []
     if len(first) < 3 or first[0].upper != "CURSOR" or first[1].text != "(" or _matching(first, 1) != len(first) - 1:
-        raise AnalyticsSqlError(f"line {head.line}, column {head.column}: {name}: the first argument must be "
-                                "CURSOR(SELECT STREAM ... FROM <stream>)")
+        expected = "CURSOR(SELECT STREAM ... FROM <stream>)"  # the error message's example, not a query
+        raise AnalyticsSqlError(f"line {head.line}, column {head.column}: {name}: the first argument must be {expected}")
     cursor = Pump(f"{pump.name} CURSOR", pump.target, first[2:-1], pump.line)
     values = _parameters(name, head, arguments[1:])
     view = "__cauce_tf_" + re.sub(r"[^A-Za-z0-9_]", "_", pump.name)

@@ -134,16 +134,65 @@ _OVERRIDDEN = {"random": _random, "eval": _eval_refused}
 
 # --- evaluation --------------------------------------------------------------------------------
 
-_per_thread = threading.local()
+class _JsonataThread:
+    """Every JSONata compile and evaluation runs in this one thread, whichever thread asks.
+
+    Why: jsonatapy 2.2.13 crashed the process (SIGSEGV) in `compile`, first when two Map threads
+    compiled at once and then, with compiles serialised, with a single execution thread. Its compiled
+    expressions are also bound to the thread that made them. Run in one thread, no jsonatapy object
+    is ever made, used or freed by two threads. A thread hop costs microseconds; an evaluation of a
+    compiled field takes about 6 us. Calls from within this thread (a registered function
+    evaluating again) run at once."""
+
+    def __init__(self) -> None:
+        self._requests: Any = None
+        self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()
+        self.programs: dict[str, Any] = {}  # compiled expressions, used only in this thread
+
+    def call(self, function: Any, *args: Any) -> Any:
+        if threading.current_thread() is self._thread:
+            return function(*args)
+        if self._thread is None:
+            self._start()
+        done, outcome = threading.Event(), {}
+        self._requests.put((function, args, outcome, done))
+        done.wait()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
+
+    def _start(self) -> None:
+        import queue
+
+        with self._starting:
+            if self._thread is None:
+                self._requests = queue.SimpleQueue()
+                thread = threading.Thread(target=self._serve, name="cauce-jsonata", daemon=True)
+                thread.start()
+                self._thread = thread
+
+    def _serve(self) -> None:
+        while True:
+            function, args, outcome, done = self._requests.get()
+            try:
+                outcome["value"] = function(*args)
+            except BaseException as error:  # noqa: B036 (handed to the caller, raised there)
+                outcome["error"] = error
+            finally:
+                done.set()
+
+
+_JSONATA = _JsonataThread()
 
 
 def compiled(expression: str) -> Any:
-    """The expression compiled with Step Functions' functions, cached per thread: a workflow's
-    fields repeat, and jsonatapy's compiled expressions may only be used by the thread that made
-    them (Map iterations and Parallel branches run in threads of their own)."""
-    cache = getattr(_per_thread, "programs", None)
-    if cache is None:
-        cache = _per_thread.programs = {}
+    """The expression compiled with Step Functions' functions, cached (a workflow's fields repeat)."""
+    return _JSONATA.call(_compiled_here, expression)
+
+
+def _compiled_here(expression: str) -> Any:
+    cache = _JSONATA.programs
     program = cache.get(expression)
     if program is None:
         if len(cache) > 4096:
@@ -152,28 +201,24 @@ def compiled(expression: str) -> Any:
     return program
 
 
-_COMPILING = threading.Lock()  # jsonatapy 2.2.13's compile crashed the process (SIGSEGV) when two threads compiled at once
-
-
 def _compile(expression: str) -> Any:
     import jsonatapy
 
-    with _COMPILING:
-        try:
-            program = jsonatapy.compile(expression)
-        except ValueError as error:
-            raise JsonataError(expression, str(error)) from None
-        for name, function in _ADDED.items():
-            program.register(name, function)
-        for name, function in _OVERRIDDEN.items():
-            program.register_override(name, function)
+    try:
+        program = jsonatapy.compile(expression)
+    except ValueError as error:
+        raise JsonataError(expression, str(error)) from None
+    for name, function in _ADDED.items():
+        program.register(name, function)
+    for name, function in _OVERRIDDEN.items():
+        program.register_override(name, function)
     return program
 
 
 def syntax_error(expression: str) -> str | None:
     """Why `expression` does not parse, or None (also when jsonatapy, of the `local` extra, is not installed)."""
     try:
-        compiled(expression)
+        _JSONATA.call(_compiled_here, expression)
     except JsonataError as error:
         return str(error)
     except ImportError:  # validation without the local extra checks everything but expression syntax
@@ -183,8 +228,11 @@ def syntax_error(expression: str) -> str | None:
 
 def evaluate(expression: str, bindings: Mapping[str, Any] | None = None) -> Any:
     """The value of `expression` with `$name` bound to `bindings[name]`; UNDEFINED when it has none."""
-    program = compiled(expression)
-    values = dict(bindings) if bindings else None
+    return _JSONATA.call(_evaluate_here, expression, dict(bindings) if bindings else None)
+
+
+def _evaluate_here(expression: str, values: dict[str, Any] | None) -> Any:
+    program = _compiled_here(expression)
     try:
         result = program.evaluate(None, values)
         if result is None:  # null or undefined: only the JSON text form tells them apart
