@@ -218,11 +218,11 @@ def test_analytics_check_refuses_an_unsupported_construct_by_name(tmp_path):
     folder = tmp_path / "anomalies"
     folder.mkdir()
     (folder / "app.sql").write_text('CREATE STREAM "O" ("s" DOUBLE);\nCREATE PUMP "P" AS INSERT INTO "O"\n'
-                                    'SELECT STREAM ANOMALY_SCORE FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001")));')
+                                    'SELECT STREAM W3C_LOG_PARSE("v", \'IIS\') FROM "SOURCE_SQL_STREAM_001";')
     (folder / "app.json").write_text(json.dumps({"application_configuration": {"sql_configuration": {
         "input_schema": json.dumps({"RecordColumns": [{"Name": "v", "SqlType": "DOUBLE"}]})}}}))
     result = CliRunner().invoke(cli, ["analytics", "check", str(folder)])
-    assert result.exit_code == 2 and "line 3, column" in result.output and "RANDOM_CUT_FOREST" in result.output
+    assert result.exit_code == 2 and "line 3, column 15" in result.output and "W3C_LOG_PARSE: the IIS format" in result.output
     (folder / "app.sql").write_text('CREATE STREAM "O" ("s" DOUBLE);\nCREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM "volume" FROM "SOURCE_SQL_STREAM_001";')
     result = CliRunner().invoke(cli, ["analytics", "check", str(folder)])  # Spark's analyzer, with no data
     assert result.exit_code == 2 and "pump P (line 2)" in result.output and "volume" in result.output
