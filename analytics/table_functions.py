@@ -68,7 +68,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cauce.analytics.dialect import AnalyticsSqlError, Pump, Token
+from cauce.analytics.dialect import AnalyticsSqlError, Pump, Token, _arguments
 
 ROWTIME_COLUMN = "__cauce_rowtime"  # the view's row time: hidden, so that SELECT * does not take it
 SEED_VARIABLE = "CAUCE_ANALYTICS_SEED"
@@ -161,16 +161,8 @@ def _refuse_cursor(tokens: list[Token]) -> None:
 
 
 def _split_arguments(tokens: list[Token]) -> list[list[Token]]:
-    arguments, current, depth = [], [], 0
-    for token in tokens:
-        depth += (token.text == "(") - (token.text == ")")
-        if token.text == "," and depth == 0:
-            arguments.append(current)
-            current = []
-        else:
-            current.append(token)
-    arguments.append(current)
-    if arguments and not arguments[-1] and len(arguments) > 1:  # AWS's syntax shows a trailing comma
+    arguments = _arguments(tokens)
+    if len(arguments) > 1 and not arguments[-1]:  # AWS's syntax shows a trailing comma
         arguments.pop()
     return arguments
 
