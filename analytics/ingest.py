@@ -2,10 +2,20 @@
 (RecordColumns' `$.path` mappings and SQL types) -> ROWTIME -> the records refused, with the reason.
 
 The records go to the JVM as they are (JSON text; records already decoded, as tests and the
-Kinesis reader give them, are serialised back to JSON lines first), and Spark parses them once
-with `from_json` against a schema built from the mappings, as a hand-written PySpark job would.
-Each column's value and each refusal is then a Spark expression, so no record passes through
-Python. A refused record is never dropped: it is reported with its 1-based line and the reason.
+Kinesis reader give them, are serialised back to JSON lines first), and Spark's JSON reader parses
+them once against a schema built from the mappings (`spark.read.json` on an RDD of the texts, as a
+hand-written PySpark job reads them). Each column's value and each refusal is then a Spark
+expression, so no record passes through Python. A refused record is never dropped: it is reported
+with its 1-based line and the reason.
+
+A record's line is its place in the RDD: the texts are cut into one slice per partition, and a
+row's line is its slice's start plus its index in the partition (the low bits of
+`monotonically_increasing_id`). That holds because the JSON reader gives exactly one row per text
+that starts with `{` (parsed, or flagged corrupt); a text that does not (an array gives one row per
+element, a blank none) is sent as a lone `{`, which is one corrupt row, and its reason is worked
+out from the record itself. (A pandas/Arrow frame of the texts would carry the line as a column,
+but Spark builds it as a local relation on the driver, where the whole parse then runs in one
+thread: 3x slower on two cores.)
 
 Values follow KDA's "Mapping JSON Data Types to SQL Data Types" (Kinesis Data Analytics SQL
 Developer Guide, sch-mapping.html#sch-mapping-datatypes):
@@ -29,6 +39,7 @@ records is the value worked out again from the text by KDA's rules above.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -39,9 +50,10 @@ from cauce.analytics.dialect import AnalyticsSqlError
 from cauce.core.kinesis import ARRIVAL_FIELD
 
 LINE_COLUMN = "__cauce_line"  # 1-based place of the record in the input (carried records: 0 and below)
-TEXT_COLUMN = "__cauce_text"
 REFUSED_COLUMN = "__cauce_refused"
-_CORRUPT = "__cauce_corrupt"  # Spark's columnNameOfCorruptRecord: a typed read failed, or the text is no JSON object
+_CORRUPT = "__cauce_corrupt"  # Spark's columnNameOfCorruptRecord: the text of a record whose typed read failed, or that is no JSON object
+_NOT_AN_OBJECT = "{"  # sent in place of a text that does not start with "{": one corrupt row, as the reader gives for it
+_INDEX_BITS = 33  # monotonically_increasing_id: the partition id above these bits, the row's index in its partition below
 _RECORD_LEVEL = "\x00record"  # a refusal of the whole record: its message is worked out in Python (json's own words)
 _TYPED = {"double", "float", "int", "bigint", "smallint", "tinyint", "boolean"}  # read by Spark's typed JSON reader
 _INTEGER_RANGES = {"tinyint": (-2**7, 2**7 - 1), "smallint": (-2**15, 2**15 - 1), "int": (-2**31, 2**31 - 1),
@@ -79,7 +91,7 @@ class Ingested:
         for line, reason in rows:
             record = self.records[line - 1]
             if reason == _RECORD_LEVEL:
-                reason = _record_reason(_json_text(record).decode(errors="replace"))
+                reason = _record_reason(_json_text(record))
             errors.append({"line": line, "record": record, "reason": reason})
         return errors
 
@@ -94,8 +106,8 @@ def ingest(spark: Any, columns: tuple[Column, ...], records: Iterable[Any], rowt
     if rowtime_column is not None and rowtime_column not in names:  # a setting's mistake, not a record's: refuse the run
         raise AnalyticsSqlError(f"rowtime column {rowtime_column!r} is not a column of the input schema ({', '.join(names)})")
     records = records if isinstance(records, list) else list(records)
-    texts = list(carried) + [_json_text(record) for record in records]
-    return Ingested(_conformed(spark, columns, _text_frame(spark, texts, len(carried)), rowtime_column), records, texts, len(carried))
+    texts = [*carried, *(record if type(record) is bytes else _json_text(record) for record in records)]
+    return Ingested(_conformed(spark, columns, texts, len(carried), rowtime_column), records, texts, len(carried))
 
 
 def _json_text(record: Any) -> bytes:
@@ -109,16 +121,39 @@ def _json_text(record: Any) -> bytes:
     return orjson.dumps(record, default=str, option=orjson.OPT_NON_STR_KEYS)
 
 
-def _text_frame(spark: Any, texts: list[bytes], carried: int) -> Any:
-    """(line, text) as a DataFrame; through Arrow, many times faster than Python rows."""
-    import numpy as np
-    import pandas as pd
+def _read(spark: Any, texts: list[bytes], carried: int, schema: Any) -> Any:
+    """Spark's JSON reader over the texts against `schema` (PERMISSIVE: a misfit is flagged, with its
+    text, in the corrupt-record column), with each row's line worked out from where it was read."""
     from pyspark.sql import functions as F
 
-    lines = np.arange(1 - carried, len(texts) - carried + 1, dtype=np.int64)
-    frame = spark.createDataFrame(pd.DataFrame({LINE_COLUMN: lines, TEXT_COLUMN: pd.Series(texts, dtype=object)}),
-                                  schema=f"{LINE_COLUMN} bigint, {TEXT_COLUMN} binary")
-    return frame.withColumn(TEXT_COLUMN, F.col(TEXT_COLUMN).cast("string"))
+    slices = max(1, min(spark.sparkContext.defaultParallelism, len(texts)))
+    starts = [len(texts) * i // slices for i in range(slices + 1)]
+    chunks = [_readable(texts[starts[i]:starts[i + 1]]) for i in range(slices)]
+    rdd = spark.sparkContext.parallelize(chunks, slices).flatMap(lambda chunk: chunk)
+    frame = spark.read.schema(schema).options(mode="PERMISSIVE", columnNameOfCorruptRecord=_CORRUPT).json(rdd)
+    index = F.monotonically_increasing_id()
+    start = F.element_at(F.array(*[F.lit(start + 1 - carried) for start in starts[:-1]]), F.shiftright(index, _INDEX_BITS).cast("int") + 1)
+    return frame.select((start + index.bitwiseAND(F.lit((1 << _INDEX_BITS) - 1))).alias(LINE_COLUMN), "*")
+
+
+def _readable(texts: list[bytes]) -> list[str]:
+    """The texts as the JSON reader takes them; one that would not be exactly one row is sent as a lone brace."""
+    try:
+        decoded = [text.decode() for text in texts]
+    except UnicodeDecodeError:  # rare: such a text is refused whole, its reason worked out from the record
+        decoded = [_decoded(text) for text in texts]
+    return [text if text[:1] == "{" else _object_or_brace(text) for text in decoded]
+
+
+def _decoded(text: bytes) -> str:
+    try:
+        return text.decode()
+    except UnicodeDecodeError:
+        return _NOT_AN_OBJECT
+
+
+def _object_or_brace(text: str) -> str:
+    return text if text.lstrip()[:1] == "{" else _NOT_AN_OBJECT
 
 
 class _Tree:
@@ -166,48 +201,71 @@ class _Tree:
         return convert(self)
 
 
-def _conformed(spark: Any, columns: tuple[Column, ...], texts: Any, rowtime_column: str | None) -> Any:
+def _conformed(spark: Any, columns: tuple[Column, ...], texts: list[bytes], carried: int, rowtime_column: str | None) -> Any:
+    schema, *projections = _projections(spark.sparkContext, columns, rowtime_column)
+    frame = _read(spark, texts, carried, schema)
+    for projection in projections:
+        frame = frame.select(*projection)
+    return frame
+
+
+@functools.lru_cache(maxsize=64)
+def _projections(context: Any, columns: tuple[Column, ...], rowtime_column: str | None) -> tuple[Any, ...]:
+    """The parse schema, then the projections that conform a parsed frame: built once per input
+    schema (and SparkContext), as a micro-batch run conforms every batch alike and each of the
+    several hundred expressions is a call into the JVM."""
     from pyspark.sql import Column as SparkColumn
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    text = F.col(TEXT_COLUMN)
-    tree = _Tree()
     paths = [_path(c.mapping) if c.mapping else [c.name] for c in columns]
-    in_tree = [tree.add(path, c.spark_type if c.spark_type in _TYPED else "string") for c, path in zip(columns, paths)]
-    arrival_in_tree = tree.add([ARRIVAL_FIELD], "string")
-    schema = tree.spark_type()
-    schema = T.StructType([*schema.fields, T.StructField(_CORRUPT, T.StringType())])
-    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT}
-    parsed = texts.select(LINE_COLUMN, TEXT_COLUMN, F.from_json(text, schema, options).alias("__cauce_parsed"))
-    flagged = F.col(f"__cauce_parsed.{_CORRUPT}").isNotNull()
+    leaves = [c.spark_type if c.spark_type in _TYPED else "string" for c in columns]
+    raw = _raw_keys([*paths, [ARRIVAL_FIELD]], [*leaves, "string"])
+    tree = _Tree()
+    for path, leaf in zip(paths, leaves):
+        if path[0] not in raw:
+            tree.add(path, leaf)
+    for path in [*([key] for key in raw), [ARRIVAL_FIELD]]:
+        tree.add(path, "string")
+    schema = T.StructType([*tree.spark_type().fields, T.StructField(_CORRUPT, T.StringType())])
+    text = F.col(_CORRUPT)  # a flagged record's text; NULL for the others, which need none
+    flagged = text.isNotNull()
     # only a flagged record is read again: every leaf as text, and every typed leaf probed for what the JSON held there
     strings = F.when(flagged, F.from_json(text, tree.spark_type(lambda _: "string")))
     probes = F.when(flagged, F.from_json(text, tree.spark_type(lambda leaf: "double" if leaf == "boolean" else "boolean")))
 
-    def at(root: SparkColumn, path: list[Any]) -> SparkColumn:
+    def at(root: SparkColumn | None, path: list[Any]) -> SparkColumn:
+        """The field at `path` in a struct, or (root None) in the parsed record's columns."""
+        if root is None:
+            root, path = F.col("`" + str(path[0]).replace("`", "``") + "`"), path[1:]
         for part in path:
             root = root.getItem(part) if isinstance(part, int) else root.getField(str(part))
         return root
 
+    def leaf_text(path: list[Any]) -> SparkColumn:
+        """The text at a path under a key read whole as its JSON text (see _raw_keys)."""
+        return at(None, path[:1]) if len(path) == 1 else F.get_json_object(at(None, path[:1]), _json_path(path[1:]))
+
     values, reasons = [], []
-    for column, path, parsed_in_tree in zip(columns, paths, in_tree):
-        if not parsed_in_tree:  # a clashing path: its text by get_json_object, converted by the rules
-            value, bad = _from_text(column, F.get_json_object(text, _json_path(path)), None)
+    for column, path in zip(columns, paths):
+        if path[0] in raw:
+            source = leaf_text(path)
+            value, bad = _from_text(column, source, None)
         elif column.spark_type in _TYPED:
-            typed = at(F.col("__cauce_parsed"), path)
-            again, bad_again = _from_text(column, at(strings, path), at(probes, path))
+            typed, source = at(None, path), at(strings, path)
+            again, bad_again = _from_text(column, source, at(probes, path))
             failed = flagged & typed.isNull()
             value, bad = F.when(failed, again).otherwise(typed), failed & bad_again
         else:
-            value, bad = _from_text(column, at(F.col("__cauce_parsed"), path), None)
+            source = at(None, path)
+            value, bad = _from_text(column, source, None)
         values.append(value.alias(column.name))
-        reasons.append(F.when(bad, _coercion_message(column, F.get_json_object(text, _json_path(path)))))
-    arrival_text = at(F.col("__cauce_parsed"), [ARRIVAL_FIELD]) if arrival_in_tree else F.get_json_object(text, f"$.{ARRIVAL_FIELD}")
+        reasons.append(F.when(bad, _coercion_message(column, source)))
+    arrival_text = leaf_text([ARRIVAL_FIELD]) if ARRIVAL_FIELD in raw else at(None, [ARRIVAL_FIELD])
     whole_record = flagged & (~F.ltrim(text).startswith("{") | F.get_json_object(text, "$").isNull())
     # the text is not kept: a refused record's text is the input's, in Python, by its line
-    conformed = parsed.select(LINE_COLUMN, whole_record.alias("__cauce_whole_record"), *values, *_aliased(reasons),
-                              arrival_text.alias("__cauce_arrival_text"))
+    conformed = [F.col(LINE_COLUMN), whole_record.alias("__cauce_whole_record"), *values, *_aliased(reasons),
+                 arrival_text.alias("__cauce_arrival_text")]
     arrival, bad_arrival = _arrival(F.col("__cauce_arrival_text"))
     if rowtime_column is not None:
         rowtime = next(c for c in columns if c.name == rowtime_column)
@@ -217,8 +275,8 @@ def _conformed(spark: Any, columns: tuple[Column, ...], texts: Any, rowtime_colu
         arrival = F.when(F.col("__cauce_arrival_text").isNull(), from_column).otherwise(arrival)
     names = [F.col(f"`{c.name}`") for c in columns]
     # ROWTIME worked out once, in a projection of its own, then read by the refusal and both time columns
-    timed = conformed.select(LINE_COLUMN, "__cauce_whole_record", *names, *[f"__cauce_reason_{i}" for i in range(len(reasons))],
-                             "__cauce_arrival_text", arrival.alias("__cauce_arrival"), bad_arrival.alias("__cauce_bad_arrival"))
+    timed = [F.col(LINE_COLUMN), F.col("__cauce_whole_record"), *names, *[F.col(f"__cauce_reason_{i}") for i in range(len(reasons))],
+             F.col("__cauce_arrival_text"), arrival.alias("__cauce_arrival"), bad_arrival.alias("__cauce_bad_arrival")]
     refused = F.coalesce(
         F.when(F.col("__cauce_whole_record"), F.lit(_RECORD_LEVEL)),
         *[F.col(f"__cauce_reason_{i}") for i in range(len(reasons))],
@@ -226,8 +284,20 @@ def _conformed(spark: Any, columns: tuple[Column, ...], texts: Any, rowtime_colu
                                                       F.lit("' is not a timestamp (ISO 8601 or epoch seconds/milliseconds)"))),
         F.when(F.col("__cauce_arrival").isNull(), F.lit(f"no arrival time: give the record an {ARRIVAL_FIELD} or run with a rowtime column")),
     )
-    return timed.select(LINE_COLUMN, *names, F.col("__cauce_arrival").alias("ROWTIME"), F.col("__cauce_arrival").alias("APPROXIMATE_ARRIVAL_TIME"),
-                        refused.alias(REFUSED_COLUMN))
+    result = [F.col(LINE_COLUMN), *names, F.col("__cauce_arrival").alias("ROWTIME"), F.col("__cauce_arrival").alias("APPROXIMATE_ARRIVAL_TIME"),
+              refused.alias(REFUSED_COLUMN)]
+    return schema, conformed, timed, result
+
+
+def _raw_keys(paths: list[list[Any]], leaves: list[str]) -> set[Any]:
+    """The record's top-level keys to read whole, as their JSON text: those under which two paths
+    clash (a leaf that is also a parent, an array also an object, a leaf read as two types), which
+    one parse schema cannot hold. Their columns are then taken from that text with get_json_object."""
+    tree, raw = _Tree(), set()
+    for path, leaf in zip(paths, leaves):
+        if not tree.add(path, leaf):
+            raw.add(path[0])
+    return raw
 
 
 def _aliased(reasons: list[Any]) -> list[Any]:
@@ -305,10 +375,12 @@ def _coercion_message(column: Column, text: Any) -> Any:
     return F.concat(F.lit(f"column {column.name} ({column.sql_type}): '"), F.coalesce(text, F.lit("?")), F.lit(f"' is not {article} {kind}"))
 
 
-def _record_reason(text: str) -> str:
-    """Why a whole record was refused, in json's words: not JSON (where), or not an object."""
+def _record_reason(text: bytes) -> str:
+    """Why a whole record was refused, in json's words: not UTF-8 or not JSON (where), or not an object."""
     try:
-        value = json.loads(text)
+        value = json.loads(text.decode())
+    except UnicodeDecodeError as error:
+        return f"not valid UTF-8: byte {error.start + 1} ({text[error.start:error.start + 1]!r})"
     except json.JSONDecodeError as error:
         return f"not valid JSON: {error.msg} (column {error.colno})"
     kinds = {str: "a string", list: "an array", bool: "a boolean", int: "a number", float: "a number", type(None): "null"}
