@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +53,7 @@ LINE_COLUMN = "__cauce_line"  # 1-based place of the record in the input (carrie
 REFUSED_COLUMN = "__cauce_refused"
 _CORRUPT = "__cauce_corrupt"  # Spark's columnNameOfCorruptRecord: the text of a record whose typed read failed, or that is no JSON object
 _NOT_AN_OBJECT = "{"  # sent in place of a text that does not start with "{": one corrupt row, as the reader gives for it
+_SLICE_RECORDS = 50_000  # records per slice at most: a slice goes to its Python worker as one pickled list
 _INDEX_BITS = 33  # monotonically_increasing_id: the partition id above these bits, the row's index in its partition below
 _RECORD_LEVEL = "\x00record"  # a refusal of the whole record: its message is worked out in Python (json's own words)
 _TYPED = {"double", "float", "int", "bigint", "smallint", "tinyint", "boolean"}  # read by Spark's typed JSON reader
@@ -121,39 +122,32 @@ def _json_text(record: Any) -> bytes:
     return orjson.dumps(record, default=str, option=orjson.OPT_NON_STR_KEYS)
 
 
+def _readable(texts: list[bytes]) -> Iterator[str]:
+    """The texts as the JSON reader takes them (in the Python workers, beside the reader's own encoding);
+    one that would not be exactly one row is sent as a lone brace."""
+    for text in texts:
+        try:
+            decoded = text.decode()
+        except UnicodeDecodeError:  # refused whole: its reason is worked out from the record
+            yield _NOT_AN_OBJECT
+            continue
+        yield decoded if decoded[:1] == "{" or decoded.lstrip()[:1] == "{" else _NOT_AN_OBJECT
+
+
 def _read(spark: Any, texts: list[bytes], carried: int, schema: Any) -> Any:
     """Spark's JSON reader over the texts against `schema` (PERMISSIVE: a misfit is flagged, with its
     text, in the corrupt-record column), with each row's line worked out from where it was read."""
     from pyspark.sql import functions as F
 
-    slices = max(1, min(spark.sparkContext.defaultParallelism, len(texts)))
+    # at least one slice per core, and none so large that its one pickled list strains the driver's heap
+    slices = max(1, min(max(spark.sparkContext.defaultParallelism, -(-len(texts) // _SLICE_RECORDS)), len(texts)))
     starts = [len(texts) * i // slices for i in range(slices + 1)]
-    chunks = [_readable(texts[starts[i]:starts[i + 1]]) for i in range(slices)]
-    rdd = spark.sparkContext.parallelize(chunks, slices).flatMap(lambda chunk: chunk)
+    chunks = [texts[starts[i]:starts[i + 1]] for i in range(slices)]
+    rdd = spark.sparkContext.parallelize(chunks, slices).flatMap(_readable)
     frame = spark.read.schema(schema).options(mode="PERMISSIVE", columnNameOfCorruptRecord=_CORRUPT).json(rdd)
     index = F.monotonically_increasing_id()
     start = F.element_at(F.array(*[F.lit(start + 1 - carried) for start in starts[:-1]]), F.shiftright(index, _INDEX_BITS).cast("int") + 1)
     return frame.select((start + index.bitwiseAND(F.lit((1 << _INDEX_BITS) - 1))).alias(LINE_COLUMN), "*")
-
-
-def _readable(texts: list[bytes]) -> list[str]:
-    """The texts as the JSON reader takes them; one that would not be exactly one row is sent as a lone brace."""
-    try:
-        decoded = [text.decode() for text in texts]
-    except UnicodeDecodeError:  # rare: such a text is refused whole, its reason worked out from the record
-        decoded = [_decoded(text) for text in texts]
-    return [text if text[:1] == "{" else _object_or_brace(text) for text in decoded]
-
-
-def _decoded(text: bytes) -> str:
-    try:
-        return text.decode()
-    except UnicodeDecodeError:
-        return _NOT_AN_OBJECT
-
-
-def _object_or_brace(text: str) -> str:
-    return text if text.lstrip()[:1] == "{" else _NOT_AN_OBJECT
 
 
 class _Tree:

@@ -128,6 +128,29 @@ def test_records_that_do_not_fit_the_schema_go_to_the_errors_and_the_app_runs_on
     assert result.errors[0]["record"] == records[0] and result.errors[3]["record"] == records[3]  # as given, never dropped
 
 
+def test_every_record_keeps_its_line_whatever_the_reader_makes_of_it(spark):
+    """Spark's JSON reader gives one row per element of a top-level array and none for a blank text;
+    each such record is still one refusal at its own line, and the records after it keep theirs."""
+    sql = '''CREATE OR REPLACE STREAM "OUT" ("ticker" VARCHAR(4));
+    CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM "ticker" FROM "SOURCE_SQL_STREAM_001";'''
+    good = [f'{{"ticker": "G{i}", "_arrival_time": "{t(0, i)}"}}'.encode() for i in range(6)]
+    records = [good[0], b'[{"ticker": "A1"}, {"ticker": "A2"}]', good[1], b"", b"   ", good[2], b"\xff{}",
+               b'\n  ' + good[3], b"42", good[4], b'{"ticker": "BAD"', good[5]]
+
+    result = run(app(sql), records, spark)
+
+    assert [r["ticker"] for r in result.outputs["OUT"]] == ["G0", "G1", "G2", "G3", "G4", "G5"]
+    assert [(e["line"], e["reason"]) for e in result.errors] == [
+        (2, "expected a JSON object, got an array"),
+        (4, "not valid JSON: Expecting value (column 1)"),
+        (5, "not valid JSON: Expecting value (column 4)"),
+        (7, "not valid UTF-8: byte 1 (b'\\xff')"),
+        (9, "expected a JSON object, got a number"),
+        (11, "not valid JSON: Expecting ',' delimiter (column 17)"),
+    ]
+    assert [e["record"] for e in result.errors] == [records[i - 1] for i in (2, 4, 5, 7, 9, 11)]
+
+
 def test_input_values_convert_as_kda_maps_json_types_to_sql_types(spark):
     """KDA's "Mapping JSON Data Types to SQL Data Types" (Kinesis Data Analytics SQL Developer Guide,
     sch-mapping.html#sch-mapping-datatypes): a longer string is truncated to the VARCHAR's length with
