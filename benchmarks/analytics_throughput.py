@@ -23,6 +23,9 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+# Both sides share one JVM; at Spark's default 1 GB heap its garbage collection, not either side's
+# work, decides a 1,000,000-record run (a Glue G.1X driver has about 10 GB).
+os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 4g pyspark-shell")
 
 import _measure as measure  # noqa: E402
 
