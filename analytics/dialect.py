@@ -299,7 +299,7 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
         rowtime = _input_rowtime(expression, pump)
     override = joins.rowtime_alias(expression)
     rowtime = override if override is not None else rowtime
-    expression = expression.transform(_char_padded)
+    expression = expression.transform(_char_padded).transform(lambda node: _similar_to(pump, node))
     # KDA's CURRENT_ROW_TIMESTAMP is the wall-clock time the row is output; replaying arrivals, that is the row's ROWTIME
     expression = expression.transform(lambda node: rowtime.copy() if isinstance(node, sqlglot.exp.Column)
                                       and node.name == CURRENT_ROW_TIMESTAMP else node)
@@ -317,6 +317,54 @@ def _char_padded(node):
     width = node.to.expressions[0].this.copy()
     text = sqlglot.exp.Cast(this=node.this.copy(), to=sqlglot.exp.DataType.build("text"))
     return sqlglot.exp.Anonymous(this=f"{_PASS}rpad", expressions=[text, width, sqlglot.exp.Literal.string(" ")])
+
+
+def _similar_to(pump: Pump, node):
+    """`x SIMILAR TO 'pattern' [ESCAPE 'c']` (SQL's regular expressions, which Spark lacks) as a
+    whole-string RLIKE: `%` any run of characters, `_` any one, `| * + ? {m,n} ( ) [...]` as in a
+    regular expression, every other character itself."""
+    import sqlglot
+
+    escape = None
+    if isinstance(node, sqlglot.exp.Escape):  # sqlglot reads `x [NOT] SIMILAR TO p ESCAPE 'c'` as ESCAPE around the comparison
+        inner = node.this.this if isinstance(node.this, sqlglot.exp.Not) else node.this
+        if not isinstance(inner, sqlglot.exp.SimilarTo):
+            return node
+        escape, similar = node.expression, inner
+    elif isinstance(node, sqlglot.exp.SimilarTo):
+        similar = node
+    else:
+        return node
+    pattern = similar.expression
+    if not (isinstance(pattern, sqlglot.exp.Literal) and pattern.is_string) or (escape is not None and not (
+            isinstance(escape, sqlglot.exp.Literal) and escape.is_string and len(escape.this) == 1)):
+        raise AnalyticsSqlError(f"pump {pump.name} (line {pump.line}): SIMILAR TO takes a string literal pattern "
+                                "(and a one-character ESCAPE literal) here")
+    matched = sqlglot.exp.RegexpLike(this=similar.this.copy(), expression=sqlglot.exp.Literal.string(
+        similar_to_regex(pattern.this, escape.this if escape is not None else None)))
+    return sqlglot.exp.Not(this=matched) if isinstance(node, sqlglot.exp.Escape) and isinstance(node.this, sqlglot.exp.Not) else matched
+
+
+def similar_to_regex(pattern: str, escape: str | None = None) -> str:
+    """A SIMILAR TO pattern as a Java regular expression matching the whole string."""
+    out, bracket = [], False
+    characters = iter(pattern)
+    for character in characters:
+        if escape is not None and character == escape:
+            out.append(re.escape(next(characters, escape)))
+        elif bracket:
+            out.append("\\\\" if character == "\\" else character)
+            bracket = character != "]"
+        elif character == "%":
+            out.append(".*")
+        elif character == "_":
+            out.append(".")
+        elif character in "|*+?{}()[":
+            out.append(character)
+            bracket = character == "["
+        else:
+            out.append(re.escape(character))
+    return "(?s)^(?:" + "".join(out) + ")$"
 
 
 def _input_rowtime(expression, pump: Pump):

@@ -134,6 +134,38 @@ def test_regex_replace_with_group_references(spark):
     assert one_row(spark, columns) == {"r": "16.09.2009"}
 
 
+def test_similar_to_matches_the_whole_string_against_a_regular_expression_pattern(spark):
+    # SQLREF sql-reference-string-operators.html: SIMILAR TO is LIKE (_ any one character, % any substring; an
+    # ESCAPE character makes the next one plain) with the pattern a regular expression, matched against the whole string
+    cases = {"a": "'a' SIMILAR TO 'a'", "b": "'a' SIMILAR TO 'A'", "c": "'ab' SIMILAR TO 'a_'", "d": "'abcd' SIMILAR TO 'a_'",
+             "e": "'123aXYZ' SIMILAR TO '%a%'", "f": "'abc' SIMILAR TO 'a(b|x)c'", "g": "'abbbc' SIMILAR TO 'ab+c'",
+             "h": "'a.c' SIMILAR TO 'a.c'", "i": "'abc' SIMILAR TO 'a.c'", "j": "'a%' SIMILAR TO 'a\\%' ESCAPE '\\'",
+             "k": "'ab' SIMILAR TO 'a\\%' ESCAPE '\\'", "l": "'ab' NOT SIMILAR TO 'a_'", "m": "'b7' SIMILAR TO '[a-c][0-9]{1,2}'"}
+    row = one_row(spark, {name: ("BOOLEAN", expression) for name, expression in cases.items()})
+    assert row == {"a": True, "b": False, "c": True, "d": False, "e": True, "f": True, "g": True, "h": True, "i": False,
+                   "j": True, "k": False, "l": False, "m": True}
+
+
+def test_the_getting_started_exercise_filters_the_demo_stream_by_sector_with_similar_to(spark):
+    # Kinesis Data Analytics SQL Developer Guide, Getting Started (get-started-exercise.html): the demo stream's
+    # TICKER_SYMBOL, SECTOR, CHANGE, PRICE; the app keeps the rows whose sector SIMILAR TO '%TECH%'
+    schema = parse_schema({"RecordColumns": [
+        {"Name": "TICKER_SYMBOL", "SqlType": "VARCHAR(4)", "Mapping": "$.TICKER_SYMBOL"}, {"Name": "SECTOR", "SqlType": "VARCHAR(16)", "Mapping": "$.SECTOR"},
+        {"Name": "CHANGE", "SqlType": "REAL", "Mapping": "$.CHANGE"}, {"Name": "PRICE", "SqlType": "REAL", "Mapping": "$.PRICE"}]}, "demo")
+    sql = """CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), sector VARCHAR(12), change REAL, price REAL);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM ticker_symbol, sector, change, price
+FROM "SOURCE_SQL_STREAM_001"
+WHERE sector SIMILAR TO '%TECH%';"""
+    demo = [("QXZ", "HEALTHCARE", -0.05, 84.51), ("NFLX", "TECHNOLOGY", 0.12, 96.65), ("WMT", "RETAIL", 0.2, 58.81), ("MSFT", "TECHNOLOGY", 0.44, 54.23)]
+    records = [{"TICKER_SYMBOL": t, "SECTOR": s, "CHANGE": c, "PRICE": p, "_arrival_time": at(i)} for i, (t, s, c, p) in enumerate(demo)]
+
+    result = run(AnalyticsApp("getting-started", sql, schema), records, spark)
+
+    assert [(r["TICKER_SYMBOL"], r["SECTOR"], r["CHANGE"], r["PRICE"]) for r in result.outputs["DESTINATION_SQL_STREAM"]] == [
+        ("NFLX", "TECHNOLOGY", 0.12, 96.65), ("MSFT", "TECHNOLOGY", 0.44, 54.23)]
+
+
 # --- Log parsing functions ------------------------------------------------------------------------------------------
 
 # SQLREF sql-reference-w3c-log-parse.html, Example 1 input (Apache's COMMON log format)
