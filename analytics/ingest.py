@@ -195,17 +195,25 @@ class _Tree:
         return convert(self)
 
 
+def ingest_table(spark: Any, columns: tuple[Column, ...], records: Iterable[Any]) -> Ingested:
+    """Conform the rows of a reference table (JSON objects, or dicts) onto its RecordColumns, by the
+    same rules as the input stream's records; a table has no arrival times, so no ROWTIME."""
+    records = records if isinstance(records, list) else list(records)
+    texts = [record if type(record) is bytes else _json_text(record) for record in records]
+    schema, conformed, _timed, _stream, table = _projections(spark.sparkContext, columns, None)
+    frame = _read(spark, texts, 0, schema).select(*conformed).select(*table)
+    return Ingested(frame, records, texts, 0)
+
+
 def _conformed(spark: Any, columns: tuple[Column, ...], texts: list[bytes], carried: int, rowtime_column: str | None) -> Any:
-    schema, *projections = _projections(spark.sparkContext, columns, rowtime_column)
-    frame = _read(spark, texts, carried, schema)
-    for projection in projections:
-        frame = frame.select(*projection)
-    return frame
+    schema, conformed, timed, stream, _table = _projections(spark.sparkContext, columns, rowtime_column)
+    return _read(spark, texts, carried, schema).select(*conformed).select(*timed).select(*stream)
 
 
 @functools.lru_cache(maxsize=64)
 def _projections(context: Any, columns: tuple[Column, ...], rowtime_column: str | None) -> tuple[Any, ...]:
-    """The parse schema, then the projections that conform a parsed frame: built once per input
+    """The parse schema, then the projections that conform a parsed frame (the values and their
+    refusals; ROWTIME; the input stream's columns; or, after the first, a reference table's): built once per input
     schema (and SparkContext), as a micro-batch run conforms every batch alike and each of the
     several hundred expressions is a call into the JVM."""
     from pyspark.sql import Column as SparkColumn
@@ -280,7 +288,9 @@ def _projections(context: Any, columns: tuple[Column, ...], rowtime_column: str 
     )
     result = [F.col(LINE_COLUMN), *names, F.col("__cauce_arrival").alias("ROWTIME"), F.col("__cauce_arrival").alias("APPROXIMATE_ARRIVAL_TIME"),
               refused.alias(REFUSED_COLUMN)]
-    return schema, conformed, timed, result
+    table = [F.col(LINE_COLUMN), *names, F.coalesce(F.when(F.col("__cauce_whole_record"), F.lit(_RECORD_LEVEL)),
+                                                    *[F.col(f"__cauce_reason_{i}") for i in range(len(reasons))]).alias(REFUSED_COLUMN)]
+    return schema, conformed, timed, result, table
 
 
 def _raw_keys(paths: list[list[Any]], leaves: list[str]) -> set[Any]:

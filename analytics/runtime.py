@@ -11,7 +11,6 @@ records are conformed inside Spark (cauce.analytics.ingest).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -209,55 +208,53 @@ def load_reference_data(app: AnalyticsApp, spark: Any, lake: Any = None) -> None
         if not path.exists():
             raise AnalyticsSqlError(f"reference data {name}: nothing at {table.path} (local path {path})")
         if table.columns:  # declared as KDA declares it: the schema's columns and types
-            rows = reference_rows(name, table, path.read_text(encoding="utf-8"))
-            frame = spark.createDataFrame(rows, schema=", ".join(f"`{c.name}` {c.spark_type}" for c in table.columns))
+            frame = reference_frame(name, table, path.read_text(encoding="utf-8"), spark)
         else:
             reader = spark.read.option("header", True).option("inferSchema", True)
             frame = reader.csv(str(path)) if table.format == "csv" else spark.read.json(str(path))
         frame.createOrReplaceTempView(f"`{name}`")
 
 
-def reference_rows(name: str, table: Any, text: str) -> list[tuple]:
-    """A reference table's rows by its RecordColumns: CSV fields by position, split at RecordColumnDelimiter and
-    RecordRowDelimiter (every line a row, as KDA has no header option), or JSON values by each column's Mapping.
-    A row that does not fit is refused naming the table, its line and the column."""
+def reference_frame(name: str, table: Any, text: str, spark: Any) -> Any:
+    """A reference table by its RecordColumns: CSV fields by position, split at RecordColumnDelimiter and
+    RecordRowDelimiter (every line a row, as KDA has no header option), or JSON values by each column's Mapping;
+    the values converted as the input stream's are (cauce.analytics.ingest). A row that does not fit is refused
+    naming the table, its line and the column."""
+    import dataclasses
     import json
 
-    readers = [(column, _path(column.mapping) if column.mapping else [column.name], column.spark_type, column.max_length)
-               for column in table.columns]
+    from pyspark.sql import functions as F
+
+    from cauce.analytics.ingest import ingest_table
+
+    columns = table.columns
     if table.format == "csv":
-        lines = [line for line in text.split(table.row_delimiter)]
         records = []
-        for number, line in enumerate(lines, start=1):
+        for number, line in enumerate(text.split(table.row_delimiter), start=1):
             if not line.strip("\r\n"):
                 continue  # the empty piece after the last row delimiter
             fields = line.rstrip("\r").split(table.column_delimiter)
-            if len(fields) != len(table.columns):
+            if len(fields) != len(columns):
                 raise AnalyticsSqlError(f"reference data {name} ({table.path}), line {number}: {len(fields)} field(s), "
-                                        f"the schema has {len(table.columns)} column(s)")
+                                        f"the schema has {len(columns)} column(s)")
             # an empty field is NULL for a column that is not a string
-            records.append((number, {c.name: (None if f == "" and c.spark_type != "string" else f) for c, f in zip(table.columns, fields)}))
-        readers = [(column, [column.name], spark_type, length) for column, _, spark_type, length in readers]
+            records.append((number, {c.name: (None if f == "" and c.spark_type != "string" else f) for c, f in zip(columns, fields)}))
+        columns = tuple(dataclasses.replace(c, mapping=None) for c in columns)  # a CSV field is its column's, by position
     else:
         try:
             document = json.loads(text)
             found = [document] if table.row_path == "$" and isinstance(document, dict) else _json_rows(document, table.row_path)
             records = [(index, row) for index, row in enumerate(found, start=1)]
         except json.JSONDecodeError:  # JSON lines: an object a line
-            records = []
-            for number, line in enumerate(text.splitlines(), start=1):
-                if line.strip():
-                    try:
-                        records.append((number, json.loads(line)))
-                    except json.JSONDecodeError as error:
-                        raise AnalyticsSqlError(f"reference data {name} ({table.path}), line {number}: not valid JSON: {error.msg}") from None
-    rows = []
-    for number, record in records:
-        try:
-            rows.append(tuple(_value(record, *reader) for reader in readers))
-        except ValueError as error:
-            raise AnalyticsSqlError(f"reference data {name} ({table.path}), line {number}: {error}") from None
-    return rows
+            records = [(number, line.encode()) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    ingested = ingest_table(spark, columns, [record for _, record in records])
+    conformed = ingested.frame.cache()
+    errors = ingested.errors()
+    if errors:
+        conformed.unpersist()
+        first = errors[0]
+        raise AnalyticsSqlError(f"reference data {name} ({table.path}), line {records[first['line'] - 1][0]}: {first['reason']}")
+    return conformed.select(*[F.col(f"`{c.name}`") for c in columns])
 
 
 def _json_rows(document: Any, row_path: str) -> list[Any]:
@@ -266,62 +263,6 @@ def _json_rows(document: Any, row_path: str) -> list[Any]:
     for part in _path(row_path.replace("[*]", "")) if row_path not in ("$", "$[*]") else []:
         value = value.get(part) if isinstance(value, dict) else None
     return value if isinstance(value, list) else [value] if isinstance(value, dict) else []
-
-
-_INTEGER_TYPES = ("int", "bigint", "smallint", "tinyint")
-
-
-def _value(record: Mapping[str, Any], column: Column, path: list[Any], spark_type: str, max_length: int | None) -> Any:
-    # `type(...) is dict` first: decoded JSON is dicts, and an isinstance check against Mapping (an ABC) costs a microsecond
-    if type(record) is not dict and not isinstance(record, Mapping):
-        raise ValueError(f"expected a JSON object, got {type(record).__name__}")
-    value: Any = record
-    for part in path:
-        value = value.get(part) if type(value) is dict or isinstance(value, Mapping) else (value[part] if isinstance(value, list) and isinstance(part, int) and part < len(value) else None)
-    if value is None:
-        return None
-    kind = type(value)
-    if (kind is float and spark_type == "double") or (kind is int and spark_type in _INTEGER_TYPES):
-        return value  # already what the column holds: the common case, without the general checks
-    try:
-        if spark_type == "timestamp":
-            return _timestamp(value, column.name)
-        if spark_type in _INTEGER_TYPES:
-            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-                raise ValueError
-            return int(value)
-        if spark_type in ("double", "float") or spark_type.startswith("decimal"):
-            if isinstance(value, bool):
-                raise ValueError
-            return float(value)
-        if spark_type == "boolean":
-            if not isinstance(value, bool):
-                raise ValueError
-            return value
-    except (TypeError, ValueError):
-        raise ValueError(f"column {column.name} ({column.sql_type}): {value!r} is not a {spark_type}") from None
-    text = value if isinstance(value, str) else str(value)
-    if max_length is not None and len(text) > max_length:
-        raise ValueError(f"column {column.name} ({column.sql_type}): {len(text)} characters, over {max_length}")
-    return text
-
-
-def _timestamp(value: Any, name: str) -> dt.datetime:
-    """A TIMESTAMP as KDA holds it: UTC, to the millisecond."""
-    parsed = _parse_timestamp(value, name)
-    return parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
-
-
-def _parse_timestamp(value: Any, name: str) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return dt.datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=dt.timezone.utc).replace(tzinfo=None)
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"{name}: {value!r} is not a timestamp (ISO 8601 or epoch seconds/milliseconds)") from None
-    return parsed.astimezone(dt.timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 def input_schema(columns: tuple[Column, ...]) -> str:

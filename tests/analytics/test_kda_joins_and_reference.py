@@ -347,6 +347,32 @@ def test_a_reference_row_that_does_not_fit_its_columns_is_refused_naming_the_tab
         run(app, DEMO_RECORDS, spark, lake=cauce_lake)
 
 
+def test_reference_values_convert_as_the_input_streams_do(spark, cauce_lake):
+    """A reference table's fields take KDA's mapping rules, as the input stream's records do (Developer Guide,
+    sch-mapping.html#sch-mapping-datatypes): a longer string is truncated to the VARCHAR's length, a string that
+    reads as a number fills a numeric column, and one that does not is refused naming the table, line and column."""
+    from cauce.analytics.app import from_config
+
+    sql = '''CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), "Company" VARCHAR(20), "Employees" INTEGER);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+   SELECT STREAM ticker_symbol, "c"."Company", "c"."Employees"
+   FROM "SOURCE_SQL_STREAM_001" LEFT JOIN "CompanyName" as "c" ON "SOURCE_SQL_STREAM_001".ticker_symbol = "c"."Ticker";'''
+    source = {**KDA_REFERENCE_SOURCE, "ReferenceSchema": {**KDA_REFERENCE_SOURCE["ReferenceSchema"], "RecordColumns": [
+        {"Name": "Ticker", "SqlType": "VARCHAR(8)"}, {"Name": "Company", "SqlType": "VARCHAR(8)"}, {"Name": "Employees", "SqlType": "INTEGER"}]}}
+    app = from_config("converted", {"code": sql, "reference_data_sources": [source],
+                                    "application_configuration": {"sql_configuration": {"input_schema": DEMO_SCHEMA}}}, "test")
+
+    cauce_lake.put_object("s3://mi-bucket/TickerReference.csv", b"AMZN,Amazon.com Inc,1551000\nASD,SomeCompanyA,12\n")
+    rows = run(app, DEMO_RECORDS, spark, lake=cauce_lake).outputs["DESTINATION_SQL_STREAM"]
+    assert [(r["TICKER_SYMBOL"], r["Company"], r["Employees"]) for r in rows] == [
+        ("AMZN", "Amazon.c", 1551000), ("ASD", "SomeComp", 12), ("QXZ", None, None)]
+
+    cauce_lake.put_object("s3://mi-bucket/TickerReference.csv", b"AMZN,Amazon,1551000\nASD,SomeCompanyA,many\n")
+    with pytest.raises(AnalyticsSqlError, match=r"reference data CompanyName \(s3://mi-bucket/TickerReference.csv\), line 2: "
+                                                 r"column Employees \(INTEGER\): 'many' is not an int"):
+        run(app, DEMO_RECORDS, spark, lake=cauce_lake)
+
+
 def test_the_glue_job_reads_reference_tables_from_s3(spark, aws):
     """On AWS the Glue job reads the ReferenceDataSource's S3 object (moto here) into the reference table."""
     import boto3
