@@ -385,7 +385,7 @@ def _rewrite(tokens: list[Token], stagger: list | None = None, window_ends: dict
     """Token text with STEP and FLOOR ... TO rewritten; also the window-end expression, if any.
     A `WINDOWED BY STAGGER (...)` clause is removed, and its (partition expressions, micros) put in `stagger`."""
     out: list[str] = []
-    window_end = None
+    window_end, rowtime_window = None, False
     index = 0
     while index < len(tokens):
         token = tokens[index]
@@ -430,7 +430,11 @@ def _rewrite(tokens: list[Token], stagger: list | None = None, window_ends: dict
                     if token.upper != "FLOOR":  # CEIL: the next unit boundary, or the time itself when it is one
                         start = end = f"CASE WHEN {start} = {argument} THEN {start} ELSE {end} END"
                 out.append(start)
-                window_end = window_end or end
+                # a group's rows come out when its ROWTIME window closes: a window over ROWTIME gives the
+                # output ROWTIME, whatever windows over other times (FLOOR(EVENT_TIME TO MINUTE)) come before it
+                over_rowtime = re.search(r"(?i)\bROWTIME\b", argument) is not None
+                if window_end is None or (over_rowtime and not rowtime_window):
+                    window_end, rowtime_window = end, over_rowtime
                 if window_ends is not None:  # each window's end by its start, for a subquery's ROWTIME
                     window_ends[start] = end
                 index = close + 1

@@ -217,6 +217,9 @@ def carry_rowtime(select: Any, window_ends: dict[str, str], depth: int = 0) -> N
         rowtime = inner_rowtime(inner, window_ends)
         if rowtime is not None:
             inner.select(exp.alias_(rowtime, "ROWTIME"), copy=False)
+            alias = source.args["alias"]
+            if alias.columns:  # `AS l(r)` names the listed columns: the carried ROWTIME gets its own name after them
+                alias.append("columns", exp.to_identifier("ROWTIME"))
 
 
 def inner_rowtime(select: Any, window_ends: dict[str, str]) -> Any:
@@ -227,9 +230,11 @@ def inner_rowtime(select: Any, window_ends: dict[str, str]) -> Any:
     group = select.args.get("group")
     if group is not None:
         rendered = {sqlglot.parse_one(start, read="postgres").sql(): end for start, end in window_ends.items()}
-        for expression in group.expressions:
-            if expression.sql() in rendered:
-                return sqlglot.parse_one(rendered[expression.sql()], read="postgres")
+        windows = [expression.sql() for expression in group.expressions if expression.sql() in rendered]
+        # the window over ROWTIME, if one: its end is when the group's row comes out (see dialect._rewrite)
+        windows.sort(key=lambda start: not any(column.name.upper() == "ROWTIME" for column in sqlglot.parse_one(start).find_all(exp.Column)))
+        if windows:
+            return sqlglot.parse_one(rendered[windows[0]], read="postgres")
         return None  # no window to give it a ROWTIME: Spark's analyzer names what is missing
     from_clause = select.args.get("from_") or select.args.get("from")
     if from_clause is None:

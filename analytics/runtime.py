@@ -71,13 +71,14 @@ def run(app: AnalyticsApp, records: Iterable[Any], spark: Any, rowtime_column: s
 
 
 def in_rowtime_order(frame: Any) -> Any:
-    """A stream's rows in ROWTIME order; rows of one ROWTIME in their pump's ORDER BY, if it has one, else by their columns."""
+    """A stream's rows in ROWTIME order (rows of one ROWTIME by their columns), or in their pump's ORDER BY if it has
+    one: its leading expression is a time bucket (FLOOR(ROWTIME TO SECOND)), and KDA sorts each bucket's rows by the rest."""
     from cauce.analytics.joins import ORDER_COLUMN
 
     columns = [c for c in frame.columns if c not in ("ROWTIME", ORDER_COLUMN)]
     if ORDER_COLUMN not in frame.columns:
         return frame.orderBy("ROWTIME", *columns)
-    return frame.orderBy("ROWTIME", ORDER_COLUMN, *columns).drop(ORDER_COLUMN)
+    return frame.orderBy(ORDER_COLUMN).drop(ORDER_COLUMN)
 
 
 def rows_of(frame: Any) -> list[dict[str, Any]]:

@@ -198,6 +198,23 @@ def test_order_by_a_time_bucket_sorts_each_buckets_rows(spark):
         (ts(2), "CA", "Fresno", 9.0), (ts(2), "CA", "Oakland", 3.0)]
 
 
+def test_order_by_a_one_second_bucket_sorts_rows_of_different_rowtimes_within_it(spark):
+    """Developer Guide, "Detecting Data Anomalies on a Stream" (app-anom-score-create-app.html): its pump ends
+    `ORDER BY FLOOR("TEMP_STREAM".ROWTIME TO SECOND), ANOMALY_SCORE DESC`, so each second's rows come out highest
+    score first, whatever their own ROWTIMEs within the second."""
+    schema = parse_schema({"RecordColumns": [{"Name": "TICKER_SYMBOL", "SqlType": "VARCHAR(4)"}, {"Name": "SCORE", "SqlType": "DOUBLE"}]}, "test")
+    sql = '''CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (TICKER_SYMBOL VARCHAR(4), SCORE DOUBLE);
+    CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+      SELECT STREAM TICKER_SYMBOL, SCORE FROM "SOURCE_SQL_STREAM_001"
+      ORDER BY FLOOR("SOURCE_SQL_STREAM_001".ROWTIME TO SECOND), SCORE DESC;'''
+    arrivals = [("A", 1.0, "10:00:01.100"), ("B", 5.0, "10:00:01.200"), ("C", 3.0, "10:00:01.900"), ("D", 2.0, "10:00:02.100"), ("E", 4.0, "10:00:02.500")]
+    records = [{"TICKER_SYMBOL": t, "SCORE": score, "_arrival_time": f"2026-11-26T{time}Z"} for t, score, time in arrivals]
+
+    rows = run(AnalyticsApp("anomaly-order", sql, schema), records, spark).outputs["DESTINATION_SQL_STREAM"]
+
+    assert [(r["TICKER_SYMBOL"], r["SCORE"]) for r in rows] == [("B", 5.0), ("C", 3.0), ("A", 1.0), ("E", 4.0), ("D", 2.0)]
+
+
 SCHEMA = parse_schema({"RecordColumns": [{"Name": "TICKER_SYMBOL", "SqlType": "VARCHAR(4)"}, {"Name": "PRICE", "SqlType": "DOUBLE"}]}, "test")
 
 
@@ -410,6 +427,30 @@ def test_an_event_time_column_cast_to_a_timestamp_checks_and_runs(spark):
     assert analyze(app, spark) == {"DESTINATION_SQL_STREAM": ["TICKER_SYMBOL", "EVENT_TIME", "TICKER_COUNT", "ROWTIME"]}
     assert run(app, EVENTS, spark).outputs["DESTINATION_SQL_STREAM"] == [
         {"TICKER_SYMBOL": "AMZN", "EVENT_TIME": ts(0), "TICKER_COUNT": 2, "ROWTIME": ts(1, 20)}]
+
+
+def test_a_tumbling_window_over_rowtime_beside_one_over_event_time_gives_rowtime_its_end(spark):
+    """Developer Guide, "Stagger Windows" (stagger-window-concepts.html): its tumbling-window application groups by
+    FLOOR(EVENT_TIME TO MINUTE) and STEP(ROWTIME BY INTERVAL '1' MINUTE); on the page's four AMZN records it gives the
+    three rows the page prints, each with the end of its ROWTIME window as ROWTIME."""
+    schema = parse_schema({"RecordColumns": [{"Name": "TICKER_SYMBOL", "SqlType": "VARCHAR(4)", "Mapping": "$.TICKER_SYMBOL"},
+                                             {"Name": "EVENT_TIME", "SqlType": "TIMESTAMP", "Mapping": "$.EVENT_TIME"}]}, "page")
+    sql = '''CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (TICKER_SYMBOL VARCHAR(4), EVENT_TIME timestamp, TICKER_COUNT DOUBLE);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS
+  INSERT INTO "DESTINATION_SQL_STREAM"
+    SELECT STREAM TICKER_SYMBOL, FLOOR(EVENT_TIME TO MINUTE), COUNT(TICKER_SYMBOL) AS TICKER_COUNT
+    FROM "SOURCE_SQL_STREAM_001"
+    GROUP BY ticker_symbol, FLOOR(EVENT_TIME TO MINUTE), STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '1' MINUTE);'''
+    page = [("11:00:20", "11:00:10"), ("11:00:30", "11:00:20"), ("11:01:05", "11:00:55"), ("11:01:15", "11:01:05")]
+    records = [{"_arrival_time": f"2024-01-01T{rowtime}Z", "EVENT_TIME": f"2024-01-01 {event}", "TICKER_SYMBOL": "AMZN"} for rowtime, event in page]
+
+    rows = run(AnalyticsApp("partial-results", sql, schema), records, spark).outputs["DESTINATION_SQL_STREAM"]
+
+    moment = dt.datetime.fromisoformat
+    assert [(r["ROWTIME"], r["EVENT_TIME"], r["TICKER_SYMBOL"], r["TICKER_COUNT"]) for r in rows] == [
+        (moment("2024-01-01 11:01:00"), moment("2024-01-01 11:00:00"), "AMZN", 2.0),
+        (moment("2024-01-01 11:02:00"), moment("2024-01-01 11:00:00"), "AMZN", 1.0),
+        (moment("2024-01-01 11:02:00"), moment("2024-01-01 11:01:00"), "AMZN", 1.0)]
 
 
 def test_an_expression_aliased_rowtime_sets_the_rows_rowtime(spark):
