@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 # Where Debian (libpostgresql-jdbc-java) and common distributions put JDBC drivers.
 _JDBC_DRIVER_GLOBS = ("/usr/share/java/postgresql.jar",)
 
-_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Duser.timezone=UTC"
+_LOG_CONFIGURATION = os.path.join(os.path.dirname(os.path.abspath(__file__)), "log4j2.properties")
+_JVM_OPTIONS = f'-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Duser.timezone=UTC "-Dlog4j2.configurationFile={_LOG_CONFIGURATION}"'
 
 
 def jdbc_driver_jars() -> list[str]:

@@ -266,6 +266,21 @@ def test_analytics_run_exits_non_zero_when_every_record_is_refused_and_counts_li
     assert result.exit_code == 0 and "line 2: column timestamp (TIMESTAMP): 'bad' is not a timestamp" in result.output
 
 
+def test_a_command_that_starts_spark_prints_its_own_output_only(tmp_path):
+    """Spark's start-up lines (its log-level banner, Hadoop's native-library warning) are not the command's:
+    a fresh `cauce analytics run` process writes its rows to stdout and its summary to stderr, nothing else."""
+    import subprocess
+    import sys
+
+    records = tmp_path / "in.jsonl"
+    records.write_text('{"timestamp": "2026-11-26T10:00:01Z", "data": "a", "_arrival_time": "2026-11-26T10:00:01Z"}\n')
+    done = subprocess.run([sys.executable, "-c", "from cauce.cli import main; main()", "analytics", "run", "realtime-processing", "--input", str(records)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines() == ["realtime-processing: 1 record in, 1 row out, 0 refused"]  # its window closes at the end
+    assert [json.loads(line)["events"] for line in done.stdout.splitlines()] == [1]
+
+
 # AWS's "Example: Creating Throttled Alerts" (KDA SQL Developer Guide, app-throttled-alerts.html), as printed
 THROTTLED_ALERTS_SQL = """CREATE OR REPLACE STREAM "CHANGE_STREAM"
            (ticker_symbol VARCHAR(4),

@@ -125,7 +125,7 @@ def analytics_run(reference, input_file, rowtime_column, output, as_json, stack,
     else:
         for row in rows if output is None else []:
             click.echo(json.dumps(row, default=str))
-        click.echo(f"{app.name}: {len(records)} records in, {len(rows)} rows out, {len(result.errors)} refused", err=True)
+        click.echo(f"{app.name}: {_count(len(records), 'record')} in, {_count(len(rows), 'row')} out, {len(result.errors)} refused", err=True)
         for error in result.errors[:10]:
             click.echo(f"  line {error['line']}: {error['reason']}", err=True)
     received = len(records)
@@ -138,3 +138,7 @@ def _printable(record):
 
 
 COMMANDS = [analytics]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
