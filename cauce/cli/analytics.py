@@ -119,12 +119,12 @@ def analytics_run(reference, input_file, rowtime_column, output, as_json, stack,
     if output is not None:
         target = runtime.lake.local_path(output) if output.startswith("s3://") else Path(output)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text("".join(json.dumps(row, default=str) + "\n" for row in rows))
+        target.write_text("".join(json.dumps(row, default=_json_value) + "\n" for row in rows))
     if as_json:
-        click.echo(json.dumps({"outputs": result.outputs, "errors": result.errors}, indent=2, default=str))
+        click.echo(json.dumps({"outputs": result.outputs, "errors": result.errors}, indent=2, default=_json_value))
     else:
         for row in rows if output is None else []:
-            click.echo(json.dumps(row, default=str))
+            click.echo(json.dumps(row, default=_json_value))
         click.echo(f"{app.name}: {_count(len(records), 'record')} in, {_count(len(rows), 'row')} out, {len(result.errors)} refused", err=True)
         for error in result.errors[:10]:
             click.echo(f"  line {error['line']}: {error['reason']}", err=True)
@@ -142,3 +142,12 @@ COMMANDS = [analytics]
 
 def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def _json_value(value: object) -> str:
+    """A value JSON has no type for: a TIMESTAMP as KDA writes it, to the millisecond (2026-11-26 10:00:01.250)."""
+    import datetime as dt
+
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="milliseconds")
+    return str(value)
