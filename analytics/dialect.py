@@ -303,9 +303,26 @@ def translate_select(pump: Pump, references: frozenset[str] = frozenset()) -> tu
     # KDA's CURRENT_ROW_TIMESTAMP is the wall-clock time the row is output; replaying arrivals, that is the row's ROWTIME
     expression = expression.transform(lambda node: rowtime.copy() if isinstance(node, sqlglot.exp.Column)
                                       and node.name == CURRENT_ROW_TIMESTAMP else node)
+    expression = _top_k_order(pump, expression)
     expression = joins.order_by_as_rank(expression)
     expression = expression.select(sqlglot.exp.alias_(rowtime, "ROWTIME"), copy=True)
     return _spark_sql(expression), window_end
+
+
+def _top_k_order(pump: Pump, expression):
+    """A pump reading TOP_K_ITEMS_TUMBLING with no ORDER BY of its own gives each window's items most frequent
+    first, ties by item: the function "produces the same result as aggregating with GROUP BY and ORDER BY clauses"
+    (Developer Guide, examples-window-topkitems.html)."""
+    import sqlglot
+
+    function = pump.table_function
+    if function is None or function.name != "TOP_K_ITEMS_TUMBLING" or expression.args.get("order") or expression.args.get("group"):
+        return expression
+    from cauce.analytics.table_functions import ROWTIME_COLUMN
+
+    item = sqlglot.exp.column(function.arguments["columnName"], quoted=True)
+    return expression.order_by(sqlglot.exp.column(ROWTIME_COLUMN), sqlglot.exp.Ordered(this=sqlglot.exp.column("MOST_FREQUENT_VALUES"), desc=True),
+                               item, copy=False)
 
 
 def _char_padded(node):

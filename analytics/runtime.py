@@ -47,7 +47,9 @@ def analyze(app: AnalyticsApp, spark: Any, lake: Any = None) -> dict[str, list[s
     program, plans = check(app)
     load_reference_data(app, spark, lake)
     frames = execute(program, plans, spark.createDataFrame([], input_schema(app.columns)), spark)
-    return {name: frame.columns for name, frame in frames.items()}
+    from cauce.analytics.joins import ORDER_COLUMN
+
+    return {name: [c for c in frame.columns if c != ORDER_COLUMN] for name, frame in frames.items()}  # the ORDER BY's rank is hidden
 
 
 def run(app: AnalyticsApp, records: Iterable[Any], spark: Any, rowtime_column: str | None = None,
