@@ -12,7 +12,7 @@ records are conformed inside Spark (cauce.analytics.ingest).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cauce.analytics.app import AnalyticsApp, Column
@@ -27,6 +27,7 @@ class AppResult:
     outputs: dict[str, list[dict[str, Any]]]  # stream name -> rows, in ROWTIME order
     errors: list[dict[str, Any]]  # input records that did not fit the schema: {"line": 1-based, "record", "reason"}
     plans: dict[str, str]  # pump name -> the Spark SQL it became
+    intermediate: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # streams a pump reads (with `intermediate=True`)
 
 
 def check(app: AnalyticsApp) -> tuple[Program, dict[str, str]]:
@@ -53,11 +54,12 @@ def analyze(app: AnalyticsApp, spark: Any, lake: Any = None) -> dict[str, list[s
 
 
 def run(app: AnalyticsApp, records: Iterable[Any], spark: Any, rowtime_column: str | None = None,
-        lake: Any = None) -> AppResult:
+        lake: Any = None, intermediate: bool = False) -> AppResult:
     """Run the app over `records` (deterministic mode): its output rows, and the records it refused.
 
     A record is JSON text (str or bytes, as a stream delivers it) or an object already decoded (a dict).
     Reference tables are read from `lake` (a cauce.core.lake.LocalLake; default: $CAUCE_LAKE or .cauce/lake).
+    `intermediate`: also the rows of the streams that other pumps read (`cauce analytics run` shows them).
     """
     program, plans = check(app)
     load_reference_data(app, spark, lake)
@@ -65,11 +67,13 @@ def run(app: AnalyticsApp, records: Iterable[Any], spark: Any, rowtime_column: s
     conformed = ingested.frame.cache()  # read by the refusals and by every output: parsed once
     try:
         errors = ingested.errors()
-        frames = execute(program, plans, ingested.accepted(app.columns), spark)
-        outputs = {name: rows_of(in_rowtime_order(frame)) for name, frame in frames.items()}
+        frames = execute(program, plans, ingested.accepted(app.columns), spark, intermediate=intermediate)
+        rows = {name: rows_of(in_rowtime_order(frame)) for name, frame in frames.items()}
     finally:
         conformed.unpersist()
-    return AppResult(outputs, errors, plans)
+    read = {source for pump in program.pumps for source in pump.sources}
+    return AppResult({name: r for name, r in rows.items() if name not in read}, errors, plans,
+                     {name: r for name, r in rows.items() if name in read})
 
 
 def in_rowtime_order(frame: Any) -> Any:
@@ -107,8 +111,8 @@ def _real(value: float) -> float:
 
 
 def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark: Any,
-            table_state: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The app's output streams as DataFrames, computed from the input stream's DataFrame.
+            table_state: dict[str, Any] | None = None, intermediate: bool = False) -> dict[str, Any]:
+    """The app's output streams as DataFrames (`intermediate`: and the streams pumps read), computed from the input stream's DataFrame.
     `table_state` holds the table functions' models across calls (a continuous run's micro-batches)."""
     from pyspark.sql import functions as F
 
@@ -151,7 +155,7 @@ def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark:
                                  for i, (name, sql_type) in enumerate(stream.columns)], _shape(F.col(visible[-1]), "timestamp").alias("ROWTIME"), *rank)
         frames[pump.target] = frames[pump.target].unionByName(shaped, allowMissingColumns=True) if pump.target in frames else shaped
         (_with_sequence(frames[pump.target]) if sequenced else frames[pump.target]).createOrReplaceTempView(f"`{pump.target}`")
-    return {name: frame for name, frame in frames.items() if name not in read_by_pumps}
+    return {name: frame for name, frame in frames.items() if intermediate or name not in read_by_pumps}
 
 
 def _shape(column: Any, spark_type: str) -> Any:

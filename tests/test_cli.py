@@ -341,6 +341,13 @@ def test_an_aws_example_app_in_a_folder_runs_outside_any_project(spark, tmp_path
     assert [(r["TICKER_SYMBOL"], r["CHANGE"], r["TRIGGER_COUNT"], r["ROWTIME"][11:19]) for r in rows] == [
         ("AAPL", 2.0, 1, "07:00:00"), ("AAPL", 3.0, 2, "07:00:20"), ("AAPL", -2.5, 2, "07:01:10"), ("AMZN", 9.0, 1, "07:01:20"),
         ("TOOL", 5.0, 1, "07:01:35")]
+    # the intermediate CHANGE_STREAM, which the second pump reads, is shown too: the same five changes over 1 %
+    document = json.loads(result.stdout)
+    assert [r["TICKER_SYMBOL"] for r in document["intermediate"]["CHANGE_STREAM"]] == ["AAPL", "AAPL", "AAPL", "AMZN", "TOOL"]
+    assert (document["records"], document["refused"]) == (7, 0)
+    lines = CliRunner().invoke(cli, ["analytics", "run", "throttled-alerts", "--input", "ticks.json"]).stdout.splitlines()
+    assert [(json.loads(line)["stream"], json.loads(line).get("intermediate", False)) for line in lines] == \
+        [("CHANGE_STREAM", True)] * 5 + [("TRIGGER_COUNT_STREAM", False)] * 5
 
 
 def test_ctrl_c_exits_130_saying_it_was_interrupted(monkeypatch, capsys):

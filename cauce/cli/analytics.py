@@ -110,20 +110,23 @@ def analytics_run(reference, input_file, rowtime_column, output, as_json, stack,
     runtime = LocalRuntime(lake_folder(None, project))
     spark = runtime.spark
     try:
-        result = run(app, records, spark, rowtime_column=rowtime_column, lake=runtime.lake)
+        result = run(app, records, spark, rowtime_column=rowtime_column, lake=runtime.lake, intermediate=True)
     except AnalyticsSqlError as error:
         fail(f"{app.name}: {error}", 2)
     # every refusal named by its file line, whether the JSON or the schema refused it
     result.errors = [{**e, "line": lines[e["line"] - 1], "record": _printable(e["record"])} for e in result.errors]
     rows = [{"stream": name, **row} for name, stream_rows in result.outputs.items() for row in stream_rows]
+    # the streams other pumps read, shown too (marked), as KDA's console shows every in-application stream
+    shown = [{"stream": name, "intermediate": True, **row} for name, stream_rows in result.intermediate.items() for row in stream_rows] + rows
     if output is not None:
         target = runtime.lake.local_path(output) if output.startswith("s3://") else Path(output)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text("".join(json.dumps(row, default=_json_value) + "\n" for row in rows))
     if as_json:
-        click.echo(json.dumps({"outputs": result.outputs, "errors": result.errors}, indent=2, default=_json_value))
+        click.echo(json.dumps({"outputs": result.outputs, "intermediate": result.intermediate, "errors": result.errors,
+                               "records": len(records), "refused": len(result.errors)}, indent=2, default=_json_value))
     else:
-        for row in rows if output is None else []:
+        for row in shown if output is None else []:
             click.echo(json.dumps(row, default=_json_value))
         click.echo(f"{app.name}: {_count(len(records), 'record')} in, {_count(len(rows), 'row')} out, {len(result.errors)} refused", err=True)
         for error in result.errors[:10]:
