@@ -146,16 +146,13 @@ def _stream_stages(stack, sfn, lake, runtime, events, malformed_share, duplicate
     from cauce.core.kinesis import PUT_RECORDS_LIMIT, StreamReader, put_records
     from cauce.localstack.demo import generate_events
     from cauce.localstack.analytics import StreamingApp
-    from cauce.localstack.backends import InProcessKinesis
     from cauce.localstack.event_source import KinesisEventSourceMapping
     from cauce.localstack.firehose import FirehoseDelivery
     from cauce.localstack.kinesis import create_streams, expire_read_records, held_records
     from cauce.core.aws import REGION
 
     kinesis_config = stack.kinesis_config
-    # moto's Kinesis backend called in process, as the server's own consumers call it: a boto3 client would
-    # serialise every record through botocore and moto's HTTP layer, both ways (cauce.localstack.backends)
-    kinesis = InProcessKinesis(REGION)
+    kinesis = boto3.client("kinesis", region_name=REGION)
     with timer.stage("kinesis"):
         streams = create_streams(kinesis, stack)
         if not streams:
