@@ -107,7 +107,7 @@ def ingest(spark: Any, columns: tuple[Column, ...], records: Iterable[Any], rowt
     if rowtime_column is not None and rowtime_column not in names:  # a setting's mistake, not a record's: refuse the run
         raise AnalyticsSqlError(f"rowtime column {rowtime_column!r} is not a column of the input schema ({', '.join(names)})")
     records = records if isinstance(records, list) else list(records)
-    texts = [*carried, *(record if type(record) is bytes else _json_text(record) for record in records)]
+    texts = [*carried, *map(_json_text, records)]
     return Ingested(_conformed(spark, columns, texts, len(carried), rowtime_column), records, texts, len(carried))
 
 
@@ -199,7 +199,7 @@ def ingest_table(spark: Any, columns: tuple[Column, ...], records: Iterable[Any]
     """Conform the rows of a reference table (JSON objects, or dicts) onto its RecordColumns, by the
     same rules as the input stream's records; a table has no arrival times, so no ROWTIME."""
     records = records if isinstance(records, list) else list(records)
-    texts = [record if type(record) is bytes else _json_text(record) for record in records]
+    texts = list(map(_json_text, records))
     schema, conformed, _timed, _stream, table = _projections(spark.sparkContext, columns, None)
     frame = _read(spark, texts, 0, schema).select(*conformed).select(*table)
     return Ingested(frame, records, texts, 0)
@@ -279,17 +279,17 @@ def _projections(context: Any, columns: tuple[Column, ...], rowtime_column: str 
     # ROWTIME worked out once, in a projection of its own, then read by the refusal and both time columns
     timed = [F.col(LINE_COLUMN), F.col("__cauce_whole_record"), *names, *[F.col(f"__cauce_reason_{i}") for i in range(len(reasons))],
              F.col("__cauce_arrival_text"), arrival.alias("__cauce_arrival"), bad_arrival.alias("__cauce_bad_arrival")]
+    # a record's own refusals (not JSON, a value that does not convert), first; a stream's record also needs an arrival time
+    own = [F.when(F.col("__cauce_whole_record"), F.lit(_RECORD_LEVEL)), *[F.col(f"__cauce_reason_{i}") for i in range(len(reasons))]]
     refused = F.coalesce(
-        F.when(F.col("__cauce_whole_record"), F.lit(_RECORD_LEVEL)),
-        *[F.col(f"__cauce_reason_{i}") for i in range(len(reasons))],
+        *own,
         F.when(F.col("__cauce_bad_arrival"), F.concat(F.lit(f"{ARRIVAL_FIELD}: '"), F.col("__cauce_arrival_text"),
                                                       F.lit("' is not a timestamp (ISO 8601 or epoch seconds/milliseconds)"))),
         F.when(F.col("__cauce_arrival").isNull(), F.lit(f"no arrival time: give the record an {ARRIVAL_FIELD} or run with a rowtime column")),
     )
     result = [F.col(LINE_COLUMN), *names, F.col("__cauce_arrival").alias("ROWTIME"), F.col("__cauce_arrival").alias("APPROXIMATE_ARRIVAL_TIME"),
               refused.alias(REFUSED_COLUMN)]
-    table = [F.col(LINE_COLUMN), *names, F.coalesce(F.when(F.col("__cauce_whole_record"), F.lit(_RECORD_LEVEL)),
-                                                    *[F.col(f"__cauce_reason_{i}") for i in range(len(reasons))]).alias(REFUSED_COLUMN)]
+    table = [F.col(LINE_COLUMN), *names, F.coalesce(*own).alias(REFUSED_COLUMN)]
     return schema, conformed, timed, result, table
 
 

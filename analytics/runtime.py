@@ -71,7 +71,7 @@ def run(app: AnalyticsApp, records: Iterable[Any], spark: Any, rowtime_column: s
         rows = {name: rows_of(in_rowtime_order(frame)) for name, frame in frames.items()}
     finally:
         conformed.unpersist()
-    read = {source for pump in program.pumps for source in pump.sources}
+    read = _read_by_pumps(program)
     return AppResult({name: r for name, r in rows.items() if name not in read}, errors, plans,
                      {name: r for name, r in rows.items() if name in read})
 
@@ -124,7 +124,7 @@ def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark:
     elif LINE_COLUMN in input_frame.columns:
         input_frame = input_frame.drop(LINE_COLUMN)
     input_frame.createOrReplaceTempView(f"`{INPUT_STREAM}`")
-    read_by_pumps = {source for pump in program.pumps for source in pump.sources}
+    read_by_pumps = _read_by_pumps(program)
     frames: dict[str, Any] = {}
     for pump in _in_dependency_order(program):
         try:
@@ -156,6 +156,11 @@ def execute(program: Program, plans: Mapping[str, str], input_frame: Any, spark:
         frames[pump.target] = frames[pump.target].unionByName(shaped, allowMissingColumns=True) if pump.target in frames else shaped
         (_with_sequence(frames[pump.target]) if sequenced else frames[pump.target]).createOrReplaceTempView(f"`{pump.target}`")
     return {name: frame for name, frame in frames.items() if intermediate or name not in read_by_pumps}
+
+
+def _read_by_pumps(program: Program) -> set[str]:
+    """The streams some pump reads: the app's intermediate streams (the others are its outputs)."""
+    return {source for pump in program.pumps for source in pump.sources}
 
 
 def _shape(column: Any, spark_type: str) -> Any:
