@@ -258,7 +258,14 @@ def _stop_if_starter_dies(stopping: threading.Event) -> None:
     End-of-file before that means it died mid-start (Ctrl-C, kill -9): stop rather than be orphaned."""
     from cauce.localstack.control import DETACH
 
-    line = sys.stdin.buffer.readline()
+    # Read the descriptor, not sys.stdin: a daemon thread blocked inside the buffered reader holds its
+    # lock, and a server that exits meanwhile aborts at interpreter shutdown (status -6, no message).
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = os.read(0, 64)
+        if not chunk:
+            break
+        line += chunk
     if line != DETACH:
         stopping.set()
 

@@ -148,3 +148,33 @@ def test_a_server_that_does_not_stop_in_time_is_killed_and_down_says_so(state_di
     finally:
         if stubborn.poll() is None:
             stubborn.kill()
+
+
+WATCHER_THEN_EXIT = """
+import sys, threading, time
+from pathlib import Path
+from cauce.localstack import server
+
+watcher = threading.Thread(target=server._stop_if_starter_dies, args=(threading.Event(),), daemon=True)
+watcher.start()
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:  # until the watcher sleeps in its read of the starter's pipe
+    frame = sys._current_frames().get(watcher.ident)
+    state = Path(f"/proc/self/task/{watcher.native_id}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    if frame is not None and frame.f_code.co_name == "_stop_if_starter_dies" and state == "S":
+        break
+raise SystemExit(1)
+"""
+
+
+def test_a_server_exiting_while_its_starter_watch_reads_exits_with_its_own_status():
+    # The crash-at-start path under load: the watcher thread is already blocked reading standard input
+    # when the server gives up. Reading through sys.stdin's buffer made Python abort at shutdown (-6).
+    starter = subprocess.Popen([sys.executable, "-c", WATCHER_THEN_EXIT], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:  # its input stays open, as `cauce up` holds it while the server starts
+        starter.wait(timeout=DEADLINE_SECONDS)
+        stderr = starter.stderr.read().decode()
+    finally:
+        starter.kill()
+        starter.stdin.close()
+    assert stderr == "" and starter.returncode == 1, stderr
