@@ -157,14 +157,17 @@ from cauce.localstack import server
 
 watcher = threading.Thread(target=server._stop_if_starter_dies, args=(threading.Event(),), daemon=True)
 watcher.start()
-deadline = time.monotonic() + 60
+deadline = time.monotonic() + {deadline}
 while time.monotonic() < deadline:  # until the watcher sleeps in its read of the starter's pipe
     frame = sys._current_frames().get(watcher.ident)
-    state = Path(f"/proc/self/task/{watcher.native_id}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    state = Path(f"/proc/self/task/{{watcher.native_id}}/stat").read_text().rsplit(")", 1)[1].split()[0]
     if frame is not None and frame.f_code.co_name == "_stop_if_starter_dies" and state == "S":
         break
+    time.sleep(0.005)
+else:
+    raise SystemExit("the watcher never blocked in its read: nothing was tested")
 raise SystemExit(1)
-"""
+""".format(deadline=DEADLINE_SECONDS)
 
 
 def test_a_server_exiting_while_its_starter_watch_reads_exits_with_its_own_status():
